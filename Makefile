@@ -1,0 +1,95 @@
+# Makefile for recgen: PGXS build plus the project's own entry points.
+#
+#   make demo    install what is missing, build, start the private cluster,
+#                load the sample data and print how to connect
+#   make test    the whole test suite (what .ci/run calls)
+#   make stop    stop the private cluster (and the local LLM server)
+#   make -s dsn  libpq connection string of the private cluster (DB=bank for
+#                the banking scenario)
+#
+# The targets above work before pg_config exists: they install the Debian
+# packages first and then re-enter make, which includes PGXS.
+
+EXTENSION   = recgen
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\([^']*\)'/\1/p" recgen.control)
+MODULE_big  = recgen
+
+# One object per subsystem (see README "Source layout").
+OBJS = \
+	src/recgen.o \
+	src/guc.o
+
+DATA_built  = sql/recgen--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))
+
+# pg_regress suites (sql/<name>.sql, expected/<name>.out), in order.
+REGRESS      = init schema guc
+REGRESS_OPTS = --dbname=recgen_regress --load-extension=recgen
+
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+CURL_CONFIG ?= curl-config
+PG_CPPFLAGS = -DRECGEN_VERSION='"$(EXTVERSION)"' -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare \
+	$(shell $(CURL_CONFIG) --cflags 2>/dev/null)
+SHLIB_LINK  = $(shell $(CURL_CONFIG) --libs 2>/dev/null) -lcjson
+# Set WERROR=1 (as .ci/run does) to turn warnings into errors.
+ifeq ($(WERROR),1)
+PG_CPPFLAGS += -Werror
+endif
+# Set ASAN=1 for an AddressSanitizer build (used by the test suite).
+ifeq ($(ASAN),1)
+PG_CPPFLAGS += -fsanitize=address -fno-omit-frame-pointer -O1
+SHLIB_LINK  += -fsanitize=address
+endif
+
+EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
+
+# The full install script is the schema parts, concatenated in name order.
+SQL_PARTS = $(sort $(wildcard sql/schema/*.sql))
+
+PROJECT_TARGETS = demo test stop start dsn psql deps format private-install
+
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "pg_config not found: run 'make demo' or 'make deps' first" >&2; exit 1
+endif
+
+sql/recgen--$(EXTVERSION).sql: $(SQL_PARTS) recgen.control
+	cat $(SQL_PARTS) > $@
+
+.PHONY: $(PROJECT_TARGETS)
+
+# Debian packages (only what is missing) and, where needed, the Python venv.
+deps:
+	@tools/deps.sh
+
+# Build and install into the private copy of PostgreSQL under .pgdata/.
+private-install: deps
+	@tools/cluster.sh prepare
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory install DESTDIR="$(CURDIR)/.pgdata/pg" >/dev/null
+
+start: private-install
+	@tools/cluster.sh start
+
+demo: start
+	@tools/demo.sh
+
+test: private-install
+	@test/run.sh
+
+stop:
+	@tools/cluster.sh stop
+
+dsn:
+	@tools/cluster.sh dsn $(DB)
+
+psql:
+	@tools/cluster.sh psql $(DB)
+
+format:
+	clang-format -i --style=file src/*.c src/*.h

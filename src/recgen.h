@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * recgen.h
+ *		Declarations shared between recgen's source files: settings and
+ *		the entry points each subsystem exports to the others.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/recgen.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RECGEN_H
+#define RECGEN_H
+
+#ifndef RECGEN_VERSION
+#define RECGEN_VERSION "unknown"
+#endif
+
+/* How much personal data a prompt context may carry (recgen.prompt_personal_data) */
+typedef enum RecgenPersonalData
+{
+	RECGEN_PII_NONE,			/* no name at all */
+	RECGEN_PII_FIRST_NAME,		/* first name only (default) */
+	RECGEN_PII_FULL_NAME		/* first and last name */
+} RecgenPersonalData;
+
+/* Settings, defined in guc.c */
+extern char *recgen_llm_url;
+extern char *recgen_llm_model;
+extern char *recgen_llm_api_key;
+extern char *recgen_llm_api_key_file;
+extern int	recgen_llm_connect_timeout;
+extern int	recgen_llm_timeout;
+extern int	recgen_llm_max_retries;
+extern int	recgen_llm_concurrency;
+extern int	recgen_prompt_personal_data;
+
+/* guc.c */
+extern void RecgenDefineGucs(void);
+
+/* recgen.c */
+extern bool RecgenIsPreloaded(void);
+
+#endif							/* RECGEN_H */
