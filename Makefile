@@ -49,7 +49,7 @@ EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
 # The full install script is the schema parts, concatenated in name order.
 SQL_PARTS = $(sort $(wildcard sql/schema/*.sql))
 
-PROJECT_TARGETS = demo test stop start dsn psql deps format private-install
+PROJECT_TARGETS = demo test stop start dsn psql deps format private-install regress-list
 
 ifneq ($(PGXS),)
 include $(PGXS)
@@ -93,3 +93,7 @@ psql:
 
 format:
 	clang-format -i --style=file src/*.c src/*.h
+
+# test/run.sh reads the pg_regress list from here
+regress-list:
+	@echo $(REGRESS)

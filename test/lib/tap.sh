@@ -1,0 +1,62 @@
+# tap.sh - a few TAP helpers for the shell-based integration tests, and the
+# private cluster's connection details. Source it; call done_testing last.
+#
+#   ok COND_EXIT_STATUS "description"     e.g.  ok $? "loader exits 0"
+#   is GOT WANT "description"
+#   like TEXT REGEX "description"
+#   fresh_db NAME                           drop and create NAME with recgen
+#   q DB SQL                                one value from a query
+
+TAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TAP_N=0
+export PGOPTIONS="-c client_min_messages=warning"
+TAP_FAILED=0
+
+ok() {
+	TAP_N=$((TAP_N + 1))
+	if [[ $1 -eq 0 ]]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+}
+
+is() {
+	if [[ "$1" == "$2" ]]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		echo "#   got:      '$1'"
+		echo "#   expected: '$2'"
+	fi
+}
+
+like() {
+	if [[ "$1" =~ $2 ]]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		echo "#   '$1'"
+		echo "#   does not match /$2/"
+	fi
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[[ $TAP_FAILED -eq 0 ]]
+}
+
+dsn() {
+	"$TAP_ROOT/tools/cluster.sh" dsn "$1"
+}
+
+q() {
+	psql "$(dsn "$1")" -X -qAt -v ON_ERROR_STOP=1 -c "$2"
+}
+
+fresh_db() {
+	q postgres "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+	q postgres "CREATE DATABASE $1" >/dev/null
+	q "$1" "CREATE EXTENSION recgen" >/dev/null
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# run.sh - recgen's whole test suite, as run by "make test" and .ci/run.
+#
+# Sections, each against the private cluster (tools/cluster.sh) and a fresh
+# database per run:
+#   regress      pg_regress: sql/<name>.sql against expected/<name>.out
+#   pgtap        pgTAP files test/pgtap/*.sql, run by pg_prove
+#   integration  TAP shell scripts test/integration/*.sh (loaders, faults...)
+#   python       pytest files test/python/test_*.py (fake LLM server,
+#                conformance against reference libraries), in .venv
+#   asan         the regress and pgTAP suites again against an
+#                AddressSanitizer build of recgen.so in a second cluster
+# Counts every assertion and ends with the line
+#   recgen: N passed, M failed[, K skipped]
+# exiting non-zero when anything failed or nothing ran.
+# RECGEN_TEST_SECTIONS="regress pgtap" runs a subset.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+SECTIONS=${RECGEN_TEST_SECTIONS:-regress pgtap integration python asan}
+LOGDIR=$ROOT/.pgdata/test-logs
+mkdir -p "$LOGDIR"
+
+passed=0
+failed=0
+skipped=0
+
+section() { printf '\n== %s ==\n' "$1"; }
+
+# Count TAP lines of a log: ok / not ok / skip.
+count_tap() {
+	local log=$1 p f s
+	p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$log")
+	s=$(grep -ciE '^[[:space:]]*ok [0-9]+.*# *skip' "$log")
+	f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+}
+
+tools/cluster.sh start || { echo "recgen: 0 passed, 1 failed"; exit 1; }
+BINDIR=$(tools/cluster.sh bindir)
+eval "$(tools/cluster.sh dsn postgres | tr ' ' '\n' | sed -n 's/^host=/export PGHOST=/p; s/^port=/export PGPORT=/p; s/^user=/export PGUSER=/p')"
+export PGOPTIONS="-c client_min_messages=warning"
+
+run_regress() {
+	local pg_regress tests log=$LOGDIR/regress.log
+	pg_regress="$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress"
+	tests=$(make -s regress-list)
+	"$pg_regress" --inputdir=. --bindir="$BINDIR" --dbname=recgen_regress \
+		--load-extension=recgen $tests >"$log" 2>&1
+	cat "$log"
+	local p f
+	p=$(grep -cE '\.\.\. ok' "$log")
+	f=$(grep -cE '\.\.\. FAILED' "$log")
+	if [[ $p -eq 0 && $f -eq 0 ]]; then f=1; fi  # pg_regress itself failed
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[[ $f -gt 0 && -f regression.diffs ]] && cat regression.diffs
+}
+
+run_pgtap() {
+	local log=$LOGDIR/pgtap.log db=recgen_tap
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+	psql -X -q -d $db -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION recgen"
+	pg_prove -v -d $db test/pgtap/*.sql >"$log" 2>&1
+	cat "$log"
+	count_tap "$log"
+	# a file that died before its plan completed
+	local dubious
+	dubious=$(grep -cE 'Dubious|Bad plan|No plan found' "$log")
+	failed=$((failed + dubious))
+}
+
+run_integration() {
+	local t log
+	for t in test/integration/*.sh; do
+		log=$LOGDIR/$(basename "$t" .sh).log
+		echo "-- $t"
+		bash "$t" >"$log" 2>&1
+		local rc=$?
+		cat "$log"
+		count_tap "$log"
+		if [[ $rc -ne 0 ]] && ! grep -qE '^not ok' "$log"; then
+			echo "not ok - $t exited with status $rc"
+			failed=$((failed + 1))
+		fi
+	done
+}
+
+run_python() {
+	local files log=$LOGDIR/python.log
+	files=$(ls test/python/test_*.py 2>/dev/null)
+	[[ -z $files ]] && return
+	tools/venv.sh || { failed=$((failed + 1)); return; }
+	.venv/bin/python -m pytest -q -p no:cacheprovider $files >"$log" 2>&1
+	cat "$log"
+	local line
+	line=$(grep -E '^[=]* *[0-9]+ (passed|failed)|^[=]* *[0-9]+ failed' "$log" | tail -1)
+	passed=$((passed + $(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)))
+	failed=$((failed + $(echo "$line" | grep -oE '[0-9]+ (failed|error|errors)' | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)))
+	skipped=$((skipped + $(echo "$line" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)))
+	if [[ -z $line ]]; then failed=$((failed + 1)); fi
+}
+
+run_asan() {
+	if [[ -x test/asan.sh ]]; then
+		local log=$LOGDIR/asan.log
+		test/asan.sh >"$log" 2>&1
+		cat "$log"
+		count_tap "$log"
+		grep -qE '^not ok|^Bail out' "$log" || grep -qE '^ok' "$log" || failed=$((failed + 1))
+	fi
+}
+
+for s in $SECTIONS; do
+	section "$s"
+	"run_$s"
+done
+
+echo
+if [[ $skipped -gt 0 ]]; then
+	echo "recgen: $passed passed, $failed failed, $skipped skipped"
+else
+	echo "recgen: $passed passed, $failed failed"
+fi
+[[ $failed -eq 0 && $passed -gt 0 ]]
