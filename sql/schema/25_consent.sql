@@ -1,0 +1,54 @@
+/*
+ * Consent checks shared by every function that works on one customer.
+ *
+ * recgen.check_consent raises a clear error for an unknown customer or a
+ * missing consent. It is SECURITY DEFINER because row-level security hides
+ * non-consenting customers from analysts: without it, "no consent" would
+ * look like "unknown customer". It reveals only whether the customer exists
+ * and which consents are missing, never other columns.
+ */
+
+CREATE FUNCTION recgen.check_consent(customer_id bigint, VARIADIC purposes text[])
+RETURNS void
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c record;
+    p text;
+    granted boolean;
+BEGIN
+    SELECT cu.consent_marketing, cu.consent_profiling, cu.consent_social
+      INTO c
+      FROM recgen.customers cu
+     WHERE cu.customer_id = check_consent.customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer % does not exist', customer_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'Customers are rows of recgen.customers.';
+    END IF;
+    FOREACH p IN ARRAY purposes LOOP
+        granted := CASE p
+            WHEN 'marketing' THEN c.consent_marketing
+            WHEN 'profiling' THEN c.consent_profiling
+            WHEN 'social' THEN c.consent_social
+        END;
+        IF granted IS NULL THEN
+            RAISE EXCEPTION 'unknown consent purpose "%"', p
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Purposes are marketing, profiling and social.';
+        END IF;
+        IF NOT granted THEN
+            RAISE EXCEPTION 'customer % has not consented to %', customer_id, p
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = format('recgen.customers.consent_%s is false for this customer.', p),
+                      HINT = 'Content and recommendations are only produced for customers who consented.';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION recgen.check_consent(bigint, text[]) IS
+    'Raises an error unless the customer exists and has given every listed consent (marketing, profiling, social)';
+REVOKE ALL ON FUNCTION recgen.check_consent(bigint, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.check_consent(bigint, text[])
+    TO recgen_admin, recgen_analyst, recgen_worker;
