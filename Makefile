@@ -17,10 +17,16 @@ MODULE_big  = recgen
 # One object per subsystem (see README "Source layout").
 OBJS = \
 	src/recgen.o \
-	src/guc.o
+	src/guc.o \
+	src/sentiment.o \
+	src/sentiment_lexicon.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))
+# VADER lexicon and emoji descriptions with their MIT notice (docs/sentiment.md)
+DATA       += data/vader/recgen_vader_lexicon.txt \
+	data/vader/recgen_vader_emoji.txt \
+	data/vader/recgen_vader_LICENSE.txt
 
 # pg_regress suites (sql/<name>.sql, expected/<name>.out), in order.
 REGRESS      = init schema guc

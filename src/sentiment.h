@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * sentiment.h
+ *		Declarations shared by the sentiment scorer (sentiment.c) and its
+ *		lexicon loader (sentiment_lexicon.c).
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/sentiment.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RECGEN_SENTIMENT_H
+#define RECGEN_SENTIMENT_H
+
+/* Words the rules test by identity (besides lexicon, booster, negation) */
+typedef enum SentimentWordId
+{
+	SW_NONE = 0,
+	SW_AT,
+	SW_BUT,
+	SW_DOUBT,
+	SW_KIND,
+	SW_LEAST,
+	SW_NEVER,
+	SW_NO,
+	SW_NOR,
+	SW_OF,
+	SW_OR,
+	SW_SO,
+	SW_THIS,
+	SW_VERY,
+	SW_WITHOUT
+} SentimentWordId;
+
+/* What the tables know about one lower-cased word */
+typedef struct SentimentWordInfo
+{
+	bool		in_lexicon;		/* vader_lexicon.txt has it */
+	bool		negation;		/* a negation word of the reference */
+	bool		booster;		/* a booster or dampener */
+	uint8		word_id;		/* SentimentWordId */
+	double		valence;		/* lexicon valence, if in_lexicon */
+	double		boost;			/* booster increment, if booster */
+} SentimentWordInfo;
+
+/* sentiment.c */
+extern int	SentimentLower(const char *src, int len, char *dst);
+
+/* sentiment_lexicon.c */
+extern void SentimentLexiconEnsureLoaded(void);
+extern const SentimentWordInfo *SentimentLookupWord(const char *word, int len);
+extern const char *SentimentLookupEmoji(uint32 codepoint, int *len);
+extern int	SentimentEmojiMaxLen(void);
+extern double SentimentBoosterPhrase(const char *phrase, int len);
+extern bool SentimentSpecialCase(const char *phrase, int len, double *valence);
+
+#endif							/* RECGEN_SENTIMENT_H */
