@@ -1,0 +1,264 @@
+/*
+ * Concerns: what consenting customers complain about, or praise, in their
+ * recent social posts.
+ *
+ * recgen.concern_topics is an admin-edited list of topics, each a regular
+ * expression matched (case-insensitively) against post text, with the
+ * product categories the topic is about and the product tags that address
+ * it. Besides these topics, a post is matched against the active catalog:
+ * a category name (singular or plural, as a whole word) gives the topic
+ * 'category:<category>', a product name gives 'product:<name>'.
+ *
+ * recgen.customer_concerns holds one row per customer, topic and polarity
+ * (-1 complaint: posts with sentiment <= -0.05; +1 praise: >= 0.05, the
+ * usual VADER thresholds). "Recent" is relative to the customer's own latest
+ * post: posts up to 365 days before it count, each weighted by |sentiment|
+ * halved every 90 days of age before that latest post, so the rows do not
+ * change merely because time passes; last_seen says how old they are.
+ * strength = least(1, sum of the weights).
+ *
+ * Consent. Only customers with consent_profiling AND consent_social get
+ * rows, filtered explicitly (the refresh runs as the extension owner, which
+ * row-level security does not bind). Withdrawing either consent deletes the
+ * customer's rows in the same transaction (trigger on customers), and
+ * row-level security hides them from analysts and workers meanwhile.
+ *
+ * Freshness. Statement-level triggers on social_posts recompute the
+ * customers whose posts changed; a change to concern_topics recomputes
+ * everyone. After catalog changes (product names, categories) call
+ * recgen.refresh_concerns().
+ */
+
+CREATE TABLE recgen.concern_topics (
+    topic       text PRIMARY KEY CHECK (btrim(topic) <> '' AND topic !~ '^(category|product):'),
+    pattern     text NOT NULL CHECK (btrim(pattern) <> '' AND ('' ~* pattern) IS NOT NULL),
+    categories  text[] NOT NULL DEFAULT '{}',
+    remedy_tags text[] NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE recgen.concern_topics IS
+    'Topics customers complain about or praise in social posts: edit freely; changes recompute recgen.customer_concerns';
+COMMENT ON COLUMN recgen.concern_topics.topic IS 'Short name of the topic, shown in contexts (the prefixes category: and product: are reserved)';
+COMMENT ON COLUMN recgen.concern_topics.pattern IS 'Regular expression (PostgreSQL ARE), matched case-insensitively against post text';
+COMMENT ON COLUMN recgen.concern_topics.categories IS 'Product categories the topic is about (a complaint may hold them back)';
+COMMENT ON COLUMN recgen.concern_topics.remedy_tags IS 'Product tags of products that address the topic (a complaint may boost them)';
+
+INSERT INTO recgen.concern_topics (topic, pattern, categories, remedy_tags) VALUES
+    -- banking
+    ('home loan application', '(home loan|mortgage)s? (application|process|paperwork)|\mapplied for a (home loan|mortgage)', '{mortgages}', '{first-home,fixed-rate}'),
+    ('fees', '\m(fees?|charges?|charged|overdraft)\M', '{cards}', '{no-fx-fee,cashback}'),
+    ('customer service', '(customer service|customer support|on hold|call(s|ed)? back|nobody (calls|could help|answers)|\madviser\M|\mhelp(ful)?\M)', '{}', '{advice}'),
+    ('mobile app', '\m(mobile |banking )?app\M', '{}', '{app}'),
+    ('savings rate', '(savings? (rate|plan|account)|interest rate|\misa\M)', '{savings}', '{savings,tax-free}'),
+    ('card abroad', '\m(abroad|overseas|foreign|holiday|travel(ling)?)\M', '{cards}', '{travel,no-fx-fee}'),
+    ('branch', '\mbranch(es)?\M', '{}', '{}'),
+    ('business loan', '\mbusiness loan', '{business}', '{business,borrowing}'),
+    -- retail
+    ('delivery', '\m(deliver(y|ed|ies)?|shipping|shipped|parcel|courier|arrived|tracking)\M', '{}', '{}'),
+    ('damaged', '\m(damaged|broken|cracked|faulty|defective|smashed)\M', '{}', '{}'),
+    ('price', '\m(prices?|pricey|expensive|overpriced|cheap(er)?|bargain)\M', '{}', '{}'),
+    ('quality', '\m(quality|flimsy|fell apart|poorly made|well made|sturdy)\M', '{}', '{}');
+
+CREATE TABLE recgen.customer_concerns (
+    customer_id     bigint NOT NULL REFERENCES recgen.customers ON DELETE CASCADE,
+    topic           text NOT NULL,
+    polarity        smallint NOT NULL CHECK (polarity IN (-1, 1)),
+    strength        real NOT NULL CHECK (strength > 0 AND strength <= 1),
+    last_seen       timestamptz NOT NULL,
+    example_post_id bigint NOT NULL,
+    PRIMARY KEY (customer_id, topic, polarity)
+);
+COMMENT ON TABLE recgen.customer_concerns IS
+    'What a consenting customer complained about (polarity -1) or praised (+1) in recent social posts; kept by triggers and recgen.refresh_concerns(). Visible to analysts and workers only with consent_profiling and consent_social.';
+COMMENT ON COLUMN recgen.customer_concerns.topic IS 'A recgen.concern_topics topic, or category:<category>, or product:<product name>';
+COMMENT ON COLUMN recgen.customer_concerns.polarity IS '-1 complaint, +1 praise';
+COMMENT ON COLUMN recgen.customer_concerns.strength IS 'In (0, 1]: sum of |sentiment| of the matching posts, halved every 90 days of age before the customer''s latest post, capped at 1';
+COMMENT ON COLUMN recgen.customer_concerns.last_seen IS 'When the latest matching post was posted';
+COMMENT ON COLUMN recgen.customer_concerns.example_post_id IS 'The latest matching post (recgen.social_posts.post_id): untrusted text, fence it';
+
+ALTER TABLE recgen.customer_concerns ENABLE ROW LEVEL SECURITY;
+ALTER TABLE recgen.customer_concerns FORCE ROW LEVEL SECURITY;
+CREATE POLICY admin_all ON recgen.customer_concerns TO recgen_admin USING (true) WITH CHECK (true);
+CREATE POLICY consented_social ON recgen.customer_concerns FOR SELECT
+    TO recgen_analyst, recgen_worker
+    USING (recgen.social_allowed(customer_id));
+COMMENT ON POLICY admin_all ON recgen.customer_concerns IS 'recgen_admin reads every concern';
+COMMENT ON POLICY consented_social ON recgen.customer_concerns IS
+    'Analysts and workers see concerns only of customers who consented to profiling and to social media use';
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.concern_topics TO recgen_admin;
+GRANT SELECT ON recgen.concern_topics TO recgen_analyst, recgen_worker;
+GRANT SELECT, DELETE ON recgen.customer_concerns TO recgen_admin;
+GRANT SELECT ON recgen.customer_concerns TO recgen_analyst, recgen_worker;
+
+/*
+ * The work of every refresh: recompute the concerns of the listed customers
+ * (all when NULL). Not granted to anyone: callers go through
+ * refresh_concerns() or the triggers.
+ */
+CREATE FUNCTION recgen.refresh_concerns_of(customer_ids bigint[]) RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    DELETE FROM recgen.customer_concerns cc
+     WHERE customer_ids IS NULL OR cc.customer_id = ANY (customer_ids);
+
+    WITH latest AS (
+        SELECT p.customer_id, max(p.posted_at) AS latest
+          FROM recgen.social_posts p
+          JOIN recgen.customers c ON c.customer_id = p.customer_id
+         WHERE (customer_ids IS NULL OR p.customer_id = ANY (customer_ids))
+           AND c.consent_profiling AND c.consent_social
+         GROUP BY p.customer_id
+    ), posts AS (
+        SELECT p.customer_id, p.post_id, p.body, p.posted_at,
+               CASE WHEN p.sentiment < 0 THEN -1 ELSE 1 END::smallint AS polarity,
+               abs(p.sentiment) * power(0.5, extract(epoch FROM l.latest - p.posted_at) / (90 * 86400.0)) AS weight
+          FROM recgen.social_posts p
+          JOIN latest l ON l.customer_id = p.customer_id
+         WHERE p.posted_at > l.latest - interval '365 days'
+           AND abs(p.sentiment) >= 0.05
+    ), categories AS (
+        SELECT DISTINCT category FROM recgen.products
+         WHERE active AND length(category) >= 3 AND category NOT IN ('other', 'misc', 'general')
+    ), matches AS (
+        SELECT po.*, t.topic
+          FROM posts po JOIN recgen.concern_topics t ON po.body ~* t.pattern
+        UNION ALL
+        SELECT po.*, 'category:' || k.category
+          FROM posts po JOIN categories k
+            ON po.body ~* ('\m' || regexp_replace(regexp_replace(k.category, 's$', ''),
+                                                  '([^[:alnum:][:space:]])', '\\\1', 'g') || 's?\M')
+        UNION ALL
+        SELECT po.*, 'product:' || pr.name
+          FROM posts po JOIN recgen.products pr
+            ON pr.active AND length(pr.name) >= 4
+           AND po.body ~* ('\m' || regexp_replace(pr.name, '([^[:alnum:][:space:]])', '\\\1', 'g') || '\M')
+    )
+    INSERT INTO recgen.customer_concerns
+           (customer_id, topic, polarity, strength, last_seen, example_post_id)
+    SELECT customer_id, topic, polarity,
+           least(1.0, sum(weight))::real,
+           max(posted_at),
+           (array_agg(post_id ORDER BY posted_at DESC, post_id DESC))[1]
+      FROM matches
+     GROUP BY customer_id, topic, polarity
+    HAVING sum(weight) > 0;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION recgen.refresh_concerns_of(bigint[]) IS
+    'Internal: recomputes recgen.customer_concerns for the listed customers (all when NULL); returns the rows written';
+REVOKE ALL ON FUNCTION recgen.refresh_concerns_of(bigint[]) FROM PUBLIC;
+
+CREATE FUNCTION recgen.refresh_concerns(customer_id bigint DEFAULT NULL) RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT recgen.refresh_concerns_of(CASE WHEN $1 IS NULL THEN NULL ELSE ARRAY[$1] END)
+$$;
+COMMENT ON FUNCTION recgen.refresh_concerns(bigint) IS
+    'Recomputes the concerns of one customer (all customers when NULL) from their recent social posts; customers without consent_profiling and consent_social get none. Returns the number of concern rows written.';
+REVOKE ALL ON FUNCTION recgen.refresh_concerns(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.refresh_concerns(bigint) TO recgen_admin, recgen_worker;
+
+-- keeping concerns fresh ----------------------------------------------------
+
+CREATE FUNCTION recgen.social_posts_concerns() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids bigint[];
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(DISTINCT customer_id) INTO ids FROM new_posts;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(DISTINCT customer_id) INTO ids FROM old_posts;
+    ELSE
+        SELECT array_agg(DISTINCT customer_id) INTO ids
+          FROM (SELECT customer_id FROM new_posts UNION SELECT customer_id FROM old_posts) u;
+    END IF;
+    IF ids IS NOT NULL THEN
+        PERFORM recgen.refresh_concerns_of(ids);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.social_posts_concerns() IS
+    'Trigger: recomputes the concerns of the customers whose social posts were inserted, changed or deleted';
+
+CREATE TRIGGER social_posts_concerns_ins AFTER INSERT ON recgen.social_posts
+    REFERENCING NEW TABLE AS new_posts
+    FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
+CREATE TRIGGER social_posts_concerns_upd AFTER UPDATE ON recgen.social_posts
+    REFERENCING OLD TABLE AS old_posts NEW TABLE AS new_posts
+    FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
+CREATE TRIGGER social_posts_concerns_del AFTER DELETE ON recgen.social_posts
+    REFERENCING OLD TABLE AS old_posts
+    FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
+
+CREATE FUNCTION recgen.customers_consent_concerns() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.consent_social AND NEW.consent_profiling THEN
+        PERFORM recgen.refresh_concerns_of(ARRAY[NEW.customer_id]);
+    ELSE
+        DELETE FROM recgen.customer_concerns WHERE customer_id = NEW.customer_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.customers_consent_concerns() IS
+    'Trigger: deletes a customer''s concerns when consent_social or consent_profiling is withdrawn, and recomputes them when both are given';
+
+CREATE TRIGGER customers_consent_concerns
+    AFTER UPDATE OF consent_social, consent_profiling ON recgen.customers
+    FOR EACH ROW
+    WHEN ((OLD.consent_social AND OLD.consent_profiling) IS DISTINCT FROM
+          (NEW.consent_social AND NEW.consent_profiling))
+    EXECUTE FUNCTION recgen.customers_consent_concerns();
+
+CREATE FUNCTION recgen.concern_topics_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM recgen.refresh_concerns_of(NULL);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.concern_topics_changed() IS
+    'Trigger: recomputes every customer''s concerns after recgen.concern_topics changed';
+
+CREATE TRIGGER concern_topics_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recgen.concern_topics
+    FOR EACH STATEMENT EXECUTE FUNCTION recgen.concern_topics_changed();
+
+/*
+ * What each concern points at in the catalog, for rules in recommend():
+ * the categories it is about and the tags of products that address it.
+ */
+CREATE VIEW recgen.customer_concern_targets WITH (security_barrier, security_invoker) AS
+SELECT cc.customer_id, cc.topic, cc.polarity, cc.strength, cc.last_seen,
+       CASE
+           WHEN cc.topic LIKE 'category:%' THEN ARRAY[substr(cc.topic, 10)]
+           WHEN cc.topic LIKE 'product:%' THEN
+               ARRAY(SELECT DISTINCT p.category FROM recgen.products p WHERE p.name = substr(cc.topic, 9))
+           ELSE coalesce(t.categories, '{}')
+       END AS categories,
+       coalesce(t.remedy_tags, '{}') AS remedy_tags,
+       CASE WHEN cc.topic LIKE 'product:%' THEN
+               ARRAY(SELECT p.product_id FROM recgen.products p WHERE p.name = substr(cc.topic, 9))
+            ELSE '{}'::bigint[]
+       END AS product_ids
+  FROM recgen.customer_concerns cc
+  LEFT JOIN recgen.concern_topics t ON t.topic = cc.topic;
+COMMENT ON VIEW recgen.customer_concern_targets IS
+    'recgen.customer_concerns resolved to catalog terms: categories the concern is about, product tags that address it, products it names. Security invoker: the caller''s row-level security applies.';
+GRANT SELECT ON recgen.customer_concern_targets TO recgen_admin, recgen_analyst, recgen_worker;
