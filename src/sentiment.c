@@ -337,13 +337,18 @@ negated(const Token *t)
 /*
  * phrase
  *		Join the lower-cased tokens from..to (inclusive) with single spaces
- *		into buf; returns the length, or -1 when longer than any idiom.
+ *		into buf; returns the length, or -1 when it cannot be an idiom (a
+ *		word that occurs in none, or longer than any).
  */
 static int
 phrase(const Token *w, int from, int to, char *buf, int bufsize)
 {
 	int			n = 0;
 
+	/* an idiom can only match when every word occurs in some idiom */
+	for (int k = from; k <= to; k++)
+		if (w[k].info == NULL || !w[k].info->in_phrase)
+			return -1;
 	for (int k = from; k <= to; k++)
 	{
 		if (n + w[k].llen + 1 >= bufsize)

@@ -40,6 +40,7 @@ typedef struct SentimentWordInfo
 	bool		in_lexicon;		/* vader_lexicon.txt has it */
 	bool		negation;		/* a negation word of the reference */
 	bool		booster;		/* a booster or dampener */
+	bool		in_phrase;		/* part of an idiom or a two-word booster */
 	uint8		word_id;		/* SentimentWordId */
 	double		valence;		/* lexicon valence, if in_lexicon */
 	double		boost;			/* booster increment, if booster */

@@ -399,6 +399,22 @@ SentimentLexiconEnsureLoaded(void)
 		e->info.booster = true;
 		e->info.boost = B_DECR;
 	}
+	/* words that occur in idioms and two-word boosters, for a quick reject */
+	for (int i = 0; i < lengthof(special_cases) + lengthof(booster_phrases); i++)
+	{
+		const char *ph = (i < lengthof(special_cases)) ? special_cases[i].phrase :
+			booster_phrases[i - lengthof(special_cases)];
+
+		while (*ph)
+		{
+			int			l = strcspn(ph, " ");
+
+			word_slot(ph, l, true)->info.in_phrase = true;
+			ph += l;
+			while (*ph == ' ')
+				ph++;
+		}
+	}
 	for (int i = 0; i < lengthof(named_words); i++)
 		word_slot(named_words[i].word, strlen(named_words[i].word), true)->info.word_id = named_words[i].id;
 
