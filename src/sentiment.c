@@ -546,6 +546,7 @@ score_text(const char *text, int len, SentimentScores *out)
 	int			ep_count = 0;
 	int			qm_count = 0;
 	bool		prev_space = true;
+	bool		ascii;
 	bool		cap_diff;
 	int			bi = -1;
 	char	   *low;
@@ -561,11 +562,33 @@ score_text(const char *text, int len, SentimentScores *out)
 
 	SentimentLexiconEnsureLoaded();
 
-	/* 1. emoji to descriptions: a code point of 2+ bytes may become a space and the longest description */
-	scratch_text = ensure_buffer(scratch_text, &scratch_text_size,
-								 (Size) len * (SentimentEmojiMaxLen() / 2 + 1) + 8);
-	d = scratch_text;
-	while (p < end)
+	/*
+	 * 1. emoji to descriptions. Every emoji is outside ASCII, so pure ASCII
+	 * text (most posts) is scored in place; otherwise it is rewritten into
+	 * the scratch buffer, where a code point of two or more bytes may become
+	 * a space and the longest description.
+	 */
+	{
+		unsigned char high = 0;
+
+		for (const unsigned char *q = p; q < end; q++)
+		{
+			high |= *q;
+			ep_count += (*q == '!');
+			qm_count += (*q == '?');
+		}
+		ascii = (high < 0x80);
+	}
+	if (ascii)
+		d = (char *) end;
+	else
+	{
+		ep_count = qm_count = 0;
+		scratch_text = ensure_buffer(scratch_text, &scratch_text_size,
+									 (Size) len * (SentimentEmojiMaxLen() / 2 + 1) + 8);
+		d = scratch_text;
+	}
+	while (!ascii && p < end)
 	{
 		int			l;
 		int			dlen;
@@ -610,7 +633,7 @@ score_text(const char *text, int len, SentimentScores *out)
 	}
 
 	/* 2. split on whitespace, strip punctuation, lower-case */
-	p = (const unsigned char *) scratch_text;
+	p = ascii ? (const unsigned char *) text : (const unsigned char *) scratch_text;
 	end = (const unsigned char *) d;
 	scratch_low = ensure_buffer(scratch_low, &scratch_low_size, (Size) (end - p) * 2 + 8);
 	if (scratch_ntokens < (Size) (end - p) / 2 + 2)
