@@ -19,7 +19,8 @@ OBJS = \
 	src/recgen.o \
 	src/guc.o \
 	src/sentiment.o \
-	src/sentiment_lexicon.o
+	src/sentiment_lexicon.o \
+	src/sentiment_text.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))

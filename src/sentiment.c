@@ -29,11 +29,7 @@
  *	  emphasis; the sum is normalized with x / sqrt(x^2 + 15) and rounded to
  *	  4 decimals (pos, neu, neg to 3), as the reference does.
  *
- * Case. The reference lower-cases with Python's full Unicode tables and asks
- * str.isupper(). Here ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic,
- * fullwidth Latin and the Kelvin sign are mapped; other scripts count as
- * uncased. The lexicon is ASCII, so this can only change the ALL-CAPS rule
- * for words written in other cased scripts (Armenian, Georgian...).
+ * Case (lower-casing and Python's str.isupper()) is in sentiment_text.c.
  *
  * Speed. The lexicon is hashed once per backend (sentiment_lexicon.c). A
  * call allocates nothing per token: the text, the lower-cased tokens and the
@@ -110,174 +106,6 @@ ensure_buffer(void *buf, Size *size, Size need)
 	buf = MemoryContextAllocExtended(TopMemoryContext, newsize, MCXT_ALLOC_HUGE);
 	*size = newsize;
 	return buf;
-}
-
-/*
- * case_of
- *		Case class of a code point: 1 upper, 2 lower, 0 uncased; for an upper
- *		case letter also its lower-case code point.
- */
-static int
-case_of(uint32 c, uint32 *lower)
-{
-	*lower = c;
-	if (c < 0x80)
-	{
-		if (c >= 'A' && c <= 'Z')
-		{
-			*lower = c + 32;
-			return 1;
-		}
-		return (c >= 'a' && c <= 'z') ? 2 : 0;
-	}
-	if (c <= 0xFF)
-	{
-		if (c == 0xAA || c == 0xB5 || c == 0xBA)
-			return 2;
-		if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
-		{
-			*lower = c + 32;
-			return 1;
-		}
-		return (c >= 0xDF && c != 0xF7) ? 2 : 0;
-	}
-	if (c <= 0x17F)
-	{
-		if (c == 0x130 || c == 0x178)
-		{
-			*lower = (c == 0x178) ? 0xFF : 'i';
-			return 1;
-		}
-		if (c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F)
-			return 2;
-		if ((c <= 0x137 || (c >= 0x14A && c <= 0x177)) ? (c % 2 == 0) : (c % 2 == 1))
-		{
-			*lower = c + 1;
-			return 1;
-		}
-		return 2;
-	}
-	if (c >= 0x386 && c <= 0x3CE)
-	{
-		if (c == 0x386)
-			*lower = 0x3AC;
-		else if (c >= 0x388 && c <= 0x38A)
-			*lower = c + 37;
-		else if (c == 0x38C)
-			*lower = 0x3CC;
-		else if (c == 0x38E || c == 0x38F)
-			*lower = c + 63;
-		else if (c >= 0x391 && c <= 0x3AB && c != 0x3A2)
-			*lower = c + 32;
-		else if (c == 0x390 || c >= 0x3AC)
-			return 2;
-		else
-			return 0;
-		return 1;
-	}
-	if (c >= 0x400 && c <= 0x45F)
-	{
-		if (c >= 0x430)
-			return 2;
-		*lower = (c < 0x410) ? c + 80 : c + 32;
-		return 1;
-	}
-	if (c == 0x212A)
-	{
-		*lower = 'k';
-		return 1;
-	}
-	if (c >= 0xFF21 && c <= 0xFF3A)
-	{
-		*lower = c + 32;
-		return 1;
-	}
-	if (c >= 0xFF41 && c <= 0xFF5A)
-		return 2;
-	return 0;
-}
-
-/*
- * SentimentLower
- *		Lower-case UTF-8 text into dst (room for 2 * len bytes); returns the
- *		length written. Python maps U+0130 to "i" plus a combining dot.
- */
-int
-SentimentLower(const char *src, int len, char *dst)
-{
-	const unsigned char *p = (const unsigned char *) src;
-	const unsigned char *end = p + len;
-	char	   *d = dst;
-
-	while (p < end)
-	{
-		uint32		c;
-		uint32		lc;
-		int			l;
-
-		if (*p < 0x80)
-		{
-			*d++ = (*p >= 'A' && *p <= 'Z') ? *p + 32 : *p;
-			p++;
-			continue;
-		}
-		l = pg_utf_mblen(p);
-		if (p + l > end)
-			l = end - p;
-		c = utf8_to_unicode(p);
-		if (case_of(c, &lc) == 1)
-		{
-			unicode_to_utf8(lc, (unsigned char *) d);
-			d += pg_utf_mblen((unsigned char *) d);
-			if (c == 0x130)
-			{
-				unicode_to_utf8(0x307, (unsigned char *) d);
-				d += 2;
-			}
-		}
-		else
-		{
-			memcpy(d, p, l);
-			d += l;
-		}
-		p += l;
-	}
-	return d - dst;
-}
-
-/*
- * is_upper
- *		Python's str.isupper(): at least one cased letter, none lower case.
- */
-static bool
-is_upper(const char *s, int len)
-{
-	const unsigned char *p = (const unsigned char *) s;
-	const unsigned char *end = p + len;
-	bool		cased = false;
-
-	while (p < end)
-	{
-		uint32		lc;
-		int			k;
-
-		if (*p < 0x80)
-		{
-			if (*p >= 'a' && *p <= 'z')
-				return false;
-			if (*p >= 'A' && *p <= 'Z')
-				cased = true;
-			p++;
-			continue;
-		}
-		k = case_of(utf8_to_unicode(p), &lc);
-		if (k == 2)
-			return false;
-		if (k == 1)
-			cased = true;
-		p += pg_utf_mblen(p);
-	}
-	return cased;
 }
 
 /*
@@ -690,7 +518,7 @@ score_text(const char *text, int len, SentimentScores *out)
 		w[n].llen = SentimentLower(w[n].orig, w[n].olen, low);
 		low += w[n].llen;
 		w[n].info = SentimentLookupWord(w[n].low, w[n].llen);
-		w[n].upper = is_upper(w[n].orig, w[n].olen);
+		w[n].upper = SentimentIsUpper(w[n].orig, w[n].olen);
 		if (w[n].upper)
 			n_upper++;
 		if (bi < 0 && WORD_IS(w[n], SW_BUT))
@@ -777,7 +605,8 @@ score_text(const char *text, int len, SentimentScores *out)
 
 /*
  * score_datum
- *		Score a text datum, converting to UTF-8 when the database is not.
+ *		Score a text datum, converting to UTF-8 when the database is not
+ *		(in a SQL_ASCII database the bytes must already be valid UTF-8).
  */
 static void
 score_datum(text *t, SentimentScores *out)
@@ -794,6 +623,8 @@ score_datum(text *t, SentimentScores *out)
 			s = u;
 			len = strlen(u);
 		}
+		else
+			(void) pg_verify_mbstr(PG_UTF8, s, len, false); /* SQL_ASCII */
 	}
 	score_text(s, len, out);
 }

@@ -46,8 +46,9 @@ typedef struct SentimentWordInfo
 	double		boost;			/* booster increment, if booster */
 } SentimentWordInfo;
 
-/* sentiment.c */
+/* sentiment_text.c */
 extern int	SentimentLower(const char *src, int len, char *dst);
+extern bool SentimentIsUpper(const char *s, int len);
 
 /* sentiment_lexicon.c */
 extern void SentimentLexiconEnsureLoaded(void);
