@@ -100,7 +100,7 @@ CREATE TABLE recgen.events (
     basket_id   text,
     attributes  jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attributes) = 'object'),
     PRIMARY KEY (customer_id, event_id),
-    CHECK (product_id IS NOT NULL OR kind IN ('purchase', 'return', 'transaction'))
+    CONSTRAINT events_product_required CHECK (product_id IS NOT NULL OR kind IN ('purchase', 'return', 'transaction'))
 );
 CREATE INDEX events_customer_recent_idx ON recgen.events (customer_id, occurred_at DESC);
 CREATE INDEX events_product_idx ON recgen.events (product_id, occurred_at);
@@ -125,7 +125,7 @@ CREATE TABLE recgen.anonymous_events (
     occurred_at timestamptz NOT NULL,
     basket_id   text NOT NULL,
     attributes  jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attributes) = 'object'),
-    CHECK (product_id IS NOT NULL OR kind IN ('purchase', 'return', 'transaction'))
+    CONSTRAINT anonymous_events_product_required CHECK (product_id IS NOT NULL OR kind IN ('purchase', 'return', 'transaction'))
 );
 CREATE INDEX anonymous_events_basket_idx ON recgen.anonymous_events (basket_id);
 CREATE INDEX anonymous_events_occurred_idx ON recgen.anonymous_events USING brin (occurred_at);
