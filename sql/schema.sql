@@ -25,9 +25,10 @@ SELECT kind, quantity, amount FROM recgen.events ORDER BY event_id;
 -- attributes must be JSON objects, e-mails must look like e-mails
 UPDATE recgen.customers SET attributes = '[1, 2]' WHERE customer_id = 1;
 UPDATE recgen.customers SET email = 'not an address' WHERE customer_id = 1;
--- posts: empty bodies and out-of-range sentiment are rejected
+-- posts: empty bodies are rejected; a supplied sentiment is replaced by the computed score
 INSERT INTO recgen.social_posts (customer_id, body, posted_at) VALUES (1, '', '2026-01-01');
 INSERT INTO recgen.social_posts (customer_id, body, posted_at, sentiment) VALUES (1, 'ok', '2026-01-01', 2);
+SELECT sentiment = recgen.sentiment(body) AS computed FROM recgen.social_posts WHERE body = 'ok';
 -- consent timestamps follow the flags
 SELECT consent_profiling_at IS NOT NULL AS profiling_stamped,
        consent_social_at IS NULL AS social_not_stamped
