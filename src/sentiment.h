@@ -49,6 +49,7 @@ typedef struct SentimentWordInfo
 /* sentiment_text.c */
 extern int	SentimentLower(const char *src, int len, char *dst);
 extern bool SentimentIsUpper(const char *s, int len);
+extern bool SentimentHasUpper(const char *s, int len);
 
 /* sentiment_lexicon.c */
 extern void SentimentLexiconEnsureLoaded(void);

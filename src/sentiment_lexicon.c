@@ -293,7 +293,8 @@ load_lexicon(void)
 					 errmsg("malformed valence for \"%s\" in sentiment lexicon", line)));
 		/* keys with upper case can never match a lower-cased token */
 		llen = SentimentLower(line, tab - line, lowered);
-		if (llen != tab - line || memcmp(lowered, line, llen) != 0)
+		if (llen != tab - line || memcmp(lowered, line, llen) != 0 ||
+			SentimentHasUpper(line, llen))
 			continue;
 		e = word_slot(line, llen, true);
 		e->info.in_lexicon = true;

@@ -5,14 +5,15 @@
  *		Python's str.isupper(), as the reference implementation sees them.
  *
  * The reference lower-cases with Python's full Unicode tables and asks
- * str.isupper(). Here ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic,
- * fullwidth Latin and the Kelvin sign are mapped; other scripts count as
- * uncased. The lexicon is ASCII, so this can only change the ALL-CAPS rule
- * for words written in other cased scripts (Armenian, Georgian, Cherokee,
- * Latin Extended-B and beyond): such a word is not "upper case" here.
- * Tables from PostgreSQL itself would not help: version 15 has no Unicode
- * case mapping of its own, and libc's depends on the locale, which an
- * IMMUTABLE function must not.
+ * str.isupper(). The ALL-CAPS rule needs the case class of every letter:
+ * sentiment_case_table.h has it for all of Unicode, generated from
+ * Python's own tables by tools/gen_case_table.py. Lower-casing only feeds
+ * lookups in the (ASCII) word lists, so it maps ASCII, Latin-1, Latin
+ * Extended-A, Greek, Cyrillic, fullwidth Latin and the only non-ASCII
+ * letters Python lower-cases to ASCII (U+212A KELVIN SIGN to "k", U+0130 to
+ * "i" and a combining dot); any other letter is left as it is, which cannot
+ * change a lookup. PostgreSQL 15 has no Unicode case tables of its own, and
+ * libc's depend on the locale, which an IMMUTABLE function must not.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -26,6 +27,40 @@
 #include "mb/pg_wchar.h"
 
 #include "sentiment.h"
+
+typedef struct CaseRange
+{
+	uint32		first;
+	uint32		last;
+	uint8		cls;			/* 1 upper, 2 lower or title case */
+} CaseRange;
+
+#include "sentiment_case_table.h"
+
+/*
+ * case_class
+ *		Case class of a non-ASCII code point for str.isupper(): 1 upper,
+ *		2 lower or title case, 0 uncased (binary search of the table).
+ */
+static int
+case_class(uint32 c)
+{
+	int			lo = 0;
+	int			hi = lengthof(case_ranges) - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (c < case_ranges[mid].first)
+			hi = mid - 1;
+		else if (c > case_ranges[mid].last)
+			lo = mid + 1;
+		else
+			return case_ranges[mid].cls;
+	}
+	return 0;
+}
 
 /*
  * case_of
@@ -173,7 +208,6 @@ SentimentIsUpper(const char *s, int len)
 
 	while (p < end)
 	{
-		uint32		lc;
 		int			k;
 
 		if (*p < 0x80)
@@ -185,7 +219,7 @@ SentimentIsUpper(const char *s, int len)
 			p++;
 			continue;
 		}
-		k = case_of(utf8_to_unicode(p), &lc);
+		k = case_class(utf8_to_unicode(p));
 		if (k == 2)
 			return false;
 		if (k == 1)
@@ -193,4 +227,31 @@ SentimentIsUpper(const char *s, int len)
 		p += pg_utf_mblen(p);
 	}
 	return cased;
+}
+
+/*
+ * SentimentHasUpper
+ *		Whether UTF-8 text contains an upper-case letter anywhere (a lexicon
+ *		key with one can never match a lower-cased word).
+ */
+bool
+SentimentHasUpper(const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+
+	while (p < end)
+	{
+		if (*p < 0x80)
+		{
+			if (*p >= 'A' && *p <= 'Z')
+				return true;
+			p++;
+			continue;
+		}
+		if (case_class(utf8_to_unicode(p)) == 1)
+			return true;
+		p += pg_utf_mblen(p);
+	}
+	return false;
 }

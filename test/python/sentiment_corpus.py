@@ -111,6 +111,20 @@ def corpus(seed=20140601, per_rule=140):
         add("post", f"{rnd.choice(SUBJECTS)} {rnd.choice(['', 'really ', 'not ', 'never ', 'kind of '])}"
             f"{rnd.choice(POST_GOOD + POST_BAD)}{rnd.choice(['', ', but ' + rnd.choice(SUBJECTS).lower() + ' ' + rnd.choice(POST_GOOD + POST_BAD)])}"
             f"{rnd.choice(TAILS)}{rnd.choice(['', ' ' + rnd.choice(emoji1), ' #bank', ' @support'])}")
+    # random mixtures of words, emoji, letters of other scripts and separators
+    pieces = lex + ["not", "no", "but", "BUT", "kind", "of", "least", "at", "very", "never", "so",
+                    "this", "without", "doubt", "the", "shit", "bomb", "yeah", "right", "or", "nor",
+                    "isn't", "sort", "just", "enough", "bus", "stop"] * 20
+    letters = ["É", "ß", "Ω", "я", "Я", "İ", "\u212a", "ǅ", "Ǆ", "Ա", "ա", "Ꭰ", "ꭰ", "Ⓐ", "ⓐ", "𝐀", "ᾈ"]
+    seps = [" "] * 8 + ["  ", "\t", "\n", "!", "?", ".", ",", "'", "\"", "(", ")", ":", "-", "\u00a0", "\u2003"]
+    for _ in range(per_rule * 4):
+        parts = []
+        for _ in range(rnd.randint(1, 14)):
+            r = rnd.random()
+            w = rnd.choice(emoji1 + emojin) if r < 0.1 else rnd.choice(letters) if r < 0.15 else rnd.choice(pieces)
+            parts.append(w.upper() if rnd.random() < 0.25 else w)
+            parts.append(rnd.choice(seps) if rnd.random() < 0.3 else " ")
+        add("fuzz", "".join(parts))
     # edge cases, once each
     for t in ["", " ", "!!!", "?", ":)", "no", "No", "NO", "but", "good", "GOOD", "kind of",
               "kind", "least good", "at least good", "not", "n't good", "isn't", "a", "ab!",
