@@ -3,7 +3,8 @@
 #
 #   cluster.sh prepare        copy Debian's PostgreSQL 15 into .pgdata/pg, so
 #                             the extension installs there and not system-wide
-#   cluster.sh start          initdb (first time), configure, start; idempotent
+#   cluster.sh init           initdb (first time) and configure, no start
+#   cluster.sh start          init, then start; idempotent
 #   cluster.sh stop           stop the cluster (and the local LLM server)
 #   cluster.sh status         exit 0 when running
 #   cluster.sh dsn [DB]       print a libpq connection string (default: retail)
@@ -15,11 +16,12 @@
 # .pgdata/run. PostgreSQL finds its share and lib directories relative to its
 # binaries, so a copy under .pgdata/pg is a complete, private installation:
 # several checkouts (and CI) can each build and test their own recgen.so
-# without touching /usr or each other. RECGEN_PORT picks the port.
+# without touching /usr or each other. RECGEN_PORT picks the port;
+# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PGDATA_ROOT=$ROOT/.pgdata
+PGDATA_ROOT=${RECGEN_PGDATA_ROOT:-$ROOT/.pgdata}
 PGCOPY=$PGDATA_ROOT/pg
 SYS_BINDIR=/usr/lib/postgresql/15/bin
 BINDIR=$PGCOPY/usr/lib/postgresql/15/bin
@@ -111,12 +113,12 @@ start() {
 	fi
 	touch "$LOGFILE"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$LOGFILE"
-	if ! as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -l "$LOGFILE" -w -t 60 start >/dev/null; then
-		echo "recgen: the cluster did not start; last lines of .pgdata/postgresql.log:" >&2
+	if ! as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -l "$LOGFILE" -w -t 120 start >/dev/null; then
+		echo "recgen: the cluster did not start; last lines of $LOGFILE:" >&2
 		tail -20 "$LOGFILE" >&2
 		exit 1
 	fi
-	echo "recgen: started private cluster on port $PORT (socket in .pgdata/run)"
+	echo "recgen: started private cluster on port $PORT (socket in ${RUNDIR#"$ROOT"/})"
 }
 
 stop() {
@@ -137,6 +139,7 @@ dsn() {
 
 case ${1:-} in
 prepare) prepare ;;
+init) init_cluster ;;
 start) start ;;
 stop) stop ;;
 status) is_running ;;
@@ -144,7 +147,7 @@ dsn) dsn "${2:-}" ;;
 psql) exec psql "$(dsn "${2:-}")" ;;
 bindir) echo "$BINDIR" ;;
 *)
-	echo "usage: $0 prepare|start|stop|status|dsn [DB]|psql [DB]|bindir" >&2
+	echo "usage: $0 prepare|init|start|stop|status|dsn [DB]|psql [DB]|bindir" >&2
 	exit 2
 	;;
 esac
