@@ -63,6 +63,11 @@ check_reachable() {
 	fi
 }
 
+# Checksum of the installed recgen.so, to tell when the server must restart.
+library_sum() {
+	sha256sum "$PGCOPY/usr/lib/postgresql/15/lib/recgen.so" 2>/dev/null | cut -d' ' -f1
+}
+
 is_running() {
 	[[ -f $DATADIR/postmaster.pid ]] && as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" status >/dev/null 2>&1
 }
@@ -104,13 +109,15 @@ start() {
 	check_reachable
 	init_cluster
 	if is_running; then
-		# Pick up a newly installed recgen.so: preloaded libraries need a restart.
-		if [[ $PGCOPY/usr/lib/postgresql/15/lib/recgen.so -nt $DATADIR/postmaster.pid ]]; then
+		# Pick up a changed recgen.so: preloaded libraries need a restart.
+		if [[ $(library_sum) != $(cat "$PGDATA_ROOT/loaded.sha256" 2>/dev/null) ]]; then
 			as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -m fast -w restart -l "$LOGFILE" >/dev/null
+			library_sum >"$PGDATA_ROOT/loaded.sha256"
 			echo "recgen: restarted cluster (new recgen.so) on port $PORT"
 		fi
 		return
 	fi
+	library_sum >"$PGDATA_ROOT/loaded.sha256"
 	touch "$LOGFILE"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$LOGFILE"
 	if ! as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -l "$LOGFILE" -w -t 120 start >/dev/null; then
