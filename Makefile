@@ -77,8 +77,8 @@ deps:
 # Build and install into the private copy of PostgreSQL under .pgdata/.
 private-install: deps
 	@tools/cluster.sh prepare
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory install DESTDIR="$(CURDIR)/.pgdata/pg" >/dev/null
+	@$(MAKE) -s --no-print-directory all
+	@$(MAKE) -s --no-print-directory install DESTDIR="$(CURDIR)/.pgdata/pg" >/dev/null
 
 start: private-install
 	@tools/cluster.sh start

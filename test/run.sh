@@ -9,7 +9,7 @@
 #   python       pytest files test/python/test_*.py (fake LLM server,
 #                conformance against reference libraries), in .venv
 #   asan         the regress and pgTAP suites again against an
-#                AddressSanitizer build of recgen.so in a second cluster
+#                under valgrind (test/valgrind.sh), in a second cluster
 # Counts every assertion and ends with the line
 #   recgen: N passed, M failed[, K skipped]
 # exiting non-zero when anything failed or nothing ran.
@@ -18,7 +18,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SECTIONS=${RECGEN_TEST_SECTIONS:-regress pgtap integration python asan}
+SECTIONS=${RECGEN_TEST_SECTIONS:-regress pgtap integration python memcheck}
 LOGDIR=$ROOT/.pgdata/test-logs
 mkdir -p "$LOGDIR"
 
@@ -104,10 +104,10 @@ run_python() {
 	if [[ -z $line ]]; then failed=$((failed + 1)); fi
 }
 
-run_asan() {
-	if [[ -x test/asan.sh ]]; then
-		local log=$LOGDIR/asan.log
-		test/asan.sh >"$log" 2>&1
+run_memcheck() {
+	if [[ -x test/valgrind.sh ]]; then
+		local log=$LOGDIR/memcheck.log
+		test/valgrind.sh >"$log" 2>&1
 		cat "$log"
 		count_tap "$log"
 		grep -qE '^not ok|^Bail out' "$log" || grep -qE '^ok' "$log" || failed=$((failed + 1))

@@ -3,7 +3,8 @@
 #
 #   cluster.sh prepare        copy Debian's PostgreSQL 15 into .pgdata/pg, so
 #                             the extension installs there and not system-wide
-#   cluster.sh start          initdb (first time), configure, start; idempotent
+#   cluster.sh init           initdb (first time) and configure, no start
+#   cluster.sh start          init, then start; idempotent
 #   cluster.sh stop           stop the cluster (and the local LLM server)
 #   cluster.sh status         exit 0 when running
 #   cluster.sh dsn [DB]       print a libpq connection string (default: retail)
@@ -15,11 +16,12 @@
 # .pgdata/run. PostgreSQL finds its share and lib directories relative to its
 # binaries, so a copy under .pgdata/pg is a complete, private installation:
 # several checkouts (and CI) can each build and test their own recgen.so
-# without touching /usr or each other. RECGEN_PORT picks the port.
+# without touching /usr or each other. RECGEN_PORT picks the port;
+# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PGDATA_ROOT=$ROOT/.pgdata
+PGDATA_ROOT=${RECGEN_PGDATA_ROOT:-$ROOT/.pgdata}
 PGCOPY=$PGDATA_ROOT/pg
 SYS_BINDIR=/usr/lib/postgresql/15/bin
 BINDIR=$PGCOPY/usr/lib/postgresql/15/bin
@@ -59,6 +61,11 @@ check_reachable() {
 		echo "recgen: user postgres cannot reach $BINDIR; make the project path traversable (chmod o+x on its parents)" >&2
 		exit 1
 	fi
+}
+
+# Checksum of the installed recgen.so, to tell when the server must restart.
+library_sum() {
+	sha256sum "$PGCOPY/usr/lib/postgresql/15/lib/recgen.so" 2>/dev/null | cut -d' ' -f1
 }
 
 is_running() {
@@ -102,21 +109,23 @@ start() {
 	check_reachable
 	init_cluster
 	if is_running; then
-		# Pick up a newly installed recgen.so: preloaded libraries need a restart.
-		if [[ $PGCOPY/usr/lib/postgresql/15/lib/recgen.so -nt $DATADIR/postmaster.pid ]]; then
+		# Pick up a changed recgen.so: preloaded libraries need a restart.
+		if [[ $(library_sum) != $(cat "$PGDATA_ROOT/loaded.sha256" 2>/dev/null) ]]; then
 			as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -m fast -w restart -l "$LOGFILE" >/dev/null
+			library_sum >"$PGDATA_ROOT/loaded.sha256"
 			echo "recgen: restarted cluster (new recgen.so) on port $PORT"
 		fi
 		return
 	fi
+	library_sum >"$PGDATA_ROOT/loaded.sha256"
 	touch "$LOGFILE"
 	[[ $(id -u) -eq 0 ]] && chown postgres: "$LOGFILE"
-	if ! as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -l "$LOGFILE" -w -t 60 start >/dev/null; then
-		echo "recgen: the cluster did not start; last lines of .pgdata/postgresql.log:" >&2
+	if ! as_server_user "$BINDIR/pg_ctl" -D "$DATADIR" -l "$LOGFILE" -w -t 120 start >/dev/null; then
+		echo "recgen: the cluster did not start; last lines of $LOGFILE:" >&2
 		tail -20 "$LOGFILE" >&2
 		exit 1
 	fi
-	echo "recgen: started private cluster on port $PORT (socket in .pgdata/run)"
+	echo "recgen: started private cluster on port $PORT (socket in ${RUNDIR#"$ROOT"/})"
 }
 
 stop() {
@@ -137,6 +146,7 @@ dsn() {
 
 case ${1:-} in
 prepare) prepare ;;
+init) init_cluster ;;
 start) start ;;
 stop) stop ;;
 status) is_running ;;
@@ -144,7 +154,7 @@ dsn) dsn "${2:-}" ;;
 psql) exec psql "$(dsn "${2:-}")" ;;
 bindir) echo "$BINDIR" ;;
 *)
-	echo "usage: $0 prepare|start|stop|status|dsn [DB]|psql [DB]|bindir" >&2
+	echo "usage: $0 prepare|init|start|stop|status|dsn [DB]|psql [DB]|bindir" >&2
 	exit 2
 	;;
 esac

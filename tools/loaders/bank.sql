@@ -251,9 +251,9 @@ WHERE pg_temp.u('poster:' || c.i) < 0.35
   AND k <= 1 + floor(pg_temp.u('nposts:' || c.i) * 3)
 ORDER BY c.customer_id, k;
 
+SET LOCAL max_parallel_workers_per_gather = 0;  -- keep the report in order
 \set QUIET off
 \pset footer off
-SET LOCAL max_parallel_workers_per_gather = 0;  -- keep the report in order
 SELECT 'customers' AS what, count(*) AS n FROM recgen.customers
 UNION ALL SELECT '  consenting to profiling', count(*) FROM recgen.customers WHERE consent_profiling
 UNION ALL SELECT '  consenting to social media use', count(*) FROM recgen.customers WHERE consent_social

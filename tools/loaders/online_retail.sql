@@ -170,9 +170,9 @@ ORDER BY l.line_no;
 
 -- report -------------------------------------------------------------------
 
+SET LOCAL max_parallel_workers_per_gather = 0;  -- keep the report in order
 \set QUIET off
 \pset footer off
-SET LOCAL max_parallel_workers_per_gather = 0;  -- keep the report in order
 SELECT 'lines read' AS what, count(*) AS n FROM retail_line
 UNION ALL SELECT 'lines with a customer -> events', count(*) FROM retail_line WHERE customer_id IS NOT NULL
 UNION ALL SELECT '  of which purchases', count(*) FROM recgen.events WHERE kind = 'purchase'
