@@ -397,15 +397,25 @@ score_text(const char *text, int len, SentimentScores *out)
 	 * a space and the longest description.
 	 */
 	{
-		unsigned char high = 0;
+		uint64		high = 0;
+		const unsigned char *q = p;
+		const char *c;
 
-		for (const unsigned char *q = p; q < end; q++)
+		/* eight bytes at a time for the high bit; memchr for the marks */
+		for (; q + 8 <= end; q += 8)
 		{
-			high |= *q;
-			ep_count += (*q == '!');
-			qm_count += (*q == '?');
+			uint64		chunk;
+
+			memcpy(&chunk, q, 8);
+			high |= chunk;
 		}
-		ascii = (high < 0x80);
+		for (; q < end; q++)
+			high |= *q;
+		ascii = (high & UINT64CONST(0x8080808080808080)) == 0;
+		for (c = text; (c = memchr(c, '!', (const char *) end - c)) != NULL; c++)
+			ep_count++;
+		for (c = text; (c = memchr(c, '?', (const char *) end - c)) != NULL; c++)
+			qm_count++;
 	}
 	if (ascii)
 		d = (char *) end;
