@@ -525,10 +525,38 @@ score_text(const char *text, int len, SentimentScores *out)
 		w[n].orig = (const char *) t;
 		w[n].olen = tend - t;
 		w[n].low = low;
-		w[n].llen = SentimentLower(w[n].orig, w[n].olen, low);
-		low += w[n].llen;
-		w[n].info = SentimentLookupWord(w[n].low, w[n].llen);
-		w[n].upper = SentimentIsUpper(w[n].orig, w[n].olen);
+		if (ascii)
+		{
+			/* one pass: lower-case, hash, and the case of the word */
+			uint32		h = SENTIMENT_HASH_INIT;
+			bool		has_upper = false;
+			bool		has_lower = false;
+
+			for (const unsigned char *q = t; q < tend; q++)
+			{
+				unsigned char c = *q;
+
+				if (c >= 'A' && c <= 'Z')
+				{
+					has_upper = true;
+					c += 32;
+				}
+				else if (c >= 'a' && c <= 'z')
+					has_lower = true;
+				*low++ = (char) c;
+				h = SENTIMENT_HASH_STEP(h, c);
+			}
+			w[n].llen = w[n].olen;
+			w[n].info = SentimentLookupWordHashed(w[n].low, w[n].llen, h);
+			w[n].upper = has_upper && !has_lower;
+		}
+		else
+		{
+			w[n].llen = SentimentLower(w[n].orig, w[n].olen, low);
+			low += w[n].llen;
+			w[n].info = SentimentLookupWord(w[n].low, w[n].llen);
+			w[n].upper = SentimentIsUpper(w[n].orig, w[n].olen);
+		}
 		if (w[n].upper)
 			n_upper++;
 		if (bi < 0 && WORD_IS(w[n], SW_BUT))

@@ -51,9 +51,15 @@ extern int	SentimentLower(const char *src, int len, char *dst);
 extern bool SentimentIsUpper(const char *s, int len);
 extern bool SentimentHasUpper(const char *s, int len);
 
+/* FNV-1a, the hash of the word table, step by step */
+#define SENTIMENT_HASH_INIT 2166136261u
+#define SENTIMENT_HASH_STEP(h, c) (((h) ^ (unsigned char) (c)) * 16777619u)
+
 /* sentiment_lexicon.c */
 extern void SentimentLexiconEnsureLoaded(void);
 extern const SentimentWordInfo *SentimentLookupWord(const char *word, int len);
+extern const SentimentWordInfo *SentimentLookupWordHashed(const char *word, int len,
+														   uint32 hash);
 extern const char *SentimentLookupEmoji(uint32 codepoint, int *len);
 extern int	SentimentEmojiMaxLen(void);
 extern double SentimentBoosterPhrase(const char *phrase, int len);

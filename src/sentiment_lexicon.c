@@ -148,25 +148,21 @@ static const NamedWord named_words[] = {
 static inline uint32
 hash_bytes_fnv(const char *s, int len)
 {
-	uint32		h = 2166136261u;
+	uint32		h = SENTIMENT_HASH_INIT;
 
 	for (int i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= 16777619u;
-	}
+		h = SENTIMENT_HASH_STEP(h, s[i]);
 	return h;
 }
 
 /*
- * word_slot
- *		The entry for a word, inserting an empty one if create is true;
- *		NULL when absent and not created.
+ * word_slot_hashed
+ *		The entry for a word of hash h, inserting an empty one if create is
+ *		true; NULL when absent and not created.
  */
 static WordEntry *
-word_slot(const char *word, int len, bool create)
+word_slot_hashed(const char *word, int len, uint32 h, bool create)
 {
-	uint32		h = hash_bytes_fnv(word, len);
 	uint32		i = h & word_mask;
 
 	for (;;)
@@ -188,6 +184,16 @@ word_slot(const char *word, int len, bool create)
 			return e;
 		i = (i + 1) & word_mask;
 	}
+}
+
+/*
+ * word_slot
+ *		word_slot_hashed, hashing the word first.
+ */
+static WordEntry *
+word_slot(const char *word, int len, bool create)
+{
+	return word_slot_hashed(word, len, hash_bytes_fnv(word, len), create);
 }
 
 /*
@@ -432,6 +438,19 @@ const SentimentWordInfo *
 SentimentLookupWord(const char *word, int len)
 {
 	WordEntry  *e = word_slot(word, len, false);
+
+	return e ? &e->info : NULL;
+}
+
+/*
+ * SentimentLookupWordHashed
+ *		SentimentLookupWord for a caller that computed the hash on the way
+ *		(SENTIMENT_HASH_STEP over the lower-cased bytes).
+ */
+const SentimentWordInfo *
+SentimentLookupWordHashed(const char *word, int len, uint32 hash)
+{
+	WordEntry  *e = word_slot_hashed(word, len, hash, false);
 
 	return e ? &e->info : NULL;
 }
