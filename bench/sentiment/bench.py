@@ -8,7 +8,7 @@ and TextBlob in Python, in the same run.
    query off so it is one core like Python). vaderSentiment and TextBlob
    score the first VADER_SAMPLE / TEXTBLOB_SAMPLE of the same texts
    (default 50,000 and 10,000); rates are posts per second. The three are
-   timed in BENCH_ROUNDS interleaved rounds (default 3), best of each.
+   timed in BENCH_ROUNDS interleaved rounds (default 5), best of each.
 2. Agreement with people. On the human-rated tweets of the VADER paper
    (../shared/data/sentiment_tweets/, Hutto & Gilbert 2014, MIT; never used
    for tuning), the Pearson correlation of each scorer with the mean rating,
@@ -37,7 +37,7 @@ DB = "recgen_bench_sentiment"
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 VADER_SAMPLE = int(os.environ.get("VADER_SAMPLE", 50_000))
 TEXTBLOB_SAMPLE = int(os.environ.get("TEXTBLOB_SAMPLE", 10_000))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 TWEETS = pathlib.Path(os.environ.get("RECGEN_TWEETS", ROOT / "../shared/data/sentiment_tweets/tweets_ground_truth.tsv"))
 
 SUBJECTS = ["The app", "Customer service", "My home loan application", "The delivery", "The new card",
