@@ -201,6 +201,19 @@ special_idioms(double valence, const Token *w, int n, int i)
 	char		buf[64];
 	int			len;
 	double		v;
+	int			last = Min(i + 2, n - 1);
+	bool		possible = false;
+
+	/*
+	 * Every idiom and two-word booster checked below spans two adjacent
+	 * words of w[i-3 .. i+2] that both occur in some idiom: without such a
+	 * pair (the usual case) nothing can match.
+	 */
+	for (int k = i - 3; k < last && !possible; k++)
+		possible = w[k].info != NULL && w[k].info->in_phrase &&
+			w[k + 1].info != NULL && w[k + 1].info->in_phrase;
+	if (!possible)
+		return valence;
 
 	for (int s = 0; s < 5; s++)
 	{
