@@ -374,10 +374,11 @@ py_round(double x, int digits)
 
 /*
  * score_text
- *		Score UTF-8 text of len bytes.
+ *		Score UTF-8 text of len bytes: the compound score, and pos, neu and
+ *		neg when detail is true (else they are left unset).
  */
 static void
-score_text(const char *text, int len, SentimentScores *out)
+score_text(const char *text, int len, bool detail, SentimentScores *out)
 {
 	const unsigned char *p = (const unsigned char *) text;
 	const unsigned char *end = p + len;
@@ -630,6 +631,9 @@ score_text(const char *text, int len, SentimentScores *out)
 		out->compound = -1.0;
 	else if (out->compound > 1.0)
 		out->compound = 1.0;
+	out->compound = py_round(out->compound, 4);
+	if (!detail)
+		return;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -651,7 +655,6 @@ score_text(const char *text, int len, SentimentScores *out)
 		out->neg = py_round(fabs(neg_sum / total), 3);
 		out->neu = py_round(fabs(neu_count / total), 3);
 	}
-	out->compound = py_round(out->compound, 4);
 }
 
 /*
@@ -660,7 +663,7 @@ score_text(const char *text, int len, SentimentScores *out)
  *		(in a SQL_ASCII database the bytes must already be valid UTF-8).
  */
 static void
-score_datum(text *t, SentimentScores *out)
+score_datum(text *t, bool detail, SentimentScores *out)
 {
 	char	   *s = VARDATA_ANY(t);
 	int			len = VARSIZE_ANY_EXHDR(t);
@@ -677,7 +680,7 @@ score_datum(text *t, SentimentScores *out)
 		else
 			(void) pg_verify_mbstr(PG_UTF8, s, len, false); /* SQL_ASCII */
 	}
-	score_text(s, len, out);
+	score_text(s, len, detail, out);
 }
 
 /*
@@ -690,7 +693,7 @@ recgen_sentiment(PG_FUNCTION_ARGS)
 {
 	SentimentScores sc;
 
-	score_datum(PG_GETARG_TEXT_PP(0), &sc);
+	score_datum(PG_GETARG_TEXT_PP(0), false, &sc);
 	PG_RETURN_FLOAT4((float4) sc.compound);
 }
 
@@ -709,7 +712,7 @@ recgen_sentiment_detail(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	score_datum(PG_GETARG_TEXT_PP(0), &sc);
+	score_datum(PG_GETARG_TEXT_PP(0), true, &sc);
 	values[0] = Float4GetDatum((float4) sc.pos);
 	values[1] = Float4GetDatum((float4) sc.neu);
 	values[2] = Float4GetDatum((float4) sc.neg);
