@@ -108,6 +108,12 @@ ensure_buffer(void *buf, Size *size, Size need)
 	return buf;
 }
 
+/* ASCII whitespace as Python's str.split() sees it */
+static const bool ascii_space[256] = {
+	['\t'] = true, ['\n'] = true, ['\v'] = true, ['\f'] = true, ['\r'] = true,
+	[0x1C] = true, [0x1D] = true, [0x1E] = true, [0x1F] = true, [' '] = true
+};
+
 /*
  * space_len
  *		Byte length of the whitespace character at p (as Python's str.split
@@ -516,8 +522,16 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 			continue;
 		}
 		t = p;
-		while (p < end && space_len(p, end) == 0)
-			p += (*p < 0x80) ? 1 : Max(1, Min(pg_utf_mblen(p), end - p));
+		if (ascii)
+		{
+			while (p < end && !ascii_space[*p])
+				p++;
+		}
+		else
+		{
+			while (p < end && space_len(p, end) == 0)
+				p += (*p < 0x80) ? 1 : Max(1, Min(pg_utf_mblen(p), end - p));
+		}
 		tend = p;
 		{
 			const unsigned char *a = t;
