@@ -25,6 +25,9 @@ chown postgres: "$REPORTS" "$RECGEN_PGDATA_ROOT/tmp" 2>/dev/null
 rm -f "$REPORTS"/vg.*
 tools/cluster.sh stop >/dev/null 2>&1
 tools/cluster.sh init >/dev/null
+# tell cluster.sh (called by run.sh) that this server already runs the
+# installed recgen.so, so it does not restart it without valgrind
+sha256sum "$RECGEN_PGDATA_ROOT/pg/usr/lib/postgresql/15/lib/recgen.so" | cut -d' ' -f1 >"$RECGEN_PGDATA_ROOT/loaded.sha256"
 BINDIR=$(tools/cluster.sh bindir)
 
 runuser -u postgres -- env TMPDIR="$RECGEN_PGDATA_ROOT/tmp" valgrind --quiet --trace-children=no --error-limit=no --num-callers=40 \

@@ -24,9 +24,9 @@ for db in retail bank; do
 	fi
 done
 
-# Steps that later parts of recgen add (model refresh, generated content).
-for step in tools/demo_*.sh; do
-	[[ -x $step ]] && "$step"
+# Later steps, in order: the recommendation model, then generated content.
+for step in tools/demo_model.sh tools/demo_content.sh; do
+	if [[ -x $step ]]; then "$step"; fi
 done
 
 cat <<EOT

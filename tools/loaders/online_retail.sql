@@ -142,31 +142,28 @@ SET consent_marketing_at = CASE WHEN consent_marketing THEN consent_marketing_at
 
 -- events -------------------------------------------------------------------
 
-INSERT INTO recgen.events (customer_id, product_id, kind, quantity, amount, occurred_at,
-                           basket_id, attributes)
-SELECT l.customer_id, p.product_id,
-       CASE WHEN l.line_kind = 'return' THEN 'return' ELSE 'purchase' END::recgen.event_kind,
-       abs(l.quantity), abs(l.quantity) * l.unit_price, l.occurred_at, l.invoice,
+-- One event row per line that becomes an event, with or without a customer.
+CREATE TEMP VIEW retail_event_line AS
+SELECT l.line_no, l.customer_id, p.product_id,
+       CASE WHEN l.line_kind = 'return' THEN 'return' ELSE 'purchase' END::recgen.event_kind AS kind,
+       abs(l.quantity) AS quantity, abs(l.quantity) * l.unit_price AS amount,
+       l.occurred_at, l.invoice AS basket_id,
        CASE WHEN l.is_product THEN '{}'::jsonb
             ELSE jsonb_build_object('stock_code', l.code, 'description', l.description,
-                                    'unit_price', l.unit_price) END
+                                    'unit_price', l.unit_price) END AS attributes
 FROM retail_line l
 LEFT JOIN recgen.products p ON p.sku = l.code AND l.is_product
-WHERE l.customer_id IS NOT NULL
-ORDER BY l.line_no;
+WHERE l.line_kind IN ('purchase', 'return') AND l.quantity <> 0;
+
+INSERT INTO recgen.events (customer_id, product_id, kind, quantity, amount, occurred_at,
+                           basket_id, attributes)
+SELECT customer_id, product_id, kind, quantity, amount, occurred_at, basket_id, attributes
+FROM retail_event_line WHERE customer_id IS NOT NULL ORDER BY line_no;
 
 INSERT INTO recgen.anonymous_events (product_id, kind, quantity, amount, occurred_at,
                                      basket_id, attributes)
-SELECT p.product_id,
-       CASE WHEN l.line_kind = 'return' THEN 'return' ELSE 'purchase' END::recgen.event_kind,
-       abs(l.quantity), abs(l.quantity) * l.unit_price, l.occurred_at, l.invoice,
-       CASE WHEN l.is_product THEN '{}'::jsonb
-            ELSE jsonb_build_object('stock_code', l.code, 'description', l.description,
-                                    'unit_price', l.unit_price) END
-FROM retail_line l
-LEFT JOIN recgen.products p ON p.sku = l.code AND l.is_product
-WHERE l.customer_id IS NULL AND l.line_kind IN ('purchase', 'return') AND l.quantity <> 0
-ORDER BY l.line_no;
+SELECT product_id, kind, quantity, amount, occurred_at, basket_id, attributes
+FROM retail_event_line WHERE customer_id IS NULL ORDER BY line_no;
 
 -- report -------------------------------------------------------------------
 
