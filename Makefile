@@ -17,7 +17,10 @@ MODULE_big  = recgen
 # One object per subsystem (see README "Source layout").
 OBJS = \
 	src/recgen.o \
-	src/guc.o
+	src/guc.o \
+	src/http.o \
+	src/llm.o \
+	src/llm_guc.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))
