@@ -28,6 +28,7 @@ bool		recgen_llm_json_schema = true;
 int			recgen_llm_backoff_base = 500;
 int			recgen_llm_backoff_max = 30000;
 int			recgen_guard_retries = 1;
+char	   *recgen_brand = NULL;
 
 /*
  * RecgenDefineLlmGucs
@@ -83,4 +84,12 @@ RecgenDefineLlmGucs(void)
 							1, 0, 5,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("recgen.brand",
+							   "Brand (a row of recgen.brands) whose voice and rules content follows.",
+							   NULL,
+							   &recgen_brand,
+							   "default",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
 }

@@ -44,6 +44,7 @@ extern bool recgen_llm_json_schema;
 extern int	recgen_llm_backoff_base;
 extern int	recgen_llm_backoff_max;
 extern int	recgen_guard_retries;
+extern char *recgen_brand;
 
 /* guc.c */
 extern void RecgenDefineGucs(void);
