@@ -99,6 +99,49 @@ llm_api_key(void)
 }
 
 /*
+ * llm_ordered_schema
+ *		A copy of a JSON schema whose "properties" follow the order of its
+ *		"required" array. jsonb sorts object keys, and grammar-constrained
+ *		servers (llama.cpp) generate properties in the order the schema
+ *		lists them: without this an email would be written call to action
+ *		first, which small models handle badly.
+ */
+static cJSON *
+llm_ordered_schema(cJSON *schema)
+{
+	cJSON	   *copy = cJSON_Duplicate(schema, true);
+	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(copy, "properties");
+	cJSON	   *required = cJSON_GetObjectItemCaseSensitive(copy, "required");
+	cJSON	   *ordered;
+	cJSON	   *name;
+
+	if (!cJSON_IsObject(props) || !cJSON_IsArray(required))
+		return copy;
+	ordered = cJSON_CreateObject();
+	cJSON_ArrayForEach(name, required)
+	{
+		cJSON	   *p;
+
+		if (!cJSON_IsString(name))
+			continue;
+		p = cJSON_DetachItemFromObjectCaseSensitive(props, name->valuestring);
+		if (p)
+			cJSON_AddItemToObject(ordered, name->valuestring, p);
+	}
+	/* properties not listed as required keep their order, after */
+	while (props->child)
+	{
+		cJSON	   *p = props->child;
+		char	   *key = p->string;
+
+		cJSON_DetachItemViaPointer(props, p);
+		cJSON_AddItemToObject(ordered, key, p);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "properties", ordered);
+	return copy;
+}
+
+/*
  * llm_build_body
  *		The chat-completions body of one request object of the input array:
  *		{"messages": [...], "max_tokens"?, "temperature"?, "schema"?,
@@ -140,7 +183,7 @@ llm_build_body(cJSON *in)
 		cJSON_AddStringToObject(js, "name",
 								cJSON_IsString(schema_name) ? schema_name->valuestring : "content");
 		cJSON_AddTrueToObject(js, "strict");
-		cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(schema, true));
+		cJSON_AddItemToObject(js, "schema", llm_ordered_schema(schema));
 	}
 	printed = cJSON_PrintUnformatted(body);
 	cJSON_Delete(body);

@@ -100,39 +100,47 @@ COMMENT ON FUNCTION recgen.prompt_templates_version() IS
 CREATE TRIGGER prompt_templates_version BEFORE UPDATE ON recgen.prompt_templates
     FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION recgen.prompt_templates_version();
 
+/*
+ * Default templates. Each has one few-shot example about a fictional
+ * product ("Blue Garden Chair"): small models follow an example far
+ * better than instructions alone.
+ */
 INSERT INTO recgen.prompt_templates (kind, system_prompt, user_template, examples, max_tokens, temperature) VALUES
 ('email',
- 'You write short marketing emails for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Only mention the products listed, with their exact names and prices. Never invent products, prices, discounts or promises. Never include e-mail addresses or phone numbers. Answer with JSON: subject, preheader, body, cta.',
- 'Customer: {{customer.first_name}} (segment {{customer.segment}}). Likes: {{behaviour.recent_categories}}.{{campaign_line}}
-Products to suggest:
-{{items_text}}
-Write the email.',
- '[]', 200, 0.3),
+ 'You write short marketing emails for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Only mention the products listed, with their exact names and prices. Never invent products, prices, discounts or promises. Never include e-mail addresses or phone numbers. Answer in JSON with subject, preheader, body and cta.',
+ E'Customer: {{customer.first_name}}.{{campaign_line}} Products to suggest:\n{{items_text}}\nWrite the email.',
+ jsonb_build_array(jsonb_build_object(
+    'user', E'Customer: Sam. Products to suggest:\n- Blue Garden Chair (£24.00): popular in garden, a category you buy\nWrite the email.',
+    'assistant', '{"subject": "Sam, a chair for sunny days", "preheader": "Picked for your garden", "body": "Hi Sam,\n\nWe think you would enjoy the Blue Garden Chair (£24.00). It is popular with people who love their garden, just like you.\n\nHave a lovely week!", "cta": "See the chair"}')),
+ 250, 0.2),
 ('describe',
  'You write product descriptions for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Use only the facts given. Never invent prices, features or promises. At most 3 sentences.',
- 'Product: {{product.name}} (category {{product.category}}, price {{product.price_text}}).{{customer_line}}
-Write the description.',
- '[]', 120, 0.3),
+ E'Product: {{product.name}} (category {{product.category}}, price {{product.price_text}}).{{customer_line}}\nWrite the description.',
+ jsonb_build_array(jsonb_build_object(
+    'user', E'Product: Blue Garden Chair (category garden, price £24.00).\nWrite the description.',
+    'assistant', 'The Blue Garden Chair brings colour to any garden or balcony. At £24.00 it is a simple, comfortable seat for sunny afternoons.')),
+ 120, 0.2),
 ('summary',
  'You brief a sales team about one customer. Be factual and concise. Use only the facts given. Never include e-mail addresses or phone numbers.',
- 'Customer: {{customer.first_name}}, segment {{customer.segment}}, country {{customer.country}}.
-Last purchase {{behaviour.recency_days}} days ago; {{behaviour.frequency}} orders; total spend {{behaviour.monetary_text}}.
-Recent categories: {{behaviour.recent_categories}}.
-{{concerns_text}}Suggested next products:
-{{items_text}}
-Write a 3-sentence summary for the sales team.',
- '[]', 160, 0.2),
+ E'Customer: {{customer.first_name}}, segment {{customer.segment}}, country {{customer.country}}. Last purchase {{behaviour.recency_days}} days ago; {{behaviour.frequency}} orders; total spend {{behaviour.monetary_text}}. Recent categories: {{behaviour.recent_categories}}.\n{{concerns_text}}Suggested next products:\n{{items_text}}\nWrite a 3-sentence summary for the sales team.',
+ jsonb_build_array(jsonb_build_object(
+    'user', E'Customer: Sam, segment regular, country United Kingdom. Last purchase 12 days ago; 8 orders; total spend £310.00. Recent categories: garden, kitchen.\nSuggested next products:\n- Blue Garden Chair (£24.00): popular in garden, a category you buy\nWrite a 3-sentence summary for the sales team.',
+    'assistant', 'Sam is a regular customer in the United Kingdom with 8 orders and £310.00 spent, the last one 12 days ago. He mostly buys garden and kitchen items. A good next step is the Blue Garden Chair (£24.00).')),
+ 160, 0.2),
 ('snippet',
  'You write one short {{channel.name}} message for {{brand.name}}. {{tone.instruction}} At most {{channel.max_chars}} characters. Mention one product with its exact name. No hashtags, links, e-mail addresses or phone numbers.',
- 'Customer: {{customer.first_name}}. Product: {{items.0.name}} ({{items.0.price_text}}). Why: {{items.0.reason}}.
-Write the message.',
- '[]', 80, 0.3),
+ E'Customer: {{customer.first_name}}. Product: {{items.0.name}} ({{items.0.price_text}}). Why: {{items.0.reason}}.\nWrite the message.',
+ jsonb_build_array(jsonb_build_object(
+    'user', E'Customer: Sam. Product: Blue Garden Chair (£24.00). Why: popular in garden, a category you buy.\nWrite the message.',
+    'assistant', 'Sam, sunny days ahead: the Blue Garden Chair (£24.00) is waiting for your garden.')),
+ 70, 0.2),
 ('explain',
  'You explain to a customer, in 2 sentences, why a product suits them. {{tone.instruction}} Use only the facts given; never invent prices or promises.',
- 'Customer: {{customer.first_name}}. Likes: {{behaviour.recent_categories}}.
-Product: {{product.name}} ({{product.price_text}}). Reason from our recommender: {{product.reason}}.
-Write the explanation, addressed to the customer.',
- '[]', 100, 0.3);
+ E'Customer: {{customer.first_name}}. Likes: {{behaviour.recent_categories}}. Product: {{product.name}} ({{product.price_text}}). Reason from our recommender: {{product.reason}}.\nWrite the explanation, addressed to the customer.',
+ jsonb_build_array(jsonb_build_object(
+    'user', E'Customer: Sam. Likes: garden, kitchen. Product: Blue Garden Chair (£24.00). Reason from our recommender: popular in garden, a category you buy.\nWrite the explanation, addressed to the customer.',
+    'assistant', 'You often shop for your garden, and the Blue Garden Chair (£24.00) is a favourite of garden lovers. It would make your outdoor time more comfortable.')),
+ 100, 0.2);
 
 GRANT SELECT ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates
     TO recgen_admin, recgen_analyst, recgen_worker;

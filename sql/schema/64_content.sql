@@ -193,10 +193,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT '{"type": "object", "additionalProperties": false,
-             "properties": {"subject": {"type": "string", "minLength": 3, "maxLength": 70},
-                            "preheader": {"type": "string", "maxLength": 120},
-                            "body": {"type": "string", "minLength": 20, "maxLength": 1200},
-                            "cta": {"type": "string", "minLength": 2, "maxLength": 40}},
+             "properties": {"subject": {"type": "string", "minLength": 3, "maxLength": 60},
+                            "preheader": {"type": "string", "maxLength": 90},
+                            "body": {"type": "string", "minLength": 20, "maxLength": 600},
+                            "cta": {"type": "string", "minLength": 2, "maxLength": 30}},
              "required": ["subject", "preheader", "body", "cta"]}'::jsonb
 $$;
 COMMENT ON FUNCTION recgen.email_schema() IS 'JSON schema of an email answer (sent as response_format where the server supports it)';
