@@ -493,6 +493,11 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 		else
 			appendStringInfoString(&out, "null");
 		appendStringInfo(&out, ",\"json\":%s", c->json ? c->json : "null");
+		appendStringInfoString(&out, ",\"finish_reason\":");
+		if (c->finish_reason)
+			escape_json(&out, c->finish_reason);
+		else
+			appendStringInfoString(&out, "null");
 		appendStringInfoString(&out, ",\"error\":");
 		if (c->error)
 			escape_json(&out, c->error);

@@ -47,6 +47,6 @@ RETURNS jsonb
 LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'recgen_llm_chat';
 COMMENT ON FUNCTION recgen.llm_chat(jsonb, boolean) IS
-    'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, error}); logs each in recgen.llm_calls';
+    'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, finish_reason, error}); logs each in recgen.llm_calls';
 REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;

@@ -18,6 +18,9 @@
  *                  preheader 140, body the channel's max_chars)
  *   pii            no e-mail address, no phone number
  *   leak           no template placeholder and no fence marker
+ *   repetition     no sentence of 20 characters or more said twice (small
+ *                  models loop)
+ * (recgen.generate adds "truncated" when the answer hit the token limit.)
  *
  * Phrase matching is case-insensitive on whole words; catalog names are
  * searched as case-insensitive substrings, and names shorter
@@ -156,6 +159,12 @@ BEGIN
     -- leaks of the prompt machinery
     IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}' OR strpos(low, 'customer_text>>') > 0 THEN
         v := v || jsonb_build_object('rule', 'leak', 'detail', 'contains a template placeholder or fence marker');
+    END IF;
+
+    -- repetition: the same sentence twice
+    IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[.!?\n]+') sen
+                WHERE length(btrim(sen)) >= 20 GROUP BY btrim(sen) HAVING count(*) > 1) THEN
+        v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a sentence is repeated');
     END IF;
 
     RETURN jsonb_build_object('ok', jsonb_array_length(v) = 0, 'violations', v);

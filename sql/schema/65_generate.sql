@@ -116,6 +116,10 @@ BEGIN
                 s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
                 out := recgen.postprocess(j ->> 'kind', r, v_brand);
                 g := recgen.guard(j ->> 'kind', out, j -> 'context', v_brand, j ->> 'channel');
+                IF r ->> 'finish_reason' = 'length' THEN
+                    g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(
+                        'rule', 'truncated', 'detail', 'the answer was cut off at the token limit; be shorter'));
+                END IF;
                 IF (g ->> 'ok')::boolean THEN
                     s := s || jsonb_build_object('state', 'pass', 'output', out);
                 ELSE

@@ -104,6 +104,7 @@ CTX = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "pr
     ({"body": "Call +44 7700 900001 about the mug."}, "pii"),
     ({"cta": ""}, "structure"),
     ({"body": "Hello {{customer.first_name}}"}, "leak"),
+    ({"body": "The mug is lovely and blue. The mug is lovely and blue."}, "repetition"),
 ])
 def test_guard_rules(conn, change, rule):
     assert guard(conn, "email", GOOD, CTX)["ok"]
