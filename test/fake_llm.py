@@ -25,6 +25,7 @@ GET /reset forgets it and the per-model call counters.
 """
 import json
 import re
+import socket
 import sys
 import threading
 import time
@@ -71,6 +72,11 @@ def answer_text(req, mode, count):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # answer in one segment, not headers then body after a delayed ACK
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args):
         pass

@@ -23,6 +23,7 @@ psql "$("$ROOT/tools/cluster.sh" dsn "$DB")" -X -qAt -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
 SET recgen.llm_url = '$URL';
 SET recgen.guard_retries = 0;
+SET recgen.llm_json_schema = ${RECGEN_BENCH_JSON_SCHEMA:-on};
 SET recgen.llm_concurrency = $CONC;
 SET recgen.brand = '${RECGEN_BENCH_BRAND:-default}';
 CREATE TEMP TABLE ids AS
