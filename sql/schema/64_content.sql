@@ -195,7 +195,7 @@ AS $$
     SELECT '{"type": "object", "additionalProperties": false,
              "properties": {"subject": {"type": "string", "minLength": 3, "maxLength": 60},
                             "preheader": {"type": "string", "maxLength": 90},
-                            "body": {"type": "string", "minLength": 20, "maxLength": 600},
+                            "body": {"type": "string", "minLength": 20, "maxLength": 400},
                             "cta": {"type": "string", "minLength": 2, "maxLength": 30}},
              "required": ["subject", "preheader", "body", "cta"]}'::jsonb
 $$;

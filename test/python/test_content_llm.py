@@ -42,6 +42,7 @@ def llm():
 def conn(llm):
     c = connect(fresh_db("recgen_py_llm"), llm, "smollm2-135m-instruct")
     c.execute("SET recgen.guard_retries = 0")          # keep the number of calls small
+    c.execute("SET recgen.llm_timeout = '300s'")        # a shared 2-core machine can be slow
     c.execute("UPDATE recgen.prompt_templates SET max_tokens = 120 WHERE kind = 'email' AND active")
     c.execute("UPDATE recgen.prompt_templates SET max_tokens = 50 WHERE kind = 'snippet' AND active")
     yield c
