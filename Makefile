@@ -20,7 +20,10 @@ OBJS = \
 	src/guc.o \
 	src/sentiment.o \
 	src/sentiment_lexicon.o \
-	src/sentiment_text.o
+	src/sentiment_text.o \
+	src/http.o \
+	src/llm.o \
+	src/llm_guc.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))

@@ -37,8 +37,20 @@ extern int	recgen_llm_max_retries;
 extern int	recgen_llm_concurrency;
 extern int	recgen_prompt_personal_data;
 
+/* Generation settings, defined in llm_guc.c */
+extern int	recgen_llm_max_tokens;
+extern double recgen_llm_temperature;
+extern bool recgen_llm_json_schema;
+extern int	recgen_llm_backoff_base;
+extern int	recgen_llm_backoff_max;
+extern int	recgen_guard_retries;
+extern char *recgen_brand;
+
 /* guc.c */
 extern void RecgenDefineGucs(void);
+
+/* llm_guc.c */
+extern void RecgenDefineLlmGucs(void);
 
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);

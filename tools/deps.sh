@@ -14,6 +14,7 @@ packages=(
 	libtap-parser-sourcehandler-pgtap-perl  # pg_prove
 	libcurl4-openssl-dev          # HTTP client for the LLM
 	libcjson-dev                  # JSON parsing
+	curl                          # health check of the local LLM server
 	espeak-ng libespeak-ng-dev    # text to speech for videos
 	ffmpeg                        # video composition
 	fonts-dejavu-core             # subtitle and watermark font

@@ -1,0 +1,146 @@
+/*
+ * Context builder: the one JSON document an LLM sees about a customer.
+ *
+ * Written in SQL/PL/pgSQL rather than C: it is a handful of indexed
+ * queries whose result is JSON, which SQL expresses directly, and admins
+ * can read exactly what leaves the database. Everything the model may
+ * state comes from this document; the guard checks outputs against it.
+ *
+ * Minimization: first name only by default (recgen.prompt_personal_data
+ * = none drops it, full_name adds the surname); never e-mail, phone or
+ * ids other than product ids. Customer-written text (names, social posts)
+ * is untrusted: names are reduced to letters, spaces, hyphens and
+ * apostrophes and capped at 40 characters; post excerpts are capped at
+ * 160 characters and fenced in <<customer_text>> markers, and they are
+ * included only for customers with consent_social (checked explicitly,
+ * because superusers bypass row-level security).
+ *
+ * The function runs with the caller's rights, so row-level security still
+ * applies to what it reads.
+ */
+
+CREATE FUNCTION recgen.money_text(amount numeric, currency text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN amount IS NULL THEN NULL
+                WHEN currency = 'GBP' THEN '£' || to_char(amount, 'FM999999990.00')
+                WHEN currency = 'EUR' THEN '€' || to_char(amount, 'FM999999990.00')
+                WHEN currency = 'USD' THEN '$' || to_char(amount, 'FM999999990.00')
+                ELSE to_char(amount, 'FM999999990.00') || ' ' || coalesce(currency, '') END
+$$;
+COMMENT ON FUNCTION recgen.money_text(numeric, text) IS
+    'An amount as content shows it: £12.50, €3.00, $7.99 or 12.50 CHF';
+
+CREATE FUNCTION recgen.fence_customer_text(body text, cap integer DEFAULT 160) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '<<customer_text>>'
+        || left(regexp_replace(replace(replace(body, '<<', '‹'), '>>', '›'), '[\r\n\t]+', ' ', 'g'), cap)
+        || '<</customer_text>>'
+$$;
+COMMENT ON FUNCTION recgen.fence_customer_text(text, integer) IS
+    'Untrusted customer-written text as it may appear in a prompt: markers removed, one line, capped, fenced';
+
+CREATE FUNCTION recgen.product_json(p recgen.products, reason text DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'product_id', p.product_id,
+        'name', p.name,
+        'category', p.category,
+        'price', p.price,
+        'currency', p.currency,
+        'price_text', recgen.money_text(p.price, p.currency),
+        'rate_pct', p.attributes -> 'rate_pct',
+        'reason', reason))
+$$;
+COMMENT ON FUNCTION recgen.product_json(recgen.products, text) IS
+    'A product as the context shows it: id, name, category, price (and its text), rate where it has one, and the reason it is suggested';
+
+CREATE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c recgen.customers;
+    pii text := current_setting('recgen.prompt_personal_data');
+    v_name text;
+    v_behaviour jsonb;
+    v_items jsonb;
+    v_concerns jsonb := '[]';
+BEGIN
+    IF n IS NULL OR n < 0 OR n > 20 THEN
+        RAISE EXCEPTION 'n must be between 0 and 20, not %', n
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM recgen.check_consent(customer_id, 'profiling');
+    SELECT * INTO c FROM recgen.customers cu WHERE cu.customer_id = context.customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer % is not visible to you', customer_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+
+    v_name := CASE pii
+        WHEN 'none' THEN NULL
+        WHEN 'full_name' THEN concat_ws(' ', c.first_name, c.last_name)
+        ELSE c.first_name END;
+    v_name := nullif(left(btrim(regexp_replace(v_name, '[^[:alpha:] ''-]', '', 'g')), 40), '');
+
+    WITH ev AS (
+        SELECT e.kind, e.occurred_at, e.amount, e.basket_id, e.product_id,
+               coalesce(p.category, e.attributes ->> 'merchant_category') AS category, p.name
+          FROM recgen.events e LEFT JOIN recgen.products p USING (product_id)
+         WHERE e.customer_id = context.customer_id
+         ORDER BY e.occurred_at DESC
+         LIMIT 500
+    )
+    SELECT jsonb_build_object(
+        'recent_categories', coalesce((SELECT jsonb_agg(category) FROM (
+              SELECT category FROM ev WHERE category IS NOT NULL AND category <> 'other'
+               GROUP BY category ORDER BY count(*) DESC, category LIMIT 3) s), '[]'),
+        'last_purchases', coalesce((SELECT jsonb_agg(name) FROM (
+              SELECT name, max(occurred_at) AS t FROM ev WHERE kind = 'purchase' AND name IS NOT NULL
+               GROUP BY name ORDER BY t DESC, name LIMIT 3) s), '[]'),
+        'recency_days', (SELECT extract(day FROM now() - max(occurred_at))::int FROM ev
+                          WHERE kind IN ('purchase', 'transaction')),
+        'frequency', (SELECT count(DISTINCT coalesce(basket_id, occurred_at::text)) FROM ev
+                       WHERE kind IN ('purchase', 'transaction')),
+        'monetary', (SELECT round(coalesce(sum(amount), 0), 2) FROM ev
+                      WHERE kind IN ('purchase', 'transaction')))
+      INTO v_behaviour;
+    v_behaviour := v_behaviour || jsonb_build_object('monetary_text',
+        recgen.money_text((v_behaviour ->> 'monetary')::numeric, 'GBP'));
+
+    SELECT coalesce(jsonb_agg(recgen.product_json(p, r.reason) ORDER BY r.rank), '[]')
+      INTO v_items
+      FROM recgen.recommend(context.customer_id, n) r
+      JOIN recgen.products p ON p.product_id = r.product_id;
+
+    IF c.consent_social AND to_regclass('recgen.customer_concerns') IS NOT NULL THEN
+        EXECUTE $q$
+            SELECT coalesce(jsonb_agg(jsonb_build_object(
+                       'topic', left(cc.topic, 40),
+                       'feeling', CASE WHEN cc.polarity < 0 THEN 'negative' ELSE 'positive' END,
+                       'example', recgen.fence_customer_text(sp.body, 160))), '[]')
+              FROM (SELECT * FROM recgen.customer_concerns x
+                     WHERE x.customer_id = $1
+                     ORDER BY x.strength DESC, x.last_seen DESC LIMIT 3) cc
+              LEFT JOIN recgen.social_posts sp
+                ON sp.customer_id = cc.customer_id AND sp.post_id = cc.example_post_id
+        $q$ INTO v_concerns USING customer_id;
+    END IF;
+
+    RETURN jsonb_build_object(
+        'customer', jsonb_strip_nulls(jsonb_build_object(
+            'first_name', v_name, 'segment', c.segment, 'country', c.country, 'locale', c.locale)),
+        'behaviour', v_behaviour,
+        'concerns', v_concerns,
+        'items', v_items);
+END
+$$;
+COMMENT ON FUNCTION recgen.context(bigint, integer) IS
+    'The JSON document the LLM sees about a customer: minimized profile, behaviour summary, consented social concerns (fenced, capped) and the top-n recommended items with name, category, price and reason. Requires consent_profiling.';
+GRANT EXECUTE ON FUNCTION recgen.context(bigint, integer) TO recgen_admin, recgen_analyst, recgen_worker;

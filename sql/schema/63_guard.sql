@@ -1,0 +1,175 @@
+/*
+ * Guard: the checks every generated text passes before it is returned as
+ * deliverable. recgen.guard returns {"ok": bool, "violations": [{rule,
+ * detail}]}; the content functions feed the violations back to the model
+ * for a rewrite and, when it still fails, render a deterministic template
+ * from the same context instead (marked as fallback).
+ *
+ * Rules:
+ *   structure      the fields the kind needs are present and not empty
+ *   price          every money amount and percentage in the text is a
+ *                  number of the context (prices, rates, spend)
+ *   product        no product of the catalog is named unless it is in the
+ *                  context, and product ids given are those of the context
+ *   banned         none of the brand's banned phrases
+ *   overpromise    none of the brand's over-promising words
+ *   disclaimer     the brand's disclaimer, where it requires one
+ *   length         the text fits the channel (email: subject 80,
+ *                  preheader 140, body the channel's max_chars)
+ *   pii            no e-mail address, no phone number
+ *   leak           no template placeholder and no fence marker
+ *   repetition     no sentence of 20 characters or more said twice (small
+ *                  models loop)
+ * (recgen.generate adds "truncated" when the answer hit the token limit.)
+ *
+ * Phrase matching is case-insensitive on whole words; catalog names are
+ * searched as case-insensitive substrings, and names shorter
+ * than 6 characters are not searched for (they are ordinary words).
+ */
+
+CREATE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
+                             brand text DEFAULT 'default', channel text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := '[]';
+    b recgen.brands;
+    txt text;
+    low text;
+    f text;
+    m text[];
+    num numeric;
+    allowed numeric[];
+    ctx_ids bigint[];
+    ctx_names text[];
+    max_chars integer;
+    body_len integer;
+    digits text;
+BEGIN
+    SELECT * INTO b FROM recgen.brands br WHERE br.brand = coalesce(guard.brand, 'default');
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown brand "%"', brand USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF output IS NULL OR jsonb_typeof(output) <> 'object' THEN
+        RETURN jsonb_build_object('ok', false, 'violations',
+            jsonb_build_array(jsonb_build_object('rule', 'structure', 'detail', 'the answer is not a JSON object')));
+    END IF;
+
+    -- structure
+    FOREACH f IN ARRAY CASE kind WHEN 'email' THEN ARRAY['subject', 'body', 'cta'] ELSE ARRAY['text'] END LOOP
+        IF coalesce(btrim(output ->> f), '') = '' THEN
+            v := v || jsonb_build_object('rule', 'structure', 'detail', format('"%s" is missing or empty', f));
+        END IF;
+    END LOOP;
+
+    SELECT string_agg(value, E'\n') INTO txt
+      FROM jsonb_each_text(output) WHERE jsonb_typeof(output -> key) = 'string';
+    txt := coalesce(txt, '');
+    low := lower(txt);
+
+    -- numbers the context allows (prices, rates, spend, days...)
+    SELECT array_agg(DISTINCT x::text::numeric) INTO allowed
+      FROM jsonb_path_query(context, 'strict $.**') x WHERE jsonb_typeof(x) = 'number';
+    allowed := coalesce(allowed, '{}');
+
+    -- price: money amounts (£12.50, 12.50 GBP, $3) and percentages
+    FOR m IN SELECT regexp_matches(txt,
+            '(?:[£$€]\s?([0-9][0-9,]*(?:\.[0-9]+)?))|(?:([0-9][0-9,]*(?:\.[0-9]+)?)\s?(?:GBP|EUR|USD|pounds|euros|dollars|%))', 'gi')
+    LOOP
+        num := replace(coalesce(m[1], m[2]), ',', '')::numeric;
+        IF NOT EXISTS (SELECT 1 FROM unnest(allowed) a WHERE abs(a - num) < 0.005) THEN
+            v := v || jsonb_build_object('rule', 'price',
+                'detail', format('%s is not a price or rate of the context', coalesce(m[1], m[2])));
+        END IF;
+    END LOOP;
+
+    -- product: catalog names not in the context; ids not in the context
+    SELECT coalesce(array_agg((i ->> 'product_id')::bigint), '{}'), coalesce(array_agg(lower(i ->> 'name')), '{}')
+      INTO ctx_ids, ctx_names
+      FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i;
+    FOR f IN
+        SELECT p.name FROM recgen.products p
+         WHERE length(p.name) >= 6
+           AND strpos(low, lower(p.name)) > 0
+           AND lower(p.name) <> ALL (ctx_names)
+           AND NOT EXISTS (SELECT 1 FROM unnest(ctx_names) cn WHERE strpos(cn, lower(p.name)) > 0)
+         LIMIT 5
+    LOOP
+        v := v || jsonb_build_object('rule', 'product', 'detail', format('"%s" is not a product of the context', f));
+    END LOOP;
+    IF jsonb_typeof(output -> 'product_ids') = 'array' THEN
+        FOR num IN SELECT x::text::numeric FROM jsonb_array_elements(output -> 'product_ids') x
+                    WHERE jsonb_typeof(x) = 'number' LOOP
+            IF num::bigint <> ALL (ctx_ids) THEN
+                v := v || jsonb_build_object('rule', 'product', 'detail', format('product id %s is not in the context', num));
+            END IF;
+        END LOOP;
+    END IF;
+
+    -- brand rules
+    FOREACH f IN ARRAY b.banned_phrases LOOP
+        IF low ~ ('(^|[^[:alnum:]])' || regexp_replace(lower(f), '([.*+?^${}()|\[\]\\%])', '\\\1', 'g') || '($|[^[:alnum:]])') THEN
+            v := v || jsonb_build_object('rule', 'banned', 'detail', format('contains the banned phrase "%s"', f));
+        END IF;
+    END LOOP;
+    FOREACH f IN ARRAY b.overpromising LOOP
+        IF low ~ ('(^|[^[:alnum:]])' || regexp_replace(lower(f), '([.*+?^${}()|\[\]\\%])', '\\\1', 'g') || '($|[^[:alnum:]])') THEN
+            v := v || jsonb_build_object('rule', 'overpromise', 'detail', format('contains the over-promising word "%s"', f));
+        END IF;
+    END LOOP;
+    IF b.disclaimer IS NOT NULL AND kind = ANY (b.disclaimer_kinds)
+       AND strpos(low, lower(b.disclaimer)) = 0 THEN
+        v := v || jsonb_build_object('rule', 'disclaimer', 'detail', 'the brand''s disclaimer is missing');
+    END IF;
+
+    -- length
+    SELECT ch.max_chars INTO max_chars FROM recgen.channels ch
+     WHERE ch.channel = coalesce(guard.channel, CASE kind WHEN 'email' THEN 'email' WHEN 'summary' THEN 'sales' ELSE 'web' END);
+    max_chars := coalesce(max_chars, 2000);
+    IF kind = 'email' THEN
+        IF length(output ->> 'subject') > 80 THEN
+            v := v || jsonb_build_object('rule', 'length', 'detail', 'the subject is longer than 80 characters');
+        END IF;
+        IF length(output ->> 'preheader') > 140 THEN
+            v := v || jsonb_build_object('rule', 'length', 'detail', 'the preheader is longer than 140 characters');
+        END IF;
+        body_len := length(output ->> 'body');
+    ELSE
+        body_len := length(output ->> 'text');
+    END IF;
+    IF body_len > max_chars THEN
+        v := v || jsonb_build_object('rule', 'length',
+            'detail', format('%s characters where the channel takes %s', body_len, max_chars));
+    END IF;
+
+    -- personal data
+    IF txt ~ '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}' THEN
+        v := v || jsonb_build_object('rule', 'pii', 'detail', 'contains an e-mail address');
+    END IF;
+    FOR m IN SELECT regexp_matches(txt, '\+?[0-9][0-9 ()./-]{6,}[0-9]', 'g') LOOP
+        digits := regexp_replace(m[1], '[^0-9]', '', 'g');
+        IF length(digits) >= 9 AND m[1] !~ '^[0-9]+\.[0-9]{1,2}$' THEN
+            v := v || jsonb_build_object('rule', 'pii', 'detail', 'contains a phone number');
+            EXIT;
+        END IF;
+    END LOOP;
+
+    -- leaks of the prompt machinery
+    IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}' OR strpos(low, 'customer_text>>') > 0 THEN
+        v := v || jsonb_build_object('rule', 'leak', 'detail', 'contains a template placeholder or fence marker');
+    END IF;
+
+    -- repetition: the same sentence twice
+    IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[.!?\n]+') sen
+                WHERE length(btrim(sen)) >= 20 GROUP BY btrim(sen) HAVING count(*) > 1) THEN
+        v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a sentence is repeated');
+    END IF;
+
+    RETURN jsonb_build_object('ok', jsonb_array_length(v) = 0, 'violations', v);
+END
+$$;
+COMMENT ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) IS
+    'Checks a generated output against its context and the brand: structure, prices and rates, products, banned and over-promising phrases, disclaimer, channel length, e-mail addresses and phone numbers. Returns {ok, violations}.';
+GRANT EXECUTE ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) TO recgen_admin, recgen_analyst, recgen_worker;

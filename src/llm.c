@@ -1,0 +1,511 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm.c
+ *		OpenAI-compatible chat-completions client: builds the request bodies
+ *		(model, messages, max tokens, temperature, and a JSON schema as
+ *		response_format where enabled), runs them through http.c, parses the
+ *		answers with cJSON (leniently: code fences and text around a JSON
+ *		object are tolerated), and records every call in recgen.llm_calls.
+ *
+ * SQL surface: recgen.llm_chat(requests jsonb, raise_on_error boolean)
+ * takes an array of requests and returns an array of results in the same
+ * order; the requests run concurrently (recgen.llm_concurrency). The
+ * content functions (sql/schema/64_content.sql) are its only callers.
+ *
+ * llm_calls rows are written with SPI in the caller's transaction, after
+ * every request of the batch has ended and before any error is raised. So
+ * every call that produced content is logged even when the guard later
+ * rejects it and the content falls back to a template. A call that fails
+ * (unreachable server, HTTP error) raises an ERROR when raise_on_error is
+ * set, which rolls its row back with the transaction: for those we also
+ * emit a LOG line with status, attempts and latency (never the key, the
+ * URL's credentials or the prompt), so failures stay visible in the server
+ * log. An autonomous write would need a background worker; see
+ * docs/content.md.
+ *
+ * cJSON allocates with malloc: every cJSON tree is freed in PG_FINALLY
+ * blocks so an ERROR (bad input, cancel) cannot leak it.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/llm.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cjson/cJSON.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "http.h"
+#include "recgen.h"
+
+/* What we keep of one request between building it and logging it */
+typedef struct LlmCall
+{
+	char	   *purpose;
+	int64		customer_id;	/* 0 when none */
+	bool		has_customer;
+	/* parsed answer */
+	bool		ok;
+	char	   *content;
+	char	   *json;			/* JSON object found in content, or NULL */
+	char	   *finish_reason;
+	int			prompt_tokens;
+	int			completion_tokens;
+	double		server_ms;		/* time inside the server, when reported */
+	const char *error;
+	int64		call_id;
+} LlmCall;
+
+/*
+ * llm_api_key
+ *		The API key: recgen.llm_api_key, else the first line of
+ *		recgen.llm_api_key_file, else NULL. The key is never logged.
+ */
+static char *
+llm_api_key(void)
+{
+	FILE	   *f;
+	char		buf[1024];
+	int			len;
+
+	if (recgen_llm_api_key && recgen_llm_api_key[0])
+		return recgen_llm_api_key;
+	if (recgen_llm_api_key_file == NULL || recgen_llm_api_key_file[0] == '\0')
+		return NULL;
+	f = AllocateFile(recgen_llm_api_key_file, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("could not read the file named by recgen.llm_api_key_file")));
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	FreeFile(f);
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+					   buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	return len > 0 ? pstrdup(buf) : NULL;
+}
+
+/*
+ * llm_ordered_schema
+ *		A copy of a JSON schema whose "properties" follow the order of its
+ *		"required" array. jsonb sorts object keys, and grammar-constrained
+ *		servers (llama.cpp) generate properties in the order the schema
+ *		lists them: without this an email would be written call to action
+ *		first, which small models handle badly.
+ */
+static cJSON *
+llm_ordered_schema(cJSON *schema)
+{
+	cJSON	   *copy = cJSON_Duplicate(schema, true);
+	cJSON	   *props = cJSON_GetObjectItemCaseSensitive(copy, "properties");
+	cJSON	   *required = cJSON_GetObjectItemCaseSensitive(copy, "required");
+	cJSON	   *ordered;
+	cJSON	   *name;
+
+	if (!cJSON_IsObject(props) || !cJSON_IsArray(required))
+		return copy;
+	ordered = cJSON_CreateObject();
+	cJSON_ArrayForEach(name, required)
+	{
+		cJSON	   *p;
+
+		if (!cJSON_IsString(name))
+			continue;
+		p = cJSON_DetachItemFromObjectCaseSensitive(props, name->valuestring);
+		if (p)
+			cJSON_AddItemToObject(ordered, name->valuestring, p);
+	}
+	/* properties not listed as required keep their order, after */
+	while (props->child)
+	{
+		cJSON	   *p = props->child;
+		char	   *key = p->string;
+
+		cJSON_DetachItemViaPointer(props, p);
+		cJSON_AddItemToObject(ordered, key, p);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(copy, "properties", ordered);
+	return copy;
+}
+
+/*
+ * llm_build_body
+ *		The chat-completions body of one request object of the input array:
+ *		{"messages": [...], "max_tokens"?, "temperature"?, "schema"?,
+ *		 "schema_name"?}. Returns a palloc'd string.
+ */
+static char *
+llm_build_body(cJSON *in)
+{
+	cJSON	   *body = cJSON_CreateObject();
+	cJSON	   *messages = cJSON_GetObjectItemCaseSensitive(in, "messages");
+	cJSON	   *max_tokens = cJSON_GetObjectItemCaseSensitive(in, "max_tokens");
+	cJSON	   *temperature = cJSON_GetObjectItemCaseSensitive(in, "temperature");
+	cJSON	   *schema = cJSON_GetObjectItemCaseSensitive(in, "schema");
+	cJSON	   *schema_name = cJSON_GetObjectItemCaseSensitive(in, "schema_name");
+	char	   *printed;
+	char	   *result;
+
+	if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0)
+	{
+		cJSON_Delete(body);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an LLM request needs a non-empty \"messages\" array")));
+	}
+	cJSON_AddStringToObject(body, "model", recgen_llm_model ? recgen_llm_model : "");
+	cJSON_AddItemToObject(body, "messages", cJSON_Duplicate(messages, true));
+	cJSON_AddNumberToObject(body, "max_tokens",
+							cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens);
+	cJSON_AddNumberToObject(body, "temperature",
+							cJSON_IsNumber(temperature) ? temperature->valuedouble : recgen_llm_temperature);
+	cJSON_AddFalseToObject(body, "stream");
+	if (recgen_llm_json_schema && cJSON_IsObject(schema))
+	{
+		cJSON	   *rf = cJSON_AddObjectToObject(body, "response_format");
+		cJSON	   *js;
+
+		cJSON_AddStringToObject(rf, "type", "json_schema");
+		js = cJSON_AddObjectToObject(rf, "json_schema");
+		cJSON_AddStringToObject(js, "name",
+								cJSON_IsString(schema_name) ? schema_name->valuestring : "content");
+		cJSON_AddTrueToObject(js, "strict");
+		cJSON_AddItemToObject(js, "schema", llm_ordered_schema(schema));
+	}
+	printed = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (printed == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not build an LLM request")));
+	result = pstrdup(printed);
+	cJSON_free(printed);
+	return result;
+}
+
+/*
+ * LlmExtractJson
+ *		Find a JSON object in a model's text: the whole text, else the part
+ *		inside ``` fences, else from the first '{' to the last '}'. Returns
+ *		the object printed compactly (palloc'd), or NULL.
+ */
+static char *
+LlmExtractJson(const char *text)
+{
+	const char *start = strchr(text, '{');
+	const char *end = strrchr(text, '}');
+	cJSON	   *obj;
+	char	   *printed;
+	char	   *result;
+
+	if (start == NULL || end == NULL || end < start)
+		return NULL;
+	obj = cJSON_ParseWithLength(start, end - start + 1);
+	if (obj == NULL || !cJSON_IsObject(obj))
+	{
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	printed = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (printed == NULL)
+		return NULL;
+	result = pstrdup(printed);
+	cJSON_free(printed);
+	return result;
+}
+
+/*
+ * llm_parse_answer
+ *		Read content, usage and timings from a 2xx answer.
+ */
+static void
+llm_parse_answer(HttpRequest *req, LlmCall *call)
+{
+	cJSON	   *root = cJSON_ParseWithLength(req->response.data, req->response.len);
+
+	PG_TRY();
+	{
+		cJSON	   *choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+		cJSON	   *choice = cJSON_GetArrayItem(choices, 0);
+		cJSON	   *message = cJSON_GetObjectItemCaseSensitive(choice, "message");
+		cJSON	   *content = cJSON_GetObjectItemCaseSensitive(message, "content");
+		cJSON	   *finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+		cJSON	   *usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+		cJSON	   *timings = cJSON_GetObjectItemCaseSensitive(root, "timings");
+		cJSON	   *v;
+
+		if (root == NULL)
+			call->error = "the answer is not valid JSON";
+		else if (!cJSON_IsString(content))
+			call->error = "the answer has no choices[0].message.content";
+		else
+		{
+			call->ok = true;
+			call->content = pstrdup(content->valuestring);
+			call->json = LlmExtractJson(call->content);
+			if (cJSON_IsString(finish))
+				call->finish_reason = pstrdup(finish->valuestring);
+		}
+		v = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+		if (cJSON_IsNumber(v))
+			call->prompt_tokens = v->valueint;
+		v = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+		if (cJSON_IsNumber(v))
+			call->completion_tokens = v->valueint;
+		call->server_ms = -1;
+		if (cJSON_IsObject(timings))
+		{
+			cJSON	   *p = cJSON_GetObjectItemCaseSensitive(timings, "prompt_ms");
+			cJSON	   *g = cJSON_GetObjectItemCaseSensitive(timings, "predicted_ms");
+
+			if (cJSON_IsNumber(p) && cJSON_IsNumber(g))
+				call->server_ms = p->valuedouble + g->valuedouble;
+		}
+	}
+	PG_FINALLY();
+	{
+		cJSON_Delete(root);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * llm_outcome_name
+ *		The status word stored in recgen.llm_calls.outcome.
+ */
+static const char *
+llm_outcome_name(HttpRequest *req, LlmCall *call)
+{
+	switch (req->outcome)
+	{
+		case HTTP_OK:
+			return call->ok ? "ok" : "bad_reply";
+		case HTTP_STATUS_ERROR:
+			return "http_error";
+		case HTTP_TIMEOUT:
+			return "timeout";
+		case HTTP_TRANSPORT_ERROR:
+			return "connection_error";
+	}
+	return "unknown";
+}
+
+/*
+ * llm_log_calls
+ *		Insert one recgen.llm_calls row per request and remember its id.
+ */
+static void
+llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
+{
+	Oid			argtypes[12] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+	FLOAT8OID, FLOAT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID};
+	SPIPlanPtr	plan;
+	int			i;
+
+	SPI_connect();
+	plan = SPI_prepare("INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome,"
+					   " http_status, attempts, latency_ms, server_ms, prompt_tokens,"
+					   " completion_tokens, finish_reason, error)"
+					   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+					   " RETURNING call_id", 12, argtypes);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[12];
+		char		nulls[12];
+		bool		isnull;
+		int			rc;
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = Int64GetDatum(calls[i].customer_id);
+		if (!calls[i].has_customer)
+			nulls[0] = 'n';
+		values[1] = CStringGetTextDatum(calls[i].purpose);
+		values[2] = CStringGetTextDatum(recgen_llm_model ? recgen_llm_model : "");
+		values[3] = CStringGetTextDatum(llm_outcome_name(&reqs[i], &calls[i]));
+		values[4] = Int32GetDatum((int32) reqs[i].status);
+		if (reqs[i].status == 0)
+			nulls[4] = 'n';
+		values[5] = Int32GetDatum(reqs[i].attempts);
+		values[6] = Float8GetDatum(reqs[i].latency_ms);
+		values[7] = Float8GetDatum(calls[i].server_ms);
+		if (calls[i].server_ms < 0)
+			nulls[7] = 'n';
+		values[8] = Int32GetDatum(calls[i].prompt_tokens);
+		values[9] = Int32GetDatum(calls[i].completion_tokens);
+		values[10] = calls[i].finish_reason ? CStringGetTextDatum(calls[i].finish_reason) : (Datum) 0;
+		if (!calls[i].finish_reason)
+			nulls[10] = 'n';
+		values[11] = calls[i].error ? CStringGetTextDatum(calls[i].error) : (Datum) 0;
+		if (!calls[i].error)
+			nulls[11] = 'n';
+		rc = SPI_execute_plan(plan, values, nulls, false, 1);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "could not log an LLM call: %s", SPI_result_code_string(rc));
+		calls[i].call_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+}
+
+/*
+ * llm_raise
+ *		Report a failed call: CONNECTION_FAILURE for transport errors and
+ *		timeouts, EXTERNAL_ROUTINE_EXCEPTION for a bad reply, with the HTTP
+ *		status in the detail.
+ */
+static void
+llm_raise(HttpRequest *req, LlmCall *call)
+{
+	if (req->outcome == HTTP_TRANSPORT_ERROR || req->outcome == HTTP_TIMEOUT)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONNECTION_FAILURE),
+				 errmsg("LLM request failed: %s", req->error),
+				 errdetail("%d attempt(s) over %.0f ms.", req->attempts, req->latency_ms),
+				 errhint("Check recgen.llm_url and that the LLM server is running.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("LLM server gave an unusable answer: %s", call->error ? call->error : req->error),
+			 errdetail("HTTP status %ld after %d attempt(s).", req->status, req->attempts)));
+}
+
+/*
+ * recgen_llm_chat
+ *		recgen.llm_chat(requests jsonb, raise_on_error boolean) -> jsonb
+ *		Run an array of chat requests concurrently; see the file header.
+ */
+PG_FUNCTION_INFO_V1(recgen_llm_chat);
+Datum
+recgen_llm_chat(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *in = PG_GETARG_JSONB_P(0);
+	bool		raise_on_error = PG_GETARG_BOOL(1);
+	char	   *in_text = JsonbToCString(NULL, &in->root, VARSIZE(in));
+	char	   *url;
+	char	   *key;
+	cJSON	   *volatile arr = NULL;
+	HttpRequest *reqs = NULL;
+	LlmCall    *calls = NULL;
+	int			n = 0;
+	int			i;
+	StringInfoData out;
+
+	if (recgen_llm_url == NULL || recgen_llm_url[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("content generation is disabled"),
+				 errhint("Set recgen.llm_url to an OpenAI-compatible endpoint.")));
+	url = psprintf("%s%schat/completions", recgen_llm_url,
+				   recgen_llm_url[strlen(recgen_llm_url) - 1] == '/' ? "" : "/");
+	key = llm_api_key();
+
+	PG_TRY();
+	{
+		arr = cJSON_Parse(in_text);
+		if (!cJSON_IsArray(arr))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("recgen.llm_chat expects a JSON array of requests")));
+		n = cJSON_GetArraySize(arr);
+		reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
+		calls = palloc0(sizeof(LlmCall) * Max(n, 1));
+		for (i = 0; i < n; i++)
+		{
+			cJSON	   *item = cJSON_GetArrayItem(arr, i);
+			cJSON	   *purpose = cJSON_GetObjectItemCaseSensitive(item, "purpose");
+			cJSON	   *cust = cJSON_GetObjectItemCaseSensitive(item, "customer_id");
+
+			reqs[i].url = url;
+			reqs[i].bearer = key;
+			reqs[i].body = llm_build_body(item);
+			calls[i].purpose = pstrdup(cJSON_IsString(purpose) ? purpose->valuestring : "chat");
+			calls[i].has_customer = cJSON_IsNumber(cust);
+			calls[i].customer_id = cJSON_IsNumber(cust) ? (int64) cust->valuedouble : 0;
+		}
+	}
+	PG_FINALLY();
+	{
+		cJSON_Delete(arr);
+	}
+	PG_END_TRY();
+
+	HttpPerformAll(reqs, n, recgen_llm_concurrency);
+
+	for (i = 0; i < n; i++)
+	{
+		if (reqs[i].outcome == HTTP_OK)
+			llm_parse_answer(&reqs[i], &calls[i]);
+		else
+		{
+			calls[i].error = reqs[i].error;
+			calls[i].server_ms = -1;
+		}
+	}
+	llm_log_calls(reqs, calls, n);
+
+	for (i = 0; i < n; i++)
+		if (!calls[i].ok)
+			ereport(LOG,
+					(errmsg("recgen: LLM call %lld (%s) failed: %s",
+							(long long) calls[i].call_id, calls[i].purpose,
+							calls[i].error ? calls[i].error : "unknown error"),
+					 errdetail("HTTP status %ld, %d attempt(s), %.0f ms.",
+							   reqs[i].status, reqs[i].attempts, reqs[i].latency_ms)));
+	if (raise_on_error)
+		for (i = 0; i < n; i++)
+			if (!calls[i].ok)
+				llm_raise(&reqs[i], &calls[i]);
+
+	/* the result array, built as text and read back as jsonb */
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '[');
+	for (i = 0; i < n; i++)
+	{
+		LlmCall    *c = &calls[i];
+
+		if (i > 0)
+			appendStringInfoChar(&out, ',');
+		appendStringInfo(&out, "{\"call_id\":" INT64_FORMAT ",\"ok\":%s,\"outcome\":",
+						 c->call_id, c->ok ? "true" : "false");
+		escape_json(&out, llm_outcome_name(&reqs[i], c));
+		appendStringInfo(&out, ",\"status\":%ld,\"attempts\":%d,\"latency_ms\":%.3f",
+						 reqs[i].status, reqs[i].attempts, reqs[i].latency_ms);
+		appendStringInfo(&out, ",\"prompt_tokens\":%d,\"completion_tokens\":%d",
+						 c->prompt_tokens, c->completion_tokens);
+		appendStringInfoString(&out, ",\"content\":");
+		if (c->content)
+			escape_json(&out, c->content);
+		else
+			appendStringInfoString(&out, "null");
+		appendStringInfo(&out, ",\"json\":%s", c->json ? c->json : "null");
+		appendStringInfoString(&out, ",\"finish_reason\":");
+		if (c->finish_reason)
+			escape_json(&out, c->finish_reason);
+		else
+			appendStringInfoString(&out, "null");
+		appendStringInfoString(&out, ",\"error\":");
+		if (c->error)
+			escape_json(&out, c->error);
+		else
+			appendStringInfoString(&out, "null");
+		appendStringInfoChar(&out, '}');
+	}
+	appendStringInfoChar(&out, ']');
+
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}

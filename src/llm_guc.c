@@ -1,0 +1,95 @@
+/*-------------------------------------------------------------------------
+ *
+ * llm_guc.c
+ *		Settings of content generation beyond the endpoint ones in guc.c:
+ *		generation defaults (max tokens, temperature, JSON schema output),
+ *		retry backoff, and how often the guard lets the model try again.
+ *
+ * All are USERSET: they shape one request, never where data goes (that is
+ * recgen.llm_url, SUSET, in guc.c). Templates may override max tokens and
+ * temperature per kind of content.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/llm_guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/guc.h"
+
+#include "recgen.h"
+
+int			recgen_llm_max_tokens = 256;
+double		recgen_llm_temperature = 0.2;
+bool		recgen_llm_json_schema = true;
+int			recgen_llm_backoff_base = 500;
+int			recgen_llm_backoff_max = 30000;
+int			recgen_guard_retries = 1;
+char	   *recgen_brand = NULL;
+
+/*
+ * RecgenDefineLlmGucs
+ *		Define the generation settings. Called from _PG_init.
+ */
+void
+RecgenDefineLlmGucs(void)
+{
+	DefineCustomIntVariable("recgen.llm_max_tokens",
+							"Default maximum number of tokens an LLM answer may have.",
+							"A prompt template's own max_tokens takes precedence.",
+							&recgen_llm_max_tokens,
+							256, 1, 32768,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("recgen.llm_temperature",
+							 "Default sampling temperature of LLM requests.",
+							 "A prompt template's own temperature takes precedence.",
+							 &recgen_llm_temperature,
+							 0.2, 0.0, 2.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("recgen.llm_json_schema",
+							 "Ask the server for JSON constrained by a schema (response_format).",
+							 "Turn off for servers that reject response_format; answers are then parsed leniently.",
+							 &recgen_llm_json_schema,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_backoff_base",
+							"First wait before retrying an LLM request; doubles on every retry, with jitter.",
+							"A server's Retry-After is honoured when it asks for longer.",
+							&recgen_llm_backoff_base,
+							500, 1, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_backoff_max",
+							"Longest wait between two attempts of an LLM request (before Retry-After).",
+							NULL,
+							&recgen_llm_backoff_max,
+							30000, 1, 3600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.guard_retries",
+							"How many times the model may rewrite an answer the guard rejected.",
+							"After these, the content is rendered from a deterministic template and marked as fallback.",
+							&recgen_guard_retries,
+							1, 0, 5,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("recgen.brand",
+							   "Brand (a row of recgen.brands) whose voice and rules content follows.",
+							   NULL,
+							   &recgen_brand,
+							   "default",
+							   PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+}

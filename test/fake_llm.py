@@ -1,0 +1,183 @@
+"""fake_llm.py - a small fake OpenAI-compatible chat-completions server for
+recgen's tests: exact, deterministic answers and scripted faults.
+
+    python test/fake_llm.py [PORT]      (0 or none: a free port)
+
+Listens on 127.0.0.1 only and prints "PORT <n>" once ready. The behaviour
+is chosen by the request's "model" (recgen.llm_model):
+
+  fake-normal       names the first product of the prompt, with its price
+  fake-hallucinate  names ZETA TEST LANTERN at 999.99, not in any context
+  fake-banned       uses an over-promising word ("guaranteed")
+  fake-pii          includes an e-mail address and a phone number
+  fake-fix          breaks a rule first, answers correctly once told why
+  fake-429          429 with Retry-After: 1 on the first call, then normal
+  fake-500once      500 on the first call, then normal
+  fake-500          always 500
+  fake-malformed    200 with a body that is not JSON
+  fake-slow         sleeps 60 s before answering
+  fake-slowstream   sends the headers, then one byte every 2 s for 60 s
+  fake-sleep1       like fake-normal after 1 s (for counting requests in flight)
+
+GET /requests returns what was received (bodies and the Authorization
+header), GET /inflight the most requests that were in flight at once, and
+GET /reset forgets it and the per-model call counters.
+"""
+import json
+import re
+import socket
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+RECEIVED = []
+COUNTS = {}
+INFLIGHT = [0, 0]  # now, max
+
+ITEM_RE = re.compile(r"^- (.+?) \(([^)]*)\)", re.M)
+PRODUCT_RE = re.compile(r"Product: (.+?) \((?:category [^,]*, price )?([^)]*)\)")
+
+
+def first_product(messages):
+    """Name and price text of the first product in the last user message."""
+    text = ""
+    for m in messages:
+        if m.get("role") == "user":
+            text = m.get("content") or ""
+    m = PRODUCT_RE.search(text) or ITEM_RE.search(text)
+    if m:
+        return m.group(1), m.group(2)
+    return "our range", ""
+
+
+def answer_text(req, mode, count):
+    messages = req.get("messages", [])
+    name, price = first_product(messages)
+    told = any("broke these rules" in (m.get("content") or "") for m in messages if m.get("role") == "user")
+    price_part = f" ({price})" if price else ""
+    body = f"We think you will like {name}{price_part}. It suits what you enjoy."
+    if mode == "fake-hallucinate":
+        body = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
+    elif mode == "fake-banned" or (mode == "fake-fix" and not told):
+        body = f"{name}{price_part} is guaranteed to delight you."
+    elif mode == "fake-pii":
+        body = f"{name}{price_part} is ready. Write to sales@example.com or call +44 7700 900123."
+    if req.get("response_format"):
+        return json.dumps({"subject": "A pick for you", "preheader": "Chosen for you",
+                           "body": body, "cta": "Have a look"})
+    return body
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # answer in one segment, not headers then body after a delayed ACK
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, obj, headers=None):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path == "/requests":
+            with LOCK:
+                self.send_json(200, RECEIVED)
+        elif self.path == "/inflight":
+            with LOCK:
+                self.send_json(200, {"max": INFLIGHT[1]})
+        elif self.path == "/reset":
+            with LOCK:
+                RECEIVED.clear()
+                COUNTS.clear()
+                INFLIGHT[1] = 0
+            self.send_json(200, {"ok": True})
+        elif self.path == "/health":
+            self.send_json(200, {"status": "ok"})
+        else:
+            self.send_json(404, {"error": "not found"})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            self.send_json(400, {"error": {"message": "bad json"}})
+            return
+        mode = req.get("model", "fake-normal")
+        with LOCK:
+            COUNTS[mode] = COUNTS.get(mode, 0) + 1
+            count = COUNTS[mode]
+            RECEIVED.append({"path": self.path, "body": req,
+                             "authorization": self.headers.get("Authorization")})
+        if not self.path.endswith("/chat/completions"):
+            self.send_json(404, {"error": {"message": "not found"}})
+            return
+        if mode == "fake-429" and count == 1:
+            self.send_json(429, {"error": {"message": "slow down"}}, {"Retry-After": "1"})
+            return
+        if mode == "fake-500" or (mode == "fake-500once" and count == 1):
+            self.send_json(500, {"error": {"message": "boom"}})
+            return
+        if mode == "fake-malformed":
+            data = b"{this is not json"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if mode == "fake-slow":
+            time.sleep(60)
+        if mode == "fake-sleep1":
+            with LOCK:
+                INFLIGHT[0] += 1
+                INFLIGHT[1] = max(INFLIGHT[1], INFLIGHT[0])
+            time.sleep(1)
+            with LOCK:
+                INFLIGHT[0] -= 1
+        if mode == "fake-slowstream":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(30):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(2)
+            except OSError:
+                pass
+            return
+        content = answer_text(req, mode, count)
+        self.send_json(200, {
+            "id": f"chatcmpl-{count}", "object": "chat.completion", "model": mode,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        })
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+-- Content generation: objects, shipped defaults, security properties.
+BEGIN;
+SELECT plan(16);
+
+SELECT has_table('recgen', 'content', 'recgen.content exists');
+SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
+SELECT col_is_pk('recgen', 'content', ARRAY['customer_id', 'content_id'], 'content is keyed by customer_id first');
+SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'recgen.content'::regclass),
+          'content has forced row-level security');
+SELECT set_eq($$SELECT tone FROM recgen.tones$$,
+              ARRAY['formal', 'friendly', 'professional', 'promotional', 'informative', 'subtle_upsell'],
+              'the six tones ship');
+SELECT set_eq($$SELECT DISTINCT kind FROM recgen.prompt_templates WHERE active$$,
+              ARRAY['email', 'describe', 'summary', 'snippet', 'explain'],
+              'an active template for every kind');
+SELECT ok((SELECT disclaimer IS NOT NULL FROM recgen.brands WHERE brand = 'bank'), 'the bank brand requires a disclaimer');
+SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'sms'), 160, 'sms takes 160 characters');
+SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'social'), 280, 'social takes 280 characters');
+SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'recgen'
+              AND p.proname IN ('email', 'describe', 'summary', 'snippet', 'explain', 'email_batch', 'context',
+                                'guard', 'llm_chat', 'generate', 'fill_template', 'render_fallback', 'postprocess')
+              AND obj_description(p.oid, 'pg_proc') IS NULL), 0, 'every content function has a comment');
+SELECT is((SELECT provolatile::text FROM pg_proc WHERE oid = 'recgen.email(bigint,text,text)'::regprocedure), 'v',
+          'email() is volatile');
+SELECT ok(NOT has_function_privilege('public', 'recgen.llm_chat(jsonb,boolean)', 'EXECUTE'),
+          'PUBLIC cannot call the LLM client');
+SELECT ok(has_function_privilege('recgen_analyst', 'recgen.email(bigint,text,text)', 'EXECUTE'),
+          'analysts can generate emails');
+SELECT is((SELECT count(*)::int FROM pg_settings WHERE name IN ('recgen.llm_max_tokens', 'recgen.llm_temperature',
+            'recgen.llm_json_schema', 'recgen.llm_backoff_base', 'recgen.llm_backoff_max', 'recgen.guard_retries',
+            'recgen.brand')), 7, 'the generation settings are defined');
+SELECT is(recgen.fill_template('{{a}}-{{b.c}}', '{"a": "x", "b": {"c": 2}}'), 'x-2', 'templates are filled from JSON');
+SELECT ok((recgen.guard('snippet', '{"text": "Only £5 today"}', '{"items": []}') -> 'violations') @> '[{"rule": "price"}]',
+          'the guard rejects a price the context does not have');
+
+SELECT * FROM finish();
+ROLLBACK;

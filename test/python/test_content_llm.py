@@ -1,0 +1,81 @@
+"""Content generation against the real local model (llama.cpp server with
+SmolLM2-135M-Instruct, tools/llm-server.sh): a handful of calls that check
+structure, grounding and length, never wording.
+
+Uses the server on RECGEN_LLM_PORT (default 8631) when it is already up,
+else starts it for this module and stops it afterwards."""
+import json
+import os
+import subprocess
+import urllib.request
+
+import pytest
+
+from content_helpers import ROOT, connect, fresh_db, one
+
+PORT = os.environ.get("RECGEN_LLM_PORT", "8631")
+URL = f"http://127.0.0.1:{PORT}"
+
+
+def healthy():
+    try:
+        with urllib.request.urlopen(URL + "/health", timeout=2) as r:
+            return b"ok" in r.read()
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def llm():
+    started = False
+    if not healthy():
+        subprocess.run([os.path.join(ROOT, "tools", "llm-server.sh"), "start"], check=True,
+                       env={**os.environ, "RECGEN_LLM_PORT": PORT})
+        started = True
+    yield URL
+    if started:
+        subprocess.run([os.path.join(ROOT, "tools", "llm-server.sh"), "stop"],
+                       env={**os.environ, "RECGEN_LLM_PORT": PORT})
+
+
+@pytest.fixture(scope="module")
+def conn(llm):
+    c = connect(fresh_db("recgen_py_llm"), llm, "smollm2-135m-instruct")
+    c.execute("SET recgen.guard_retries = 0")          # keep the number of calls small
+    c.execute("SET recgen.llm_timeout = '300s'")        # a shared 2-core machine can be slow
+    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 120 WHERE kind = 'email' AND active")
+    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 50 WHERE kind = 'snippet' AND active")
+    yield c
+    c.close()
+
+
+def stored(conn, content_id):
+    return conn.execute("SELECT context, output, call_ids FROM recgen.content WHERE content_id = %s",
+                        (content_id,)).fetchone()
+
+
+def test_email_structure_and_grounding(conn):
+    e = one(conn, "SELECT recgen.email(1)")
+    assert e["verdict"] in ("pass", "fallback")
+    assert e["subject"].strip() and e["body"].strip() and e["cta"].strip()
+    ctx, output, call_ids = stored(conn, e["content_id"])
+    assert e["product_ids"] == [i["product_id"] for i in ctx["items"]]
+    assert one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(output), json.dumps(ctx)))["ok"]
+    call = conn.execute("SELECT outcome, completion_tokens, prompt_tokens FROM recgen.llm_calls WHERE call_id = %s",
+                        (call_ids[0],)).fetchone()
+    assert call[0] == "ok" and call[1] > 0 and call[2] > 0
+
+
+def test_sms_snippet_fits(conn):
+    s = one(conn, "SELECT recgen.snippet(1, 'sms')")
+    assert 0 < len(s["text"]) <= 160
+    ctx, output, _ = stored(conn, s["content_id"])
+    assert one(conn, "SELECT recgen.guard('snippet', %s, %s, 'default', 'sms')",
+               (json.dumps(output), json.dumps(ctx)))["ok"]
+
+
+def test_batch_all_deliverable(conn):
+    rows = conn.execute("SELECT verdict, email FROM recgen.email_batch(ARRAY[4, 5])").fetchall()
+    assert len(rows) == 2
+    for verdict, email in rows:
+        assert verdict in ("pass", "fallback") and email["subject"] and email["body"]

@@ -1,0 +1,161 @@
+"""Context, guard rules, template versions and row-level security of
+content generation (no LLM server needed except for the RLS test, which
+uses the fake one)."""
+import json
+
+import pytest
+from psycopg import errors
+
+from content_helpers import connect, fake, fresh_db, one  # noqa: F401 (fixture)
+
+DB = "recgen_py_rules"
+
+
+@pytest.fixture(scope="module")
+def db():
+    return fresh_db(DB)
+
+
+@pytest.fixture
+def conn(db):
+    c = connect(db)
+    yield c
+    c.close()
+
+
+def ctx(conn, cid=1, n=3):
+    return one(conn, "SELECT recgen.context(%s, %s)", (cid, n))
+
+
+def guard(conn, kind, output, context, brand="default", channel=None):
+    return one(conn, "SELECT recgen.guard(%s, %s, %s, %s, %s)",
+               (kind, json.dumps(output), json.dumps(context), brand, channel))
+
+
+def rules(g):
+    return {v["rule"] for v in g["violations"]}
+
+
+def test_context_minimized(conn):
+    c = ctx(conn)
+    assert c["customer"]["first_name"] == "Alice"
+    text = json.dumps(c)
+    assert "Smithson" not in text and "example.com" not in text and "7700" not in text
+    assert 0 < len(c["items"]) <= 3
+    for i in c["items"]:
+        assert {"product_id", "name", "category", "price", "price_text", "reason"} <= set(i)
+    b = c["behaviour"]
+    assert b["frequency"] > 0 and b["monetary"] > 0 and b["recent_categories"]
+
+
+def test_context_personal_data_setting(conn):
+    conn.execute("SET recgen.prompt_personal_data = 'none'")
+    assert "first_name" not in ctx(conn)["customer"]
+    conn.execute("SET recgen.prompt_personal_data = 'full_name'")
+    assert ctx(conn)["customer"]["first_name"] == "Alice Smithson"
+    conn.execute("RESET recgen.prompt_personal_data")
+
+
+def test_context_needs_profiling_consent(conn):
+    with pytest.raises(errors.InsufficientPrivilege):
+        ctx(conn, 3)
+    with pytest.raises(errors.NoDataFound):
+        ctx(conn, 999)
+
+
+def test_concerns_only_with_social_consent_fenced_and_capped(conn):
+    # the sentiment branch creates recgen.customer_concerns; stand in when absent
+    conn.execute("""
+        DO $$ BEGIN
+          IF to_regclass('recgen.customer_concerns') IS NULL THEN
+            CREATE TABLE recgen.customer_concerns (customer_id bigint, topic text, polarity smallint,
+                strength real, last_seen timestamptz, example_post_id bigint);
+          END IF;
+        END $$""")
+    conn.execute("""INSERT INTO recgen.customer_concerns
+                    SELECT customer_id, 'quality', -1, 0.9, now(), post_id FROM recgen.social_posts WHERE customer_id = 1""")
+    conn.execute("""INSERT INTO recgen.social_posts (customer_id, body, posted_at) VALUES (4, 'hidden words', now())""")
+    conn.execute("""INSERT INTO recgen.customer_concerns
+                    SELECT customer_id, 'service', -1, 0.9, now(), post_id FROM recgen.social_posts WHERE customer_id = 4""")
+    concerns = ctx(conn)["concerns"]
+    assert concerns and concerns[0]["topic"] == "quality"
+    ex = concerns[0]["example"]
+    assert ex.startswith("<<customer_text>>") and ex.endswith("<</customer_text>>")
+    assert "<<ignore" not in ex and len(ex) <= 160 + 40
+    assert ctx(conn, 4)["concerns"] == []          # Dan has no social consent
+
+
+GOOD = {"subject": "Hi", "preheader": "p", "body": "Try the Blue Enamel Mug (£6.50).", "cta": "Go"}
+CTX = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "price_text": "£6.50"}],
+       "behaviour": {"monetary": 40.0}}
+
+
+@pytest.mark.parametrize("change,rule", [
+    ({"body": "Try the Blue Enamel Mug (£5.99)."}, "price"),
+    ({"body": "Save 20% on the Blue Enamel Mug."}, "price"),
+    ({"body": "Try the Stoneware Teapot (£24.00)."}, "product"),
+    ({"product_ids": [3]}, "product"),
+    ({"body": "The Blue Enamel Mug, guaranteed to please."}, "overpromise"),
+    ({"body": "Act now for the Blue Enamel Mug."}, "banned"),
+    ({"subject": "x" * 81}, "length"),
+    ({"body": "Mug " * 600}, "length"),
+    ({"body": "Mail alice.smithson@example.com about the mug."}, "pii"),
+    ({"body": "Call 020 7946 0958 about the mug."}, "pii"),
+    ({"body": "Call +44 7700 900001 about the mug."}, "pii"),
+    ({"cta": ""}, "structure"),
+    ({"body": "Hello {{customer.first_name}}"}, "leak"),
+    ({"body": "The mug is lovely and blue. The mug is lovely and blue."}, "repetition"),
+])
+def test_guard_rules(conn, change, rule):
+    assert guard(conn, "email", GOOD, CTX)["ok"]
+    g = guard(conn, "email", {**GOOD, **change}, CTX)
+    assert not g["ok"] and rule in rules(g)
+
+
+def test_guard_disclaimer_and_channel(conn):
+    g = guard(conn, "snippet", {"text": "The Blue Enamel Mug (£6.50) is here."}, CTX, "bank", "sms")
+    assert "disclaimer" in rules(g)
+    ok = "The Blue Enamel Mug (£6.50) is here. Eligibility, terms and conditions apply. Rates may change."
+    assert guard(conn, "snippet", {"text": ok}, CTX, "bank", "sms")["ok"]
+    assert "length" in rules(guard(conn, "snippet", {"text": ok + " more" * 20}, CTX, "bank", "sms"))
+    assert guard(conn, "describe", {"text": "The Blue Enamel Mug (£6.50)."}, CTX, "bank")["ok"]
+
+
+def test_fallbacks_pass_the_guard(conn):
+    c = ctx(conn)
+    c_desc = {**c, "product": c["items"][0]}
+    for brand in ("default", "bank"):
+        for kind, channel, cx in [("email", "email", c), ("summary", "sales", c), ("snippet", "sms", c),
+                                  ("snippet", "push", c), ("describe", "web", c_desc), ("explain", "web", c_desc)]:
+            out = one(conn, "SELECT recgen.render_fallback(%s, %s, %s, %s)", (kind, json.dumps(cx), brand, channel))
+            assert guard(conn, kind, out, cx, brand, channel)["ok"], (kind, brand, out)
+
+
+def test_template_versions_kept(conn):
+    v1 = one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'summary' AND active")
+    conn.execute("UPDATE recgen.prompt_templates SET system_prompt = system_prompt || ' Be brief.' "
+                 "WHERE kind = 'summary' AND active")
+    rows = conn.execute("SELECT version, active FROM recgen.prompt_templates WHERE kind = 'summary' ORDER BY version").fetchall()
+    assert rows[-2:] == [(v1, False), (v1 + 1, True)]
+    assert one(conn, "SELECT system_prompt LIKE '%%Be brief.' FROM recgen.prompt_templates WHERE kind = 'summary' AND active")
+
+
+def test_fill_template(conn):
+    assert one(conn, "SELECT recgen.fill_template('Hi {{a.b}} {{l}} {{n}} {{missing}}!', "
+                     "'{\"a\": {\"b\": \"x\"}, \"l\": [\"p\", \"q\"], \"n\": 3}')") == "Hi x p, q 3 !"
+
+
+def test_analyst_sees_only_consented_content(db, fake):
+    c = connect(db, fake)
+    c.execute("SET ROLE recgen_analyst")
+    e = one(c, "SELECT recgen.email(4)")
+    assert e["verdict"] == "pass"
+    c.execute("RESET ROLE")
+    c.execute("UPDATE recgen.customers SET consent_profiling = false WHERE customer_id = 4")
+    c.execute("SET ROLE recgen_analyst")
+    assert one(c, "SELECT count(*) FROM recgen.content WHERE customer_id = 4") == 0
+    with pytest.raises(errors.InsufficientPrivilege):
+        c.execute("SELECT recgen.email(4)")
+    c.execute("RESET ROLE")
+    assert one(c, "SELECT count(*) FROM recgen.content WHERE customer_id = 4") >= 1
+    c.close()
