@@ -17,7 +17,12 @@ MODULE_big  = recgen
 # One object per subsystem (see README "Source layout").
 OBJS = \
 	src/recgen.o \
-	src/guc.o
+	src/guc.o \
+	src/engine_guc.o \
+	src/model_refresh.o \
+	src/model_content.o \
+	src/recommend.o \
+	src/rules.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))

@@ -43,6 +43,7 @@ _PG_init(void)
 	recgen_preloaded = process_shared_preload_libraries_in_progress;
 
 	RecgenDefineGucs();
+	RecgenDefineEngineGucs();
 
 	MarkGUCPrefixReserved("recgen");
 }

@@ -40,6 +40,9 @@ extern int	recgen_prompt_personal_data;
 /* guc.c */
 extern void RecgenDefineGucs(void);
 
+/* engine_guc.c */
+extern void RecgenDefineEngineGucs(void);
+
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);
 
