@@ -11,7 +11,8 @@
  * idf = ln(N / df). Tokens held by a single product say nothing about
  * similarity, and tokens held by more than recgen.model_content_max_df of
  * the products cost quadratic time for little information: both are
- * skipped. For each product the dot products with every product sharing a
+ * skipped (the share is floored at 50 products, so small catalogs keep
+ * their common words). For each product the dot products with every product sharing a
  * token are accumulated in a dense array (inverted index, no pair table)
  * and the recgen.model_neighbors best are kept.
  *
@@ -332,7 +333,7 @@ ModelBuildContent(int nitems, const int64 *item_ids, char **category,
 			int32		t = tok[p];
 			double		w = idf[t] * idf[t];
 
-			if (df[t] < 2 || df[t] > Max(max_df, 2))
+			if (df[t] < 2 || df[t] > Max(max_df, 50))
 				continue;
 			for (int64 q = pstart[t]; q < pstart[t + 1]; q++)
 			{
