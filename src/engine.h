@@ -71,6 +71,7 @@ typedef struct NeighborSink
 	int64		total;
 } NeighborSink;
 
+extern void NeighborSinkReserve(NeighborSink *sink, int k);
 extern void NeighborSinkAdd(NeighborSink *sink, int64 product, int64 neighbor,
 							float4 score, float4 support);
 extern void NeighborSinkFlush(NeighborSink *sink);

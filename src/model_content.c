@@ -359,6 +359,7 @@ ModelBuildContent(int nitems, const int64 *item_ids, char **category,
 			shared[j] = 0;
 		}
 		TopKSort(&top);
+		NeighborSinkReserve(sink, top.n);
 		for (int k = 0; k < top.n; k++)
 			NeighborSinkAdd(sink, item_ids[i], item_ids[top.item[k]],
 							top.score[k], top.support[k]);

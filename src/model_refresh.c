@@ -57,6 +57,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "tcop/tcopprot.h"
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -387,16 +388,26 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 }
 
 /*
+ * NeighborSinkReserve
+ *		Make room for k more pairs, flushing first if needed, so that one
+ *		item's neighbours are never split between two flushes.
+ */
+void
+NeighborSinkReserve(NeighborSink *sink, int k)
+{
+	if (sink->n + k > sink->cap)
+		NeighborSinkFlush(sink);
+}
+
+/*
  * NeighborSinkAdd
- *		Buffer one neighbour row; full buffers are written by
- *		NeighborSinkFlush.
+ *		Buffer one neighbour pair (call NeighborSinkReserve per item first).
  */
 void
 NeighborSinkAdd(NeighborSink *sink, int64 product, int64 neighbor,
 				float4 score, float4 support)
 {
-	if (sink->n >= sink->cap)
-		NeighborSinkFlush(sink);
+	Assert(sink->n < sink->cap);
 	sink->product[sink->n] = product;
 	sink->neighbor[sink->n] = neighbor;
 	sink->score[sink->n] = score;
@@ -407,7 +418,8 @@ NeighborSinkAdd(NeighborSink *sink, int64 product, int64 neighbor,
 
 /*
  * NeighborSinkFlush
- *		Write the buffered rows with one INSERT ... SELECT FROM unnest().
+ *		Write the buffered pairs with one INSERT ... SELECT FROM unnest(),
+ *		one row per item with its neighbours as arrays, best first.
  */
 void
 NeighborSinkFlush(NeighborSink *sink)
@@ -437,9 +449,11 @@ NeighborSinkFlush(NeighborSink *sink)
 	args[5] = PointerGetDatum(construct_array(d, sink->n, FLOAT4OID, 4, true, TYPALIGN_INT));
 
 	ret = SPI_execute_with_args("INSERT INTO recgen.item_neighbors "
-								"(model_id, product_id, kind, neighbor_id, score, support) "
-								"SELECT $1, u.p, $2, u.nb, u.s, u.su "
-								"FROM unnest($3, $4, $5, $6) AS u(p, nb, s, su)",
+								"(model_id, product_id, kind, neighbor_ids, scores, supports) "
+								"SELECT $1, u.p, $2, array_agg(u.nb ORDER BY u.o), "
+								"array_agg(u.s ORDER BY u.o), array_agg(u.su ORDER BY u.o) "
+								"FROM unnest($3, $4, $5, $6) WITH ORDINALITY AS u(p, nb, s, su, o) "
+								"GROUP BY u.p",
 								6, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting item neighbours failed: %s", SPI_result_code_string(ret));
@@ -521,6 +535,7 @@ build_cooccurrence(TxnSet *ts, NeighborSink *sink)
 			acc[j] = 0;
 		}
 		TopKSort(&top);
+		NeighborSinkReserve(sink, top.n);
 		for (int k = 0; k < top.n; k++)
 			NeighborSinkAdd(sink, item_ids_g[i], item_ids_g[top.item[k]],
 							top.score[k], top.support[k]);
@@ -734,6 +749,10 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	exec_checked("DELETE FROM recgen.item_neighbors WHERE model_id <> $1", 1, argtypes, args, SPI_OK_DELETE);
 	exec_checked("DELETE FROM recgen.item_popularity WHERE model_id <> $1", 1, argtypes, args, SPI_OK_DELETE);
 
+	/* fresh statistics, so that recommend()'s plans use the indexes */
+	exec_checked("ANALYZE recgen.item_neighbors", 0, NULL, NULL, SPI_OK_UTILITY);
+	exec_checked("ANALYZE recgen.item_popularity", 0, NULL, NULL, SPI_OK_UTILITY);
+
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
 	ms = INSTR_TIME_GET_MILLISEC(t1);
@@ -747,7 +766,10 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	MemoryContextDelete(build_cxt);
-	(void) pairs;
+	ereport(DEBUG1, (errmsg_internal("recgen.refresh_model: " INT64_FORMAT " co-occurring pairs", pairs)));
+	/* give pg_stat_activity its query back */
+	if (debug_query_string)
+		pgstat_report_activity(STATE_RUNNING, debug_query_string);
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = Int32GetDatum(items_with_neighbors);

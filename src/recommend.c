@@ -94,8 +94,10 @@ typedef struct RecItem
 	double		rep;
 	int			purchases;
 	TimestampTz last_purchase;
+	bool		is_hist;		/* among the heaviest history items */
 	/* candidate */
 	bool		candidate;
+	double		pre;			/* preliminary score, for pruning */
 	double		cooc;
 	double		content;
 	double		up;
@@ -144,7 +146,7 @@ get_plan(int which)
 		"sum(power(2::float8, -extract(epoch FROM ($2 - occurred_at))::float8 / $3))::float8 "
 		"FROM recgen.events WHERE customer_id = $1 AND product_id IS NOT NULL "
 		"AND occurred_at < $2 GROUP BY 1, 2",
-		"SELECT product_id, neighbor_id, kind = 'content', score::float8 "
+		"SELECT product_id, kind = 'content', neighbor_ids, scores "
 		"FROM recgen.item_neighbors WHERE model_id = $1 AND product_id = ANY($2)",
 		"SELECT product_id, score::float8 FROM recgen.item_popularity "
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 ORDER BY score DESC LIMIT $4",
@@ -309,7 +311,8 @@ load_products(HTAB *items, int64 model_id, TimestampTz as_of)
 
 	hash_seq_init(&seq, items);
 	while ((it = hash_seq_search(&seq)) != NULL)
-		ids[n++] = it->product_id;
+		if (it->candidate || it->is_hist)
+			ids[n++] = it->product_id;
 	args[0] = int8_array(ids, n);
 	args[1] = Int64GetDatum(model_id);
 	run_plan(P_PRODUCTS, args);
@@ -431,6 +434,62 @@ cmp_hist(const void *a, const void *b)
 	if (x->w != y->w)
 		return x->w > y->w ? -1 : 1;
 	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+static int
+cmp_pre(const void *a, const void *b)
+{
+	const RecItem *x = *(RecItem *const *) a;
+	const RecItem *y = *(RecItem *const *) b;
+
+	if (x->pre != y->pre)
+		return x->pre > y->pre ? -1 : 1;
+	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+/*
+ * prune_candidates
+ *		Keep the best max_keep candidates by a preliminary score computed
+ *		before product facts are read (neighbour contributions without the
+ *		strategy's category conditions, repeats and popularity), so that
+ *		reading products and applying rules stays cheap for customers with
+ *		long histories.
+ */
+static void
+prune_candidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
+				 double maxrep, int max_keep)
+{
+	HASH_SEQ_STATUS seq;
+	RecItem    *it;
+	RecItem   **c = palloc(sizeof(RecItem *) * (hash_get_num_entries(items) + 1));
+	int			nc = 0;
+
+	for (int r = 0; r < nnb; r++)
+	{
+		bool		found;
+		RecItem    *h = hash_search(items, &nbrows[r].src, HASH_FIND, &found);
+		RecItem    *x = hash_search(items, &nbrows[r].nb, HASH_FIND, &found);
+
+		if (h && x && sumw > 0)
+			x->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
+	}
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+	{
+		if (!it->candidate)
+			continue;
+		if (it->purchases > 0 && maxrep > 0)
+			it->pre += recgen_repeat_weight * it->rep / maxrep;
+		it->pre += it->pop_scope;
+		c[nc++] = it;
+	}
+	if (nc > max_keep)
+	{
+		qsort(c, nc, sizeof(RecItem *), cmp_pre);
+		for (int i = max_keep; i < nc; i++)
+			c[i]->candidate = false;
+	}
+	pfree(c);
 }
 
 static int
@@ -640,7 +699,10 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	qsort(hist, nhist, sizeof(RecItem *), cmp_hist);
 	nhist = Min(nhist, recgen_history_items);
 	for (int i = 0; i < nhist; i++)
+	{
 		sumw += hist[i]->w;
+		hist[i]->is_hist = true;
+	}
 	cold = (nhist == 0);
 
 	rules = RulesLoad(strategy_name, &nrules, &any_concern);
@@ -657,18 +719,40 @@ recgen_recommend(PG_FUNCTION_ARGS)
 		args[0] = Int64GetDatum(model_id);
 		args[1] = int8_array(ids, nhist);
 		run_plan(P_NEIGHBORS, args);
-		nnb = (int) SPI_processed;
-		nbrows = palloc(sizeof(NeighborRow) * Max(nnb, 1));
-		for (int r = 0; r < nnb; r++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
+			int			cap = 256;
 
-			nbrows[r].src = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-			nbrows[r].nb = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-			nbrows[r].content = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-			nbrows[r].s = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-			item_get(items, nbrows[r].nb)->candidate = true;
+			nbrows = palloc(sizeof(NeighborRow) * cap);
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[r];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				int64		src = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+				bool		content = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+				ArrayType  *nba = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+				ArrayType  *sca = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull));
+				int			len = ArrayGetNItems(ARR_NDIM(nba), ARR_DIMS(nba));
+				int64	   *nbv = (int64 *) ARR_DATA_PTR(nba);
+				float4	   *scv = (float4 *) ARR_DATA_PTR(sca);
+
+				if (ARR_HASNULL(nba) || ARR_HASNULL(sca) ||
+					ArrayGetNItems(ARR_NDIM(sca), ARR_DIMS(sca)) != len)
+					continue;
+				for (int k = 0; k < len; k++)
+				{
+					if (nnb >= cap)
+					{
+						cap *= 2;
+						nbrows = repalloc(nbrows, sizeof(NeighborRow) * cap);
+					}
+					nbrows[nnb].src = src;
+					nbrows[nnb].nb = nbv[k];
+					nbrows[nnb].content = content;
+					nbrows[nnb].s = scv[k];
+					item_get(items, nbv[k])->candidate = true;
+					nnb++;
+				}
+			}
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
@@ -700,6 +784,9 @@ recgen_recommend(PG_FUNCTION_ARGS)
 			if (hist[i]->purchases > 0)
 				hist[i]->candidate = true;
 
+	if (strategy != ST_NEW)
+		prune_candidates(items, nbrows, nnb, sumw, maxrep,
+						 strategy == ST_BALANCED ? 20 * n + 100 : 50 * n + 200);
 	load_products(items, model_id, as_of);
 
 	/* upsell: also every product of the history's categories */

@@ -34,18 +34,27 @@ COMMENT ON TABLE recgen.model_current IS
     'Pointer to the model recgen.recommend() reads; moved by recgen.refresh_model() in the transaction that built the model';
 
 CREATE TABLE recgen.item_neighbors (
-    model_id    bigint NOT NULL,
-    product_id  bigint NOT NULL,
-    kind        text NOT NULL CHECK (kind IN ('cooc', 'content')),
-    neighbor_id bigint NOT NULL,
-    score       real NOT NULL,
-    support     real NOT NULL DEFAULT 0,
-    PRIMARY KEY (model_id, product_id, kind, neighbor_id)
+    model_id     bigint NOT NULL,
+    product_id   bigint NOT NULL,
+    kind         text NOT NULL CHECK (kind IN ('cooc', 'content')),
+    neighbor_ids bigint[] NOT NULL,
+    scores       real[] NOT NULL,
+    supports     real[] NOT NULL,
+    PRIMARY KEY (model_id, product_id, kind),
+    CHECK (cardinality(neighbor_ids) = cardinality(scores)
+           AND cardinality(scores) = cardinality(supports))
 );
 COMMENT ON TABLE recgen.item_neighbors IS
-    'Top-K neighbours per item: kind cooc (shrunk cosine over baskets and customer histories) and content (TF-IDF cosine over category, tags and name/description words)';
-COMMENT ON COLUMN recgen.item_neighbors.support IS
+    'Top-K neighbours per item and kind, best first, as parallel arrays (one row per item: recommend() reads a customer''s neighbours in a few index probes): kind cooc (shrunk cosine over baskets and customer histories) and content (TF-IDF cosine over category, tags and name/description words). recgen.item_neighbor_pairs shows them one pair a row.';
+COMMENT ON COLUMN recgen.item_neighbors.supports IS
     'cooc: weighted number of baskets/histories holding both items; content: number of shared tokens';
+
+CREATE VIEW recgen.item_neighbor_pairs AS
+    SELECT n.model_id, n.product_id, n.kind, u.neighbor_id, u.score, u.support, u.ord::integer AS rank
+    FROM recgen.item_neighbors n,
+         unnest(n.neighbor_ids, n.scores, n.supports) WITH ORDINALITY AS u(neighbor_id, score, support, ord);
+COMMENT ON VIEW recgen.item_neighbor_pairs IS
+    'recgen.item_neighbors one (item, neighbour) pair a row';
 
 CREATE TABLE recgen.item_popularity (
     model_id    bigint NOT NULL,
@@ -94,7 +103,7 @@ COMMENT ON COLUMN recgen.rules.kind IS
 COMMENT ON COLUMN recgen.rules.topic IS 'Concern rules: the topic of recgen.concern_topics (NULL = every topic)';
 
 GRANT SELECT ON recgen.models, recgen.model_current, recgen.item_neighbors,
-    recgen.item_popularity, recgen.rules
+    recgen.item_neighbor_pairs, recgen.item_popularity, recgen.rules
     TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.rules TO recgen_admin;
 GRANT USAGE, SELECT ON SEQUENCE recgen.rules_rule_id_seq TO recgen_admin;

@@ -52,7 +52,7 @@ BEGIN
         SELECT DISTINCT ON (nb.neighbor_id) nb.neighbor_id AS nb,
                (nb.score * CASE WHEN $3 = 'similar' AND nb.kind = 'cooc' THEN 0.5 ELSE 1 END)::float8 AS s,
                CASE nb.kind WHEN 'cooc' THEN 'bought_together' ELSE 'similar' END AS k
-        FROM recgen.item_neighbors nb
+        FROM recgen.item_neighbor_pairs nb
         WHERE nb.model_id = (SELECT mc.model_id FROM recgen.model_current mc)
           AND nb.product_id = $1
           AND ($3 = 'similar' OR nb.kind = 'cooc')

@@ -54,7 +54,7 @@ INSERT INTO recgen.events (customer_id, product_id, kind, occurred_at, basket_id
 SELECT ok((SELECT items > 0 AND pairs > 0 FROM recgen.refresh_model('2024-06-01')),
           'refresh_model builds a model and reports items and pairs');
 SELECT is((SELECT count(*)::int FROM recgen.model_current), 1, 'the model is current');
-SELECT is((SELECT count(*)::int FROM recgen.item_neighbors
+SELECT is((SELECT count(*)::int FROM recgen.item_neighbor_pairs
            WHERE product_id = 113 AND neighbor_id = 114 AND kind = 'cooc'), 0,
           'baskets of a customer without consent_profiling are not learned');
 SELECT ok(EXISTS (SELECT 1 FROM recgen.similar(101, 10, 'bought_together') WHERE neighbor_id = 103),
