@@ -565,7 +565,7 @@ run_popularity(int64 model_id, TimestampTz as_of)
 
 	ret = SPI_execute_with_args(
 								"INSERT INTO recgen.item_popularity "
-								"(model_id, scope, scope_value, product_id, score, trend, buyers) "
+								"(model_id, scope, scope_value, product_id, score, trend, buyers, rank) "
 								"WITH ev AS ("
 								" SELECT e.customer_id, e.product_id, c.segment, c.country, e.occurred_at"
 								" FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id"
@@ -588,7 +588,8 @@ run_popularity(int64 model_id, TimestampTz as_of)
 								")"
 								" SELECT $1, scope, scope_value, product_id,"
 								"        (w / nullif(max(w) OVER (PARTITION BY scope, scope_value), 0))::real,"
-								"        ((r + 1.0) / (b / 2.0 + 1.0))::real, buyers"
+								"        ((r + 1.0) / (b / 2.0 + 1.0))::real, buyers,"
+								"        row_number() OVER (PARTITION BY scope, scope_value ORDER BY w DESC, product_id)"
 								" FROM agg WHERE scope = 'all' OR scope_value <> ''",
 								3, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)

@@ -13,7 +13,10 @@
  * Scoring, from the customer's events before as_of (default: now):
  *	w(h)     = sum over events on item h of kind weight (purchase 1,
  *	           cart_add 0.5, click 0.25, view 0.1) times 2^(-age/half-life)
- *	           (recgen.recency_half_life);
+ *	           (recgen.recency_half_life), age counted from the customer's
+ *	           latest event before as_of (scores are normalized per
+ *	           customer, so the anchor only keeps old histories from
+ *	           underflowing to zero);
  *	cooc(c)  = sum_h w(h) s_cooc(h, c) / sum_h w(h), over the
  *	           recgen.history_items heaviest items h; content(c) likewise;
  *	repeat(c)= decayed purchases of c / the customer's largest, only when
@@ -142,20 +145,24 @@ get_plan(int which)
 		"to_regclass('recgen.customer_concerns') IS NOT NULL "
 		"AND to_regclass('recgen.concern_topics') IS NOT NULL "
 		"FROM recgen.customers c WHERE c.customer_id = $1",
-		"SELECT product_id, kind::text, count(*)::int4, max(occurred_at), "
-		"sum(power(2::float8, -extract(epoch FROM ($2 - occurred_at))::float8 / $3))::float8 "
-		"FROM recgen.events WHERE customer_id = $1 AND product_id IS NOT NULL "
-		"AND occurred_at < $2 GROUP BY 1, 2",
-		"SELECT product_id, kind = 'content', neighbor_ids, scores "
-		"FROM recgen.item_neighbors WHERE model_id = $1 AND product_id = ANY($2)",
+		"SELECT e.product_id, e.kind::text, count(*)::int4, max(e.occurred_at), "
+		"sum(power(2::float8, -extract(epoch FROM (a.anchor - e.occurred_at))::float8 / $3))::float8 "
+		"FROM recgen.events e, (SELECT max(occurred_at) AS anchor FROM recgen.events "
+		"WHERE customer_id = $1 AND occurred_at < $2) a "
+		"WHERE e.customer_id = $1 AND e.product_id IS NOT NULL "
+		"AND e.occurred_at < $2 GROUP BY 1, 2",
+		"SELECT n.product_id, n.kind = 'content', n.neighbor_ids, n.scores "
+		"FROM unnest($2::bigint[]) AS ids(id) JOIN recgen.item_neighbors n "
+		"ON n.model_id = $1 AND n.product_id = ids.id",
 		"SELECT product_id, score::float8 FROM recgen.item_popularity "
-		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 ORDER BY score DESC LIMIT $4",
+		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
 		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
 		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
 		"p.repurchase_interval, p.created_at, coalesce(pop.score, 0)::float8 "
-		"FROM recgen.products p LEFT JOIN recgen.item_popularity pop "
+		"FROM unnest($1::bigint[]) AS ids(id) JOIN recgen.products p ON p.product_id = ids.id "
+		"LEFT JOIN recgen.item_popularity pop "
 		"ON pop.model_id = $2 AND pop.scope = 'all' AND pop.scope_value = '' "
-		"AND pop.product_id = p.product_id WHERE p.product_id = ANY($1)",
+		"AND pop.product_id = p.product_id",
 		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
 		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
 		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
@@ -786,7 +793,7 @@ recgen_recommend(PG_FUNCTION_ARGS)
 
 	if (strategy != ST_NEW)
 		prune_candidates(items, nbrows, nnb, sumw, maxrep,
-						 strategy == ST_BALANCED ? 20 * n + 100 : 50 * n + 200);
+						 strategy == ST_BALANCED ? 8 * n + 40 : 30 * n + 100);
 	load_products(items, model_id, as_of);
 
 	/* upsell: also every product of the history's categories */
