@@ -81,12 +81,27 @@ enum
 	P_NEIGHBORS,
 	P_POPULAR,
 	P_PRODUCTS,
+	P_POPCACHE,
 	P_NEWITEMS,
 	P_CATEGORY,
 	P_COUNT
 };
 
 static SPIPlanPtr plans[P_COUNT];
+
+/*
+ * Overall popularity of the current model, cached per backend: a model's
+ * rows never change once built, so the cache is keyed by model_id and
+ * rebuilt when another model becomes current.
+ */
+typedef struct PopEntry
+{
+	int64		product_id;
+	double		score;
+} PopEntry;
+
+static HTAB *pop_cache = NULL;
+static int64 pop_cache_model = -1;
 
 /* one product: history item, candidate, or both */
 typedef struct RecItem
@@ -158,24 +173,24 @@ get_plan(int which)
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
 		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
 		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
-		"p.repurchase_interval, p.created_at, coalesce(pop.score, 0)::float8 "
-		"FROM unnest($1::bigint[]) AS ids(id) JOIN recgen.products p ON p.product_id = ids.id "
-		"LEFT JOIN recgen.item_popularity pop "
-		"ON pop.model_id = $2 AND pop.scope = 'all' AND pop.scope_value = '' "
-		"AND pop.product_id = p.product_id",
+		"p.repurchase_interval, p.created_at "
+		"FROM unnest($1::bigint[]) AS ids(id) JOIN recgen.products p ON p.product_id = ids.id",
+		"SELECT product_id, score::float8 FROM recgen.item_popularity "
+		"WHERE model_id = $1 AND scope = 'all' AND scope_value = ''",
 		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
 		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
 		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
 		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
 	};
-	static const int nargs[P_COUNT] = {1, 1, 3, 2, 4, 2, 1, 1};
+	static const int nargs[P_COUNT] = {1, 1, 3, 2, 4, 1, 1, 1, 1};
 	static const Oid types[P_COUNT][4] = {
 		{INT8OID},
 		{INT8OID},
 		{INT8OID, TIMESTAMPTZOID, FLOAT8OID},
 		{INT8OID, INT8ARRAYOID},
 		{INT8OID, TEXTOID, TEXTOID, INT4OID},
-		{INT8ARRAYOID, INT8OID},
+		{INT8ARRAYOID},
+		{INT8OID},
 		{TIMESTAMPTZOID},
 		{TEXTARRAYOID}
 	};
@@ -304,6 +319,49 @@ load_popular(HTAB *items, int64 model_id, const char *scope, const char *value,
 }
 
 /*
+ * popularity_of
+ *		Overall popularity of a product in the model (0 if never bought),
+ *		from the per-backend cache, (re)loaded for a new model.
+ */
+static double
+popularity_of(int64 model_id, int64 product_id)
+{
+	PopEntry   *e;
+	bool		found;
+
+	if (pop_cache == NULL || pop_cache_model != model_id)
+	{
+		HASHCTL		ctl;
+		Datum		args[1];
+
+		if (pop_cache)
+			hash_destroy(pop_cache);
+		pop_cache = NULL;
+		pop_cache_model = -1;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(PopEntry);
+		ctl.hcxt = TopMemoryContext;
+		args[0] = Int64GetDatum(model_id);
+		run_plan(P_POPCACHE, args);
+		pop_cache = hash_create("recgen popularity cache", Max(SPI_processed, 64), &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+
+			e = hash_search(pop_cache, &id, HASH_ENTER, &found);
+			e->score = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
+		pop_cache_model = model_id;
+	}
+	e = hash_search(pop_cache, &product_id, HASH_FIND, &found);
+	return e ? e->score : 0.0;
+}
+
+/*
  * load_products
  *		Facts about every item in the table (history and candidates).
  */
@@ -314,14 +372,14 @@ load_products(HTAB *items, int64 model_id, TimestampTz as_of)
 	RecItem	   *it;
 	int64	   *ids = palloc(sizeof(int64) * (hash_get_num_entries(items) + 1));
 	int			n = 0;
-	Datum		args[2];
+	Datum		args[1];
 
 	hash_seq_init(&seq, items);
 	while ((it = hash_seq_search(&seq)) != NULL)
 		if (it->candidate || it->is_hist)
 			ids[n++] = it->product_id;
 	args[0] = int8_array(ids, n);
-	args[1] = Int64GetDatum(model_id);
+	(void) popularity_of(model_id, 0);	/* load the cache before SPI_tuptable is ours */
 	run_plan(P_PRODUCTS, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
@@ -376,7 +434,7 @@ load_products(HTAB *items, int64 model_id, TimestampTz as_of)
 			it->repurchase_due = (due <= as_of);
 		}
 		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
-		it->pop = DatumGetFloat8(SPI_getbinval(tup, desc, 10, &isnull));
+		it->pop = popularity_of(model_id, it->product_id);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
