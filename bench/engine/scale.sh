@@ -45,7 +45,7 @@ FROM (
          (g % 10) / 3 AS b,
          CASE WHEN pg_temp.u(g * 3) < 0.7 THEN ((g / 10 + 1) * 7 % 50)
               WHEN pg_temp.u(g * 3) < 0.9 THEN ((g / 10 + 1) * 13 % 50)
-              ELSE (pg_temp.u(g * 5) * 50)::int END * 1000
+              ELSE floor(pg_temp.u(g * 5) * 50)::int END * 1000
            + least(999, (1000 * pg_temp.u(g * 11) ^ 3)::int) AS p,
          CASE WHEN pg_temp.u(g * 17) < 0.6 THEN 'purchase' WHEN pg_temp.u(g * 17) < 0.8 THEN 'view'
               WHEN pg_temp.u(g * 17) < 0.9 THEN 'click' ELSE 'cart_add' END AS k,
