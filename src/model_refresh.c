@@ -565,7 +565,7 @@ run_popularity(int64 model_id, TimestampTz as_of)
 
 	ret = SPI_execute_with_args(
 								"INSERT INTO recgen.item_popularity "
-								"(model_id, scope, scope_value, product_id, score, trend, buyers, rank) "
+								"(model_id, scope, scope_value, product_id, score, trend, purchases, rank) "
 								"WITH ev AS ("
 								" SELECT e.customer_id, e.product_id, c.segment, c.country, e.occurred_at"
 								" FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id"
@@ -583,12 +583,12 @@ run_popularity(int64 model_id, TimestampTz as_of)
 								"        count(*) FILTER (WHERE occurred_at >= $2 - interval '30 days') AS r,"
 								"        count(*) FILTER (WHERE occurred_at < $2 - interval '30 days'"
 								"                           AND occurred_at >= $2 - interval '90 days') AS b,"
-								"        count(DISTINCT customer_id) AS buyers"
+								"        count(*) AS n"
 								" FROM ev GROUP BY GROUPING SETS ((product_id), (segment, product_id), (country, product_id))"
 								")"
 								" SELECT $1, scope, scope_value, product_id,"
 								"        (w / nullif(max(w) OVER (PARTITION BY scope, scope_value), 0))::real,"
-								"        ((r + 1.0) / (b / 2.0 + 1.0))::real, buyers,"
+								"        ((r + 1.0) / (b / 2.0 + 1.0))::real, n,"
 								"        row_number() OVER (PARTITION BY scope, scope_value ORDER BY w DESC, product_id)"
 								" FROM agg WHERE scope = 'all' OR scope_value <> ''",
 								3, argtypes, args, NULL, false, 0);
