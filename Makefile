@@ -23,7 +23,12 @@ OBJS = \
 	src/sentiment_text.o \
 	src/http.o \
 	src/llm.o \
-	src/llm_guc.o
+	src/llm_guc.o \
+	src/engine_guc.o \
+	src/model_refresh.o \
+	src/model_content.o \
+	src/recommend.o \
+	src/rules.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))

@@ -44,6 +44,7 @@ _PG_init(void)
 
 	RecgenDefineGucs();
 	RecgenDefineLlmGucs();
+	RecgenDefineEngineGucs();
 
 	MarkGUCPrefixReserved("recgen");
 }

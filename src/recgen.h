@@ -52,6 +52,9 @@ extern void RecgenDefineGucs(void);
 /* llm_guc.c */
 extern void RecgenDefineLlmGucs(void);
 
+/* engine_guc.c */
+extern void RecgenDefineEngineGucs(void);
+
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);
 
