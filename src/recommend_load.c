@@ -1,0 +1,528 @@
+/*-------------------------------------------------------------------------
+ *
+ * recommend_load.c
+ *		The queries of recgen.recommend(): consent and customer, the
+ *		customer's history, candidates (neighbours from the model cache,
+ *		popular, new and same-category items), product facts and concerns.
+ *
+ * Every query runs with the caller's rights, so row-level security
+ * applies. Plans are prepared once per backend and kept (SPI_keepplan);
+ * the plan cache re-plans them after DDL. Product facts (stock, active,
+ * price...) are read on every call, only for the history and the pruned
+ * candidates, so catalog changes take effect at once; neighbour lists and
+ * overall popularity come from model_cache.c.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/recommend_load.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+#include "recommend.h"
+
+enum
+{
+	P_CONSENT,
+	P_CUSTOMER,
+	P_HISTORY,
+	P_POPULAR,
+	P_PRODUCTS,
+	P_NEWITEMS,
+	P_CATEGORY,
+	P_COUNT
+};
+
+static SPIPlanPtr plans[P_COUNT];
+
+/*
+ * get_plan
+ *		The kept plan for one of the fixed queries, prepared on first use.
+ */
+static SPIPlanPtr
+get_plan(int which)
+{
+	static const char *const sql[P_COUNT] = {
+		"SELECT recgen.check_consent($1, 'profiling')",
+		"SELECT m.model_id, m.built_at, c.segment, c.country, "
+		"to_regclass('recgen.customer_concerns') IS NOT NULL "
+		"AND to_regclass('recgen.concern_topics') IS NOT NULL "
+		"FROM recgen.customers c LEFT JOIN (recgen.model_current mc "
+		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
+		"WHERE c.customer_id = $1",
+		"SELECT e.product_id, e.kind::text, count(*)::int4, max(e.occurred_at), "
+		"sum(power(2::float8, -extract(epoch FROM (a.anchor - e.occurred_at))::float8 / $3))::float8 "
+		"FROM recgen.events e, (SELECT max(occurred_at) AS anchor FROM recgen.events "
+		"WHERE customer_id = $1 AND occurred_at < $2) a "
+		"WHERE e.customer_id = $1 AND e.product_id IS NOT NULL "
+		"AND e.occurred_at < $2 GROUP BY 1, 2",
+		"SELECT product_id, score::float8 FROM recgen.item_popularity "
+		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
+		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
+		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
+		"p.repurchase_interval, p.created_at "
+		"FROM unnest($1::bigint[]) AS ids(id) JOIN recgen.products p ON p.product_id = ids.id",
+		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
+		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
+		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
+		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
+	};
+	static const int nargs[P_COUNT] = {1, 1, 3, 4, 1, 1, 1};
+	static const Oid types[P_COUNT][4] = {
+		{INT8OID},
+		{INT8OID},
+		{INT8OID, TIMESTAMPTZOID, FLOAT8OID},
+		{INT8OID, TEXTOID, TEXTOID, INT4OID},
+		{INT8ARRAYOID},
+		{TIMESTAMPTZOID},
+		{TEXTARRAYOID}
+	};
+
+	if (plans[which] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql[which], nargs[which], (Oid *) types[which]);
+
+		if (plan == NULL)
+			elog(ERROR, "preparing a recommend query failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		plans[which] = plan;
+	}
+	return plans[which];
+}
+
+/*
+ * run_plan
+ *		Execute one of the fixed queries (read-only).
+ */
+static void
+run_plan(int which, Datum *args)
+{
+	int			ret = SPI_execute_plan(get_plan(which), args, NULL, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "a recommend query failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * kind_weight
+ *		Weight of an event kind in the history.
+ */
+static double
+kind_weight(const char *kind)
+{
+	if (strcmp(kind, "purchase") == 0)
+		return 1.0;
+	if (strcmp(kind, "cart_add") == 0)
+		return 0.5;
+	if (strcmp(kind, "click") == 0)
+		return 0.25;
+	if (strcmp(kind, "view") == 0)
+		return 0.1;
+	return 0.0;
+}
+
+/*
+ * RecItemGet
+ *		The item of a product, created zeroed when missing.
+ */
+RecItem *
+RecItemGet(HTAB *items, int64 id)
+{
+	bool		found;
+	RecItem	   *it = hash_search(items, &id, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(it, 0, sizeof(RecItem));
+		it->product_id = id;
+	}
+	return it;
+}
+
+/*
+ * int8_array
+ *		A bigint[] datum of the ids.
+ */
+static Datum
+int8_array(int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * RecCheckCustomer
+ *		Consent check (recgen.check_consent raises the errors for an
+ *		unknown customer and a missing consent), then the customer's
+ *		segment and country and the current model.
+ */
+void
+RecCheckCustomer(int64 customer_id, RecCustomer *cust)
+{
+	Datum		args[1] = {Int64GetDatum(customer_id)};
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+
+	run_plan(P_CONSENT, args);
+	run_plan(P_CUSTOMER, args);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("customer " INT64_FORMAT " is not visible to the current user", customer_id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	cust->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no recommendation model has been built"),
+				 errhint("Run SELECT * FROM recgen.refresh_model(); as recgen_admin.")));
+	cust->built_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+	cust->segment = SPI_getvalue(tup, desc, 3);
+	cust->country = SPI_getvalue(tup, desc, 4);
+	cust->concern_tables = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * RecLoadHistory
+ *		The customer's events before as_of, aggregated per item: decayed
+ *		weight, purchases and last purchase. Returns the largest decayed
+ *		purchase count (to normalize repeats).
+ */
+double
+RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
+{
+	Datum		args[3];
+	double		maxrep = 0;
+
+	args[0] = Int64GetDatum(customer_id);
+	args[1] = TimestampTzGetDatum(as_of);
+	args[2] = Float8GetDatum((double) recgen_recency_half_life);
+	run_plan(P_HISTORY, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *kind = SPI_getvalue(tup, desc, 2);
+		bool		isnull;
+		double		decayed = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
+		RecItem    *it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
+
+		it->w += kind_weight(kind) * decayed;
+		if (strcmp(kind, "purchase") == 0)
+		{
+			it->purchases = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+			it->last_purchase = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+			it->rep = decayed;
+			maxrep = Max(maxrep, decayed);
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return maxrep;
+}
+
+/*
+ * RecCollectNeighbors
+ *		The neighbour links of the history items, from the model cache
+ *		(content before co-occurrence, history order), each neighbour
+ *		becoming a candidate. Returns the links, their number in *nnb.
+ */
+NeighborRow *
+RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
+{
+	static const int kinds[2] = {MODEL_NB_CONTENT, MODEL_NB_COOC};
+	int			cap = 256;
+	int			n = 0;
+	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
+
+	for (int i = 0; i < nhist; i++)
+	{
+		const ModelItem *m = ModelCacheItem(hist[i]->product_id);
+
+		if (m == NULL)
+			continue;
+		for (int k = 0; k < 2; k++)
+		{
+			const ModelNeighbors *nb = &m->nb[kinds[k]];
+
+			for (int j = 0; j < nb->n; j++)
+			{
+				if (n >= cap)
+				{
+					cap *= 2;
+					rows = repalloc(rows, sizeof(NeighborRow) * cap);
+				}
+				rows[n].src = hist[i]->product_id;
+				rows[n].nb = nb->ids[j];
+				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
+				rows[n].s = nb->scores[j];
+				RecItemGet(items, nb->ids[j])->candidate = true;
+				n++;
+			}
+		}
+	}
+	*nnb = n;
+	return rows;
+}
+
+/*
+ * add_popular
+ *		Mark a popular item as a candidate, keeping the first scope's score.
+ */
+static void
+add_popular(HTAB *items, int64 id, double s, const char *reason)
+{
+	RecItem    *c = RecItemGet(items, id);
+
+	c->candidate = true;
+	if (c->pop_reason == NULL)
+	{
+		c->pop_scope = s;
+		c->pop_reason = reason;
+	}
+}
+
+/*
+ * RecLoadPopular
+ *		Add the top popular items of a scope as candidates; returns how
+ *		many. The overall list comes from the model cache.
+ */
+int
+RecLoadPopular(HTAB *items, int64 model_id, const char *scope, const char *value,
+			   int limit, const char *reason)
+{
+	Datum		args[4];
+	int			n;
+
+	if (value == NULL)
+		return 0;
+	if (strcmp(scope, "all") == 0)
+	{
+		const int64 *ids;
+		const double *scores;
+
+		n = ModelCachePopular(limit, &ids, &scores);
+		for (int i = 0; i < n; i++)
+			add_popular(items, ids[i], scores[i], reason);
+		return n;
+	}
+	args[0] = Int64GetDatum(model_id);
+	args[1] = CStringGetTextDatum(scope);
+	args[2] = CStringGetTextDatum(value);
+	args[3] = Int32GetDatum(limit);
+	run_plan(P_POPULAR, args);
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		double		s = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		add_popular(items, id, s, reason);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * RecLoadNewItems
+ *		Products created since `since' (active, in stock) as candidates.
+ */
+void
+RecLoadNewItems(HTAB *items, TimestampTz since)
+{
+	Datum		args[1] = {TimestampTzGetDatum(since)};
+
+	run_plan(P_NEWITEMS, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+
+		RecItemGet(items, DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													  SPI_tuptable->tupdesc, 1, &isnull)))->candidate = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * RecLoadCategoryItems
+ *		Upsell: every product of the history's categories (active, in
+ *		stock, cheapest first, at most 500) as candidates. Returns how many
+ *		of them were not items yet.
+ */
+int
+RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
+{
+	Datum	   *cats = palloc(sizeof(Datum) * Max(nhist, 1));
+	int			nc = 0;
+	int			nnew = 0;
+	Datum		args[1];
+
+	for (int i = 0; i < nhist; i++)
+		if (hist[i]->prod.category)
+			cats[nc++] = CStringGetTextDatum(hist[i]->prod.category);
+	args[0] = PointerGetDatum(construct_array(cats, nc, TEXTOID, -1, false, TYPALIGN_INT));
+	run_plan(P_CATEGORY, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		bool		found;
+
+		hash_search(items, &id, HASH_FIND, &found);
+		if (!found)
+			nnew++;
+		RecItemGet(items, id)->candidate = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return nnew;
+}
+
+/*
+ * RecLoadProducts
+ *		Facts about the history items and candidates not read yet, and
+ *		their overall popularity (model cache).
+ */
+void
+RecLoadProducts(HTAB *items, TimestampTz as_of)
+{
+	HASH_SEQ_STATUS seq;
+	RecItem	   *it;
+	int64	   *ids = palloc(sizeof(int64) * (hash_get_num_entries(items) + 1));
+	int			n = 0;
+	Datum		args[1];
+
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+		if ((it->candidate || it->is_hist) && !it->known)
+			ids[n++] = it->product_id;
+	if (n == 0)
+		return;
+	args[0] = int8_array(ids, n);
+	run_plan(P_PRODUCTS, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		char	   *tier;
+
+		it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
+		it->known = true;
+		it->name = SPI_getvalue(tup, desc, 2);
+		it->prod.product_id = it->product_id;
+		it->prod.category = SPI_getvalue(tup, desc, 3);
+		it->prod.price = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		it->prod.ntags = 0;
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *enulls;
+			int			ne;
+
+			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &enulls, &ne);
+			it->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
+			for (int k = 0; k < ne; k++)
+				if (!enulls[k])
+					it->prod.tags[it->prod.ntags++] = TextDatumGetCString(elems[k]);
+		}
+		tier = SPI_getvalue(tup, desc, 6);
+		if (tier)
+		{
+			char	   *end;
+
+			it->tier = strtod(tier, &end);
+			it->has_tier = (end != tier);
+		}
+		it->available = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		if (it->purchases == 0)
+			it->repurchase_due = true;	/* never bought */
+		else if (recgen_repurchase == RECGEN_REPURCHASE_ALWAYS)
+			it->repurchase_due = true;
+		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || isnull)
+			it->repurchase_due = false;
+		else
+		{
+			TimestampTz due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																	  TimestampTzGetDatum(it->last_purchase), d));
+
+			it->repurchase_due = (due <= as_of);
+		}
+		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+		it->pop = ModelCachePopularity(it->product_id);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+
+/*
+ * RecLoadConcerns
+ *		The customer's concerns joined to their topics. Only called when
+ *		both tables exist, so plain (not kept) execution.
+ */
+RecConcern *
+RecLoadConcerns(int64 customer_id, int *n)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(customer_id)};
+	RecConcern *cs;
+	int			ret;
+
+	ret = SPI_execute_with_args("SELECT cc.topic, cc.polarity::int4, cc.strength::float8, "
+								"coalesce(t.categories, '{}'), coalesce(t.remedy_tags, '{}') "
+								"FROM recgen.customer_concerns cc JOIN recgen.concern_topics t "
+								"ON t.topic = cc.topic WHERE cc.customer_id = $1",
+								1, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading recgen.customer_concerns failed: %s", SPI_result_code_string(ret));
+	*n = (int) SPI_processed;
+	cs = palloc0(sizeof(RecConcern) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			ne;
+
+		cs[i].topic = SPI_getvalue(tup, desc, 1);
+		cs[i].polarity = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		cs[i].strength = isnull ? 0 : DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+		cs[i].categories = palloc(sizeof(char *) * Max(ne, 1));
+		for (int k = 0; k < ne; k++)
+			if (!enulls[k])
+				cs[i].categories[cs[i].ncategories++] = TextDatumGetCString(elems[k]);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 5, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+		cs[i].remedy_tags = palloc(sizeof(char *) * Max(ne, 1));
+		for (int k = 0; k < ne; k++)
+			if (!enulls[k])
+				cs[i].remedy_tags[cs[i].nremedy++] = TextDatumGetCString(elems[k]);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return cs;
+}
+

@@ -1,0 +1,356 @@
+/*-------------------------------------------------------------------------
+ *
+ * recommend_score.c
+ *		Scoring of recgen.recommend(): neighbour contributions, the
+ *		preliminary score that prunes candidates, the strategies' scores
+ *		and reasons, and the reason_detail jsonb.
+ *
+ * The formulas are described in recommend.c's header and docs/engine.md.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/recommend_score.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "engine.h"
+#include "recommend.h"
+
+/*
+ * RecAddSource
+ *		Remember up to three strongest sources of a candidate.
+ */
+void
+RecAddSource(RecItem *c, int64 src, double contrib)
+{
+	for (int k = 0; k < 3; k++)
+	{
+		if (c->src[k] == src)
+		{
+			c->srcw[k] += contrib;
+			return;
+		}
+	}
+	for (int k = 0; k < 3; k++)
+	{
+		if (c->src[k] == 0 || contrib > c->srcw[k])
+		{
+			for (int m = 2; m > k; m--)
+			{
+				c->src[m] = c->src[m - 1];
+				c->srcw[m] = c->srcw[m - 1];
+			}
+			c->src[k] = src;
+			c->srcw[k] = contrib;
+			return;
+		}
+	}
+}
+
+/*
+ * RecCmpHist
+ *		qsort order of history items: heaviest first, then by id.
+ */
+int
+RecCmpHist(const void *a, const void *b)
+{
+	const RecItem *x = *(RecItem *const *) a;
+	const RecItem *y = *(RecItem *const *) b;
+
+	if (x->w != y->w)
+		return x->w > y->w ? -1 : 1;
+	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+/*
+ * cmp_pre
+ *		qsort order of candidates by preliminary score, then by id.
+ */
+static int
+cmp_pre(const void *a, const void *b)
+{
+	const RecItem *x = *(RecItem *const *) a;
+	const RecItem *y = *(RecItem *const *) b;
+
+	if (x->pre != y->pre)
+		return x->pre > y->pre ? -1 : 1;
+	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+/*
+ * RecPruneCandidates
+ *		Keep the best max_keep candidates by a preliminary score computed
+ *		before product facts are read (neighbour contributions without the
+ *		strategy's category conditions, repeats and popularity), so that
+ *		reading products and applying rules stays cheap for customers with
+ *		long histories.
+ */
+void
+RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
+				   double maxrep, int max_keep)
+{
+	HASH_SEQ_STATUS seq;
+	RecItem    *it;
+	RecItem   **c = palloc(sizeof(RecItem *) * (hash_get_num_entries(items) + 1));
+	int			nc = 0;
+
+	for (int r = 0; r < nnb; r++)
+	{
+		bool		found;
+		RecItem    *h = hash_search(items, &nbrows[r].src, HASH_FIND, &found);
+		RecItem    *x = hash_search(items, &nbrows[r].nb, HASH_FIND, &found);
+
+		if (h && x && sumw > 0)
+			x->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
+	}
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+	{
+		if (!it->candidate)
+			continue;
+		if (it->purchases > 0 && maxrep > 0)
+			it->pre += recgen_repeat_weight * it->rep / maxrep;
+		it->pre += it->pop_scope;
+		c[nc++] = it;
+	}
+	if (nc > max_keep)
+	{
+		qsort(c, nc, sizeof(RecItem *), cmp_pre);
+		for (int i = max_keep; i < nc; i++)
+			c[i]->candidate = false;
+	}
+	pfree(c);
+}
+
+/*
+ * RecCmpScore
+ *		qsort order of scored candidates: best first, then by id.
+ */
+int
+RecCmpScore(const void *a, const void *b)
+{
+	const RecItem *x = *(RecItem *const *) a;
+	const RecItem *y = *(RecItem *const *) b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+}
+
+/*
+ * same_category
+ *		Do two products have the same (non-null) category?
+ */
+static bool
+same_category(const RecItem *a, const RecItem *b)
+{
+	return a->prod.category && b->prod.category && strcmp(a->prod.category, b->prod.category) == 0;
+}
+
+/* upsell: same need (category), a higher tier or price, within the price bound */
+static bool
+is_upgrade(const RecItem *from, const RecItem *to)
+{
+	bool		higher;
+
+	if (!same_category(from, to) || from->product_id == to->product_id)
+		return false;
+	if (from->has_tier && to->has_tier)
+		higher = to->tier > from->tier;
+	else
+		higher = to->prod.price > from->prod.price;
+	if (!higher)
+		return false;
+	if (from->prod.price > 0 && to->prod.price > from->prod.price * recgen_upsell_max_price_ratio)
+		return false;
+	return true;
+}
+
+/*
+ * RecReasonDetail
+ *		The jsonb that says what led to a recommendation.
+ */
+Datum
+RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	appendStringInfoString(&b, "{\"strategy\": ");
+	escape_json(&b, strategy);
+	appendStringInfoString(&b, ", \"category\": ");
+	escape_json(&b, c->prod.category ? c->prod.category : "");
+	appendStringInfo(&b, ", \"cold_start\": %s, \"because\": [", cold ? "true" : "false");
+	for (int k = 0; k < 3 && c->src[k] != 0; k++)
+	{
+		bool		found;
+		RecItem	   *s = hash_search(items, &c->src[k], HASH_FIND, &found);
+
+		appendStringInfo(&b, "%s{\"product_id\": " INT64_FORMAT ", \"name\": ",
+						 k ? ", " : "", c->src[k]);
+		escape_json(&b, (s && s->name) ? s->name : "");
+		appendStringInfo(&b, ", \"weight\": %.4f}", c->srcw[k]);
+	}
+	appendStringInfo(&b, "], \"components\": {\"cooc\": %.4f, \"content\": %.4f, "
+					 "\"repeat\": %.4f, \"popularity\": %.4f}",
+					 c->cooc, c->content, c->rep, c->pop);
+	if (c->purchases > 0)
+		appendStringInfo(&b, ", \"times_bought\": %d", c->purchases);
+	appendStringInfoString(&b, ", \"rules\": [");
+	for (int k = 0; k < c->rules.nfired; k++)
+		appendStringInfo(&b, "%s%d", k ? ", " : "", c->rules.fired[k]);
+	appendStringInfoChar(&b, ']');
+	if (c->rules.concern)
+	{
+		appendStringInfoString(&b, ", \"concern\": ");
+		escape_json(&b, c->rules.concern);
+	}
+	appendStringInfoChar(&b, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data));
+}
+
+/*
+ * RecScoreNeighbors
+ *		Add the neighbour contributions of the history to the candidates,
+ *		restricted by the strategy (complementary: co-occurrence from
+ *		another category; upsell: upgrades only), and for upsell the
+ *		upgrades of history items that have no neighbour link.
+ */
+void
+RecScoreNeighbors(HTAB *items, RecItem **hist, int nhist, double sumw,
+				  NeighborRow *nbrows, int nnb, Strategy strategy)
+{
+	for (int r = 0; r < nnb; r++)
+	{
+		bool		found;
+		RecItem    *h = hash_search(items, &nbrows[r].src, HASH_FIND, &found);
+		RecItem    *c = hash_search(items, &nbrows[r].nb, HASH_FIND, &found);
+		double		contrib;
+
+		if (h == NULL || c == NULL || h->w <= 0)
+			continue;
+		if (strategy == ST_COMPLEMENTARY && (nbrows[r].content || same_category(h, c)))
+			continue;
+		if (strategy == ST_UPSELL && !is_upgrade(h, c))
+			continue;
+		contrib = h->w * nbrows[r].s / sumw;
+		if (nbrows[r].content)
+			c->content += contrib;
+		else
+			c->cooc += contrib;
+		RecAddSource(c, h->product_id, contrib);
+	}
+	if (strategy == ST_UPSELL)
+	{
+		HASH_SEQ_STATUS seq;
+		RecItem    *it;
+
+		/* an upgrade of a history item is a candidate even without neighbours */
+		hash_seq_init(&seq, items);
+		while ((it = hash_seq_search(&seq)) != NULL)
+		{
+			if (!it->candidate || !it->known)
+				continue;
+			for (int i = 0; i < nhist; i++)
+				if (is_upgrade(hist[i], it))
+				{
+					it->up += 0.1 * hist[i]->w / sumw;
+					RecAddSource(it, hist[i]->product_id, 0.1 * hist[i]->w / sumw);
+				}
+		}
+	}
+}
+
+/*
+ * RecScoreItem
+ *		The strategy's score and reason of one available candidate, given
+ *		its category affinity aff; false when the strategy does not
+ *		recommend it at all.
+ */
+bool
+RecScoreItem(RecItem *it, Strategy strategy, double aff, bool cold, TimestampTz as_of)
+{
+	double		rep = it->rep;
+	double		best;
+
+	switch (strategy)
+	{
+		case ST_BALANCED:
+			it->score = it->cooc + recgen_content_weight * it->content +
+				recgen_repeat_weight * rep + recgen_category_weight * aff +
+				recgen_popularity_weight * it->pop;
+			best = it->cooc;
+			it->reason = "bought_together";
+			if (recgen_content_weight * it->content > best)
+			{
+				best = recgen_content_weight * it->content;
+				it->reason = "similar";
+			}
+			if (recgen_repeat_weight * rep > best)
+			{
+				best = recgen_repeat_weight * rep;
+				it->reason = "repeat";
+			}
+			if (recgen_category_weight * aff > best)
+			{
+				best = recgen_category_weight * aff;
+				it->reason = "category_affinity";
+			}
+			if (recgen_popularity_weight * it->pop > best || cold)
+				it->reason = cold ? it->pop_reason : "popular";
+			if (cold)
+				it->score = it->pop_scope + recgen_popularity_weight * it->pop;
+			break;
+		case ST_SIMILAR:
+			if (cold)
+				it->score = it->pop_scope;
+			else if (it->content + it->cooc <= 0)
+				return false;
+			else
+				it->score = it->content + 0.3 * it->cooc + recgen_category_weight * aff +
+					recgen_popularity_weight * it->pop;
+			it->reason = cold ? it->pop_reason : "similar";
+			break;
+		case ST_COMPLEMENTARY:
+			if (cold)
+				it->score = it->pop_scope;
+			else if (it->cooc <= 0)
+				return false;
+			else
+				it->score = it->cooc + recgen_popularity_weight * it->pop;
+			it->reason = cold ? it->pop_reason : "cross_sell";
+			break;
+		case ST_UPSELL:
+			if (cold)
+				it->score = it->pop_scope;
+			else if (it->up + it->cooc + it->content <= 0)
+				return false;
+			else
+				it->score = it->up + it->cooc + it->content + recgen_popularity_weight * it->pop;
+			it->reason = cold ? it->pop_reason : "upsell";
+			break;
+		case ST_POPULAR:
+			it->score = it->pop_scope + recgen_popularity_weight * it->pop;
+			it->reason = it->pop_reason ? it->pop_reason : "popular";
+			break;
+		case ST_NEW:
+			if (it->created_at < as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC)
+				return false;
+			it->score = it->cooc + it->content + recgen_category_weight * aff +
+				recgen_popularity_weight * it->pop +
+				0.01 * (double) (it->created_at - (as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC)) /
+				((double) recgen_new_item_age * USECS_PER_SEC);
+			it->reason = "new";
+			break;
+	}
+	return true;
+}
