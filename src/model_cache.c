@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -47,6 +48,44 @@ static int32 *cache_pop_ranks = NULL;
 
 static SPIPlanPtr neighbors_plan = NULL;
 static SPIPlanPtr popularity_plan = NULL;
+
+/*
+ * hash_int64
+ *		dynahash hash function of an int64 key.
+ */
+static uint32
+hash_int64(const void *key, Size keysize)
+{
+	uint64		k = *(const uint64 *) key;
+
+	return murmurhash32((uint32) k ^ (uint32) (k >> 32));
+}
+
+/*
+ * match_int64
+ *		dynahash comparison of int64 keys (0 when equal).
+ */
+static int
+match_int64(const void *key1, const void *key2, Size keysize)
+{
+	return *(const int64 *) key1 != *(const int64 *) key2;
+}
+
+/*
+ * RecInt64HashCtl
+ *		Fill a HASHCTL for a table keyed by an int64 at the start of its
+ *		entries, with cheap hash and match functions (REC_INT64_HASH_FLAGS).
+ */
+void
+RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt)
+{
+	memset(ctl, 0, sizeof(HASHCTL));
+	ctl->keysize = sizeof(int64);
+	ctl->entrysize = entrysize;
+	ctl->hash = hash_int64;
+	ctl->match = match_int64;
+	ctl->hcxt = cxt;
+}
 
 /*
  * prepare_kept
@@ -193,12 +232,8 @@ ModelCacheEnsure(int64 model_id, TimestampTz built_at)
 	else
 		MemoryContextReset(cache_cxt);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(ModelItem);
-	ctl.hcxt = cache_cxt;
-	cache_items = hash_create("recgen model cache items", 4096, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	RecInt64HashCtl(&ctl, sizeof(ModelItem), cache_cxt);
+	cache_items = hash_create("recgen model cache items", 4096, &ctl, REC_INT64_HASH_FLAGS);
 	PG_TRY();
 	{
 		load_neighbors(model_id);

@@ -131,11 +131,8 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	RecCheckCustomer(customer_id, &cust);
 	ModelCacheEnsure(cust.model_id, cust.built_at);
 
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(RecItem);
-	ctl.hcxt = CurrentMemoryContext;
-	items = hash_create("recgen recommend items", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	RecInt64HashCtl(&ctl, sizeof(RecItem), CurrentMemoryContext);
+	items = hash_create("recgen recommend items", 1024, &ctl, REC_INT64_HASH_FLAGS);
 
 	/* history: the heaviest recgen.history_items items */
 	maxrep = RecLoadHistory(items, customer_id, as_of);

@@ -37,6 +37,7 @@ typedef struct RecItem
 {
 	int64		product_id;		/* hash key */
 	/* history */
+	double		kindw[4];		/* weighted decayed events: cart_add, click, purchase, view */
 	double		w;
 	double		rep;
 	int			purchases;
@@ -68,11 +69,11 @@ typedef struct RecItem
 	RecRuleOutcome rules;
 } RecItem;
 
-/* one neighbour link of a history item */
+/* one neighbour link: history item h to candidate c (dynahash entries never move) */
 typedef struct NeighborRow
 {
-	int64		src;
-	int64		nb;
+	RecItem    *h;
+	RecItem    *c;
 	bool		content;
 	double		s;
 } NeighborRow;
@@ -95,6 +96,8 @@ typedef struct ModelItem
 	double		pop;			/* overall popularity, 0 if never bought */
 } ModelItem;
 
+extern void RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt);
+#define REC_INT64_HASH_FLAGS	(HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT)
 extern void ModelCacheEnsure(int64 model_id, TimestampTz built_at);
 extern const ModelItem *ModelCacheItem(int64 product_id);
 extern double ModelCachePopularity(int64 product_id);

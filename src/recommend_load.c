@@ -57,7 +57,7 @@ get_plan(int which)
 		"SELECT recgen.check_consent($1, 'profiling')",
 		"SELECT m.model_id, m.built_at, c.segment, c.country, "
 		"to_regclass('recgen.customer_concerns') IS NOT NULL "
-		"AND to_regclass('recgen.concern_topics') IS NOT NULL "
+		"AND to_regclass('recgen.concern_topics') IS NOT NULL, c.consent_profiling "
 		"FROM recgen.customers c LEFT JOIN (recgen.model_current mc "
 		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
 		"WHERE c.customer_id = $1",
@@ -66,13 +66,13 @@ get_plan(int which)
 		"FROM recgen.events e, (SELECT max(occurred_at) AS anchor FROM recgen.events "
 		"WHERE customer_id = $1 AND occurred_at < $2) a "
 		"WHERE e.customer_id = $1 AND e.product_id IS NOT NULL "
-		"AND e.occurred_at < $2 GROUP BY 1, 2",
+		"AND e.occurred_at < $2 GROUP BY e.product_id, e.kind",
 		"SELECT product_id, score::float8 FROM recgen.item_popularity "
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
 		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
 		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
 		"p.repurchase_interval, p.created_at "
-		"FROM unnest($1::bigint[]) AS ids(id) JOIN recgen.products p ON p.product_id = ids.id",
+		"FROM recgen.products p WHERE p.product_id = ANY($1)",
 		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
 		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
 		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
@@ -115,21 +115,22 @@ run_plan(int which, Datum *args)
 }
 
 /*
- * kind_weight
- *		Weight of an event kind in the history.
+ * kind_slot
+ *		Slot of an event kind in RecItem.kindw (alphabetical order, which
+ *		is the order the weights are summed in), -1 for kinds of weight 0.
  */
-static double
-kind_weight(const char *kind)
+static int
+kind_slot(const char *kind)
 {
-	if (strcmp(kind, "purchase") == 0)
-		return 1.0;
 	if (strcmp(kind, "cart_add") == 0)
-		return 0.5;
+		return 0;
 	if (strcmp(kind, "click") == 0)
-		return 0.25;
+		return 1;
+	if (strcmp(kind, "purchase") == 0)
+		return 2;
 	if (strcmp(kind, "view") == 0)
-		return 0.1;
-	return 0.0;
+		return 3;
+	return -1;
 }
 
 /*
@@ -166,37 +167,53 @@ int8_array(int64 *ids, int n)
 
 /*
  * RecCheckCustomer
- *		Consent check (recgen.check_consent raises the errors for an
- *		unknown customer and a missing consent), then the customer's
- *		segment and country and the current model.
+ *		The customer's segment and country and the current model, after
+ *		the consent check. recgen.check_consent() raises the errors for an
+ *		unknown customer and a missing consent; it is only called when the
+ *		customer's row (read with the caller's rights) is missing or does
+ *		not show consent_profiling, since it would pass otherwise.
  */
 void
 RecCheckCustomer(int64 customer_id, RecCustomer *cust)
 {
 	Datum		args[1] = {Int64GetDatum(customer_id)};
-	HeapTuple	tup;
-	TupleDesc	desc;
-	bool		isnull;
+	bool		visible = false;
+	bool		consent = false;
+	bool		no_model = true;
 
-	run_plan(P_CONSENT, args);
 	run_plan(P_CUSTOMER, args);
-	if (SPI_processed == 0)
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		visible = true;
+		cust->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &no_model));
+		cust->built_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		cust->segment = SPI_getvalue(tup, desc, 3);
+		cust->country = SPI_getvalue(tup, desc, 4);
+		cust->concern_tables = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		consent = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		consent = consent && !isnull;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* raises the error, unless the row is only hidden from the caller */
+	if (!consent)
+	{
+		run_plan(P_CONSENT, args);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (!visible)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("customer " INT64_FORMAT " is not visible to the current user", customer_id)));
-	tup = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	cust->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	if (isnull)
+	if (no_model)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("no recommendation model has been built"),
 				 errhint("Run SELECT * FROM recgen.refresh_model(); as recgen_admin.")));
-	cust->built_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
-	cust->segment = SPI_getvalue(tup, desc, 3);
-	cust->country = SPI_getvalue(tup, desc, 4);
-	cust->concern_tables = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
@@ -210,6 +227,8 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 {
 	Datum		args[3];
 	double		maxrep = 0;
+	HASH_SEQ_STATUS seq;
+	RecItem    *it;
 
 	args[0] = Int64GetDatum(customer_id);
 	args[1] = TimestampTzGetDatum(as_of);
@@ -217,15 +236,18 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 	run_plan(P_HISTORY, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
+		static const double kind_weight[4] = {0.5, 0.25, 1.0, 0.1};
 		HeapTuple	tup = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *kind = SPI_getvalue(tup, desc, 2);
 		bool		isnull;
+		char	   *kind = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+		int			slot = kind_slot(kind);
 		double		decayed = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
 		RecItem    *it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
 
-		it->w += kind_weight(kind) * decayed;
-		if (strcmp(kind, "purchase") == 0)
+		if (slot >= 0)
+			it->kindw[slot] = kind_weight[slot] * decayed;
+		if (slot == 2)
 		{
 			it->purchases = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 			it->last_purchase = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
@@ -234,6 +256,15 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
+
+	/* w in a fixed order of kinds, whatever the order of the rows */
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+	{
+		it->w = 0;
+		for (int k = 0; k < 4; k++)
+			it->w += it->kindw[k];
+	}
 	return maxrep;
 }
 
@@ -268,11 +299,11 @@ RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
 					cap *= 2;
 					rows = repalloc(rows, sizeof(NeighborRow) * cap);
 				}
-				rows[n].src = hist[i]->product_id;
-				rows[n].nb = nb->ids[j];
+				rows[n].h = hist[i];
+				rows[n].c = RecItemGet(items, nb->ids[j]);
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
 				rows[n].s = nb->scores[j];
-				RecItemGet(items, nb->ids[j])->candidate = true;
+				rows[n].c->candidate = true;
 				n++;
 			}
 		}
@@ -426,9 +457,9 @@ RecLoadProducts(HTAB *items, TimestampTz as_of)
 
 		it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
 		it->known = true;
-		it->name = SPI_getvalue(tup, desc, 2);
+		it->name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
 		it->prod.product_id = it->product_id;
-		it->prod.category = SPI_getvalue(tup, desc, 3);
+		it->prod.category = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
 		it->prod.price = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
 		d = SPI_getbinval(tup, desc, 5, &isnull);
 		it->prod.ntags = 0;
@@ -445,7 +476,8 @@ RecLoadProducts(HTAB *items, TimestampTz as_of)
 				if (!enulls[k])
 					it->prod.tags[it->prod.ntags++] = TextDatumGetCString(elems[k]);
 		}
-		tier = SPI_getvalue(tup, desc, 6);
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		tier = isnull ? NULL : TextDatumGetCString(d);
 		if (tier)
 		{
 			char	   *end;

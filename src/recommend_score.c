@@ -72,18 +72,41 @@ RecCmpHist(const void *a, const void *b)
 }
 
 /*
- * cmp_pre
- *		qsort order of candidates by preliminary score, then by id.
+ * pre_better
+ *		Is candidate a before b by preliminary score (then by id)?
  */
-static int
-cmp_pre(const void *a, const void *b)
+static inline bool
+pre_better(const RecItem *a, const RecItem *b)
 {
-	const RecItem *x = *(RecItem *const *) a;
-	const RecItem *y = *(RecItem *const *) b;
+	if (a->pre != b->pre)
+		return a->pre > b->pre;
+	return a->product_id < b->product_id;
+}
 
-	if (x->pre != y->pre)
-		return x->pre > y->pre ? -1 : 1;
-	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+/*
+ * pre_sift_down
+ *		Restore the heap below i, whose root is the worst candidate kept.
+ */
+static void
+pre_sift_down(RecItem **heap, int n, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1;
+		int			w = i;
+		RecItem    *t;
+
+		if (l < n && pre_better(heap[w], heap[l]))
+			w = l;
+		if (l + 1 < n && pre_better(heap[w], heap[l + 1]))
+			w = l + 1;
+		if (w == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[w];
+		heap[w] = t;
+		i = w;
+	}
 }
 
 /*
@@ -100,18 +123,17 @@ RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
 {
 	HASH_SEQ_STATUS seq;
 	RecItem    *it;
-	RecItem   **c = palloc(sizeof(RecItem *) * (hash_get_num_entries(items) + 1));
+	RecItem   **c = palloc(sizeof(RecItem *) * Max(max_keep, 1));
 	int			nc = 0;
 
 	for (int r = 0; r < nnb; r++)
 	{
-		bool		found;
-		RecItem    *h = hash_search(items, &nbrows[r].src, HASH_FIND, &found);
-		RecItem    *x = hash_search(items, &nbrows[r].nb, HASH_FIND, &found);
+		RecItem    *h = nbrows[r].h;
 
-		if (h && x && sumw > 0)
-			x->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
+		if (sumw > 0)
+			nbrows[r].c->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
 	}
+	/* keep the max_keep best in a heap whose root is the worst kept */
 	hash_seq_init(&seq, items);
 	while ((it = hash_seq_search(&seq)) != NULL)
 	{
@@ -120,13 +142,21 @@ RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
 		if (it->purchases > 0 && maxrep > 0)
 			it->pre += recgen_repeat_weight * it->rep / maxrep;
 		it->pre += it->pop_scope;
-		c[nc++] = it;
-	}
-	if (nc > max_keep)
-	{
-		qsort(c, nc, sizeof(RecItem *), cmp_pre);
-		for (int i = max_keep; i < nc; i++)
-			c[i]->candidate = false;
+		if (nc < max_keep)
+		{
+			c[nc++] = it;
+			if (nc == max_keep)
+				for (int i = nc / 2 - 1; i >= 0; i--)
+					pre_sift_down(c, nc, i);
+		}
+		else if (pre_better(it, c[0]))
+		{
+			c[0]->candidate = false;
+			c[0] = it;
+			pre_sift_down(c, nc, 0);
+		}
+		else
+			it->candidate = false;
 	}
 	pfree(c);
 }
@@ -231,12 +261,11 @@ RecScoreNeighbors(HTAB *items, RecItem **hist, int nhist, double sumw,
 {
 	for (int r = 0; r < nnb; r++)
 	{
-		bool		found;
-		RecItem    *h = hash_search(items, &nbrows[r].src, HASH_FIND, &found);
-		RecItem    *c = hash_search(items, &nbrows[r].nb, HASH_FIND, &found);
+		RecItem    *h = nbrows[r].h;
+		RecItem    *c = nbrows[r].c;
 		double		contrib;
 
-		if (h == NULL || c == NULL || h->w <= 0)
+		if (h->w <= 0)
 			continue;
 		if (strategy == ST_COMPLEMENTARY && (nbrows[r].content || same_category(h, c)))
 			continue;
