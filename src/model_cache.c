@@ -39,6 +39,7 @@ static MemoryContext cache_cxt = NULL;
 static HTAB *cache_items = NULL;
 static int64 cache_model = -1;
 static TimestampTz cache_built_at = 0;
+static int	cache_nitems = 0;		/* slots handed out */
 
 /* overall popularity, ordered by rank then product_id */
 static int	cache_npop = 0;
@@ -118,6 +119,7 @@ cache_entry(int64 product_id)
 	{
 		memset(e, 0, sizeof(ModelItem));
 		e->product_id = product_id;
+		e->slot = cache_nitems++;
 	}
 	return e;
 }
@@ -160,9 +162,12 @@ load_neighbors(int64 model_id)
 		nb->n = len;
 		nb->ids = palloc(sizeof(int64) * len);
 		nb->scores = palloc(sizeof(float4) * len);
+		nb->slots = palloc(sizeof(int32) * len);
 		MemoryContextSwitchTo(old);
 		memcpy(nb->ids, ARR_DATA_PTR(nba), sizeof(int64) * len);
 		memcpy(nb->scores, ARR_DATA_PTR(sca), sizeof(float4) * len);
+		for (int k = 0; k < len; k++)
+			nb->slots[k] = cache_entry(nb->ids[k])->slot;
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -226,6 +231,7 @@ ModelCacheEnsure(int64 model_id, TimestampTz built_at)
 	cache_model = -1;
 	cache_items = NULL;
 	cache_npop = 0;
+	cache_nitems = 0;
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "recgen model cache",
 										  ALLOCSET_DEFAULT_SIZES);
@@ -263,6 +269,16 @@ ModelCacheItem(int64 product_id)
 
 	Assert(cache_items != NULL);
 	return hash_search(cache_items, &product_id, HASH_FIND, &found);
+}
+
+/*
+ * ModelCacheSize
+ *		How many items (slots) the cached model has.
+ */
+int
+ModelCacheSize(void)
+{
+	return cache_nitems;
 }
 
 /*

@@ -86,12 +86,14 @@ typedef struct ModelNeighbors
 {
 	int			n;
 	int64	   *ids;
+	int32	   *slots;			/* the neighbours' ModelItem.slot */
 	float4	   *scores;
 } ModelNeighbors;
 
 typedef struct ModelItem
 {
 	int64		product_id;		/* hash key */
+	int32		slot;			/* dense number, 0 .. ModelCacheSize() - 1 */
 	ModelNeighbors nb[2];		/* MODEL_NB_COOC, MODEL_NB_CONTENT */
 	double		pop;			/* overall popularity, 0 if never bought */
 } ModelItem;
@@ -100,6 +102,7 @@ extern void RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt);
 #define REC_INT64_HASH_FLAGS	(HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT)
 extern void ModelCacheEnsure(int64 model_id, TimestampTz built_at);
 extern const ModelItem *ModelCacheItem(int64 product_id);
+extern int	ModelCacheSize(void);
 extern double ModelCachePopularity(int64 product_id);
 extern int	ModelCachePopular(int limit, const int64 **ids, const double **scores);
 

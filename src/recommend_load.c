@@ -273,6 +273,8 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
  *		The neighbour links of the history items, from the model cache
  *		(content before co-occurrence, history order), each neighbour
  *		becoming a candidate. Returns the links, their number in *nnb.
+ *		Neighbours are found through a per-call array by model slot, so
+ *		the items table is probed once per distinct neighbour.
  */
 NeighborRow *
 RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
@@ -281,6 +283,7 @@ RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
 	int			cap = 256;
 	int			n = 0;
 	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
+	RecItem   **by_slot = palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1));
 
 	for (int i = 0; i < nhist; i++)
 	{
@@ -300,14 +303,19 @@ RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
 					rows = repalloc(rows, sizeof(NeighborRow) * cap);
 				}
 				rows[n].h = hist[i];
-				rows[n].c = RecItemGet(items, nb->ids[j]);
+				if (by_slot[nb->slots[j]] == NULL)
+				{
+					by_slot[nb->slots[j]] = RecItemGet(items, nb->ids[j]);
+					by_slot[nb->slots[j]]->candidate = true;
+				}
+				rows[n].c = by_slot[nb->slots[j]];
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
 				rows[n].s = nb->scores[j];
-				rows[n].c->candidate = true;
 				n++;
 			}
 		}
 	}
+	pfree(by_slot);
 	*nnb = n;
 	return rows;
 }
