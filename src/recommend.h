@@ -37,7 +37,7 @@ typedef struct RecItem
 {
 	int64		product_id;		/* hash key */
 	/* history */
-	double		kindw[4];		/* weighted decayed events: cart_add, click, purchase, view */
+	double		kindw[4];		/* decayed events: cart_add, click, purchase, view */
 	double		w;
 	double		rep;
 	int			purchases;

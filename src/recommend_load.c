@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -61,12 +63,10 @@ get_plan(int which)
 		"FROM recgen.customers c LEFT JOIN (recgen.model_current mc "
 		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
 		"WHERE c.customer_id = $1",
-		"SELECT e.product_id, e.kind::text, count(*)::int4, max(e.occurred_at), "
-		"sum(power(2::float8, -extract(epoch FROM (a.anchor - e.occurred_at))::float8 / $3))::float8 "
-		"FROM recgen.events e, (SELECT max(occurred_at) AS anchor FROM recgen.events "
-		"WHERE customer_id = $1 AND occurred_at < $2) a "
-		"WHERE e.customer_id = $1 AND e.product_id IS NOT NULL "
-		"AND e.occurred_at < $2 GROUP BY e.product_id, e.kind",
+		"SELECT e.product_id, CASE e.kind WHEN 'cart_add' THEN 0 WHEN 'click' THEN 1 "
+		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at "
+		"FROM recgen.events e WHERE e.customer_id = $1 AND e.occurred_at < $2 "
+		"ORDER BY e.occurred_at DESC",
 		"SELECT product_id, score::float8 FROM recgen.item_popularity "
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
 		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
@@ -78,7 +78,7 @@ get_plan(int which)
 		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
 		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
 	};
-	static const int nargs[P_COUNT] = {1, 1, 3, 4, 1, 1, 1};
+	static const int nargs[P_COUNT] = {1, 1, 2, 4, 1, 1, 1};
 	static const Oid types[P_COUNT][4] = {
 		{INT8OID},
 		{INT8OID},
@@ -112,25 +112,6 @@ run_plan(int which, Datum *args)
 
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "a recommend query failed: %s", SPI_result_code_string(ret));
-}
-
-/*
- * kind_slot
- *		Slot of an event kind in RecItem.kindw (alphabetical order, which
- *		is the order the weights are summed in), -1 for kinds of weight 0.
- */
-static int
-kind_slot(const char *kind)
-{
-	if (strcmp(kind, "cart_add") == 0)
-		return 0;
-	if (strcmp(kind, "click") == 0)
-		return 1;
-	if (strcmp(kind, "purchase") == 0)
-		return 2;
-	if (strcmp(kind, "view") == 0)
-		return 3;
-	return -1;
 }
 
 /*
@@ -218,41 +199,53 @@ RecCheckCustomer(int64 customer_id, RecCustomer *cust)
 
 /*
  * RecLoadHistory
- *		The customer's events before as_of, aggregated per item: decayed
- *		weight, purchases and last purchase. Returns the largest decayed
- *		purchase count (to normalize repeats).
+ *		The customer's events before as_of, newest first, aggregated per
+ *		item here: w(h) = sum of kind weight times 2^(-age / half-life),
+ *		age counted from the latest event (with or without a product),
+ *		purchases, last purchase and decayed purchases. Returns the largest
+ *		decayed purchases (to normalize repeats).
  */
 double
 RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 {
-	Datum		args[3];
+	/* kinds by slot, in the order their weights are summed: cart_add, click, purchase, view */
+	static const double kind_weight[4] = {0.5, 0.25, 1.0, 0.1};
+	Datum		args[2];
 	double		maxrep = 0;
+	double		half_life = (double) recgen_recency_half_life;
+	TimestampTz anchor = 0;
 	HASH_SEQ_STATUS seq;
 	RecItem    *it;
 
 	args[0] = Int64GetDatum(customer_id);
 	args[1] = TimestampTzGetDatum(as_of);
-	args[2] = Float8GetDatum((double) recgen_recency_half_life);
 	run_plan(P_HISTORY, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		static const double kind_weight[4] = {0.5, 0.25, 1.0, 0.1};
 		HeapTuple	tup = SPI_tuptable->vals[r];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		char	   *kind = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
-		int			slot = kind_slot(kind);
-		double		decayed = DatumGetFloat8(SPI_getbinval(tup, desc, 5, &isnull));
-		RecItem    *it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
+		bool		no_product;
+		Datum		id = SPI_getbinval(tup, desc, 1, &no_product);
+		int			slot = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+		double		age;
 
-		if (slot >= 0)
-			it->kindw[slot] = kind_weight[slot] * decayed;
+		if (r == 0)
+			anchor = at;		/* newest first, with or without a product */
+		if (no_product)
+			continue;
+		it = RecItemGet(items, DatumGetInt64(id));
+		if (slot < 0)
+			continue;
+		/* as extract(epoch FROM anchor - at): exact seconds */
+		age = (double) (anchor - at) / USECS_PER_SEC;
+		it->kindw[slot] += pow(2.0, -age / half_life);
 		if (slot == 2)
 		{
-			it->purchases = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-			it->last_purchase = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
-			it->rep = decayed;
-			maxrep = Max(maxrep, decayed);
+			it->purchases++;
+			if (it->purchases == 1 || at > it->last_purchase)
+				it->last_purchase = at;
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -263,7 +256,12 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 	{
 		it->w = 0;
 		for (int k = 0; k < 4; k++)
-			it->w += it->kindw[k];
+			it->w += kind_weight[k] * it->kindw[k];
+		if (it->purchases > 0)
+		{
+			it->rep = it->kindw[2];
+			maxrep = Max(maxrep, it->rep);
+		}
 	}
 	return maxrep;
 }
