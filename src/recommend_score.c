@@ -19,8 +19,8 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "engine.h"
 #include "recommend.h"
@@ -206,46 +206,138 @@ is_upgrade(const RecItem *from, const RecItem *to)
 }
 
 /*
+ * jb_key
+ *		Push an object key.
+ */
+static void
+jb_key(JsonbParseState **st, const char *key)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(st, WJB_KEY, &v);
+}
+
+/*
+ * jb_string
+ *		Push a string value (object value or array element).
+ */
+static void
+jb_string(JsonbParseState **st, JsonbIteratorToken tok, const char *str)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) str;
+	v.val.string.len = strlen(str);
+	pushJsonbValue(st, tok, &v);
+}
+
+/*
+ * jb_number
+ *		Push a number given as text (the same numeric jsonb_in would make).
+ */
+static void
+jb_number(JsonbParseState **st, JsonbIteratorToken tok, const char *text)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+														ObjectIdGetDatum(InvalidOid),
+														Int32GetDatum(-1)));
+	pushJsonbValue(st, tok, &v);
+}
+
+/*
+ * jb_fixed4
+ *		Push a double rounded to 4 decimals.
+ */
+static void
+jb_fixed4(JsonbParseState **st, JsonbIteratorToken tok, double x)
+{
+	char		buf[64];
+
+	snprintf(buf, sizeof(buf), "%.4f", x);
+	jb_number(st, tok, buf);
+}
+
+/*
  * RecReasonDetail
- *		The jsonb that says what led to a recommendation.
+ *		The jsonb that says what led to a recommendation, built directly
+ *		as a JsonbValue (numbers rounded to 4 decimals): strategy,
+ *		category, cold_start, because, components, times_bought, rules,
+ *		concern.
  */
 Datum
 RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold)
 {
-	StringInfoData b;
+	JsonbParseState *st = NULL;
+	JsonbValue	v;
+	JsonbValue *res;
+	char		buf[64];
 
-	initStringInfo(&b);
-	appendStringInfoString(&b, "{\"strategy\": ");
-	escape_json(&b, strategy);
-	appendStringInfoString(&b, ", \"category\": ");
-	escape_json(&b, c->prod.category ? c->prod.category : "");
-	appendStringInfo(&b, ", \"cold_start\": %s, \"because\": [", cold ? "true" : "false");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_key(&st, "strategy");
+	jb_string(&st, WJB_VALUE, strategy);
+	jb_key(&st, "category");
+	jb_string(&st, WJB_VALUE, c->prod.category ? c->prod.category : "");
+	jb_key(&st, "cold_start");
+	v.type = jbvBool;
+	v.val.boolean = cold;
+	pushJsonbValue(&st, WJB_VALUE, &v);
+	jb_key(&st, "because");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int k = 0; k < 3 && c->src[k] != 0; k++)
 	{
 		bool		found;
-		RecItem	   *s = hash_search(items, &c->src[k], HASH_FIND, &found);
+		RecItem    *s = hash_search(items, &c->src[k], HASH_FIND, &found);
 
-		appendStringInfo(&b, "%s{\"product_id\": " INT64_FORMAT ", \"name\": ",
-						 k ? ", " : "", c->src[k]);
-		escape_json(&b, (s && s->name) ? s->name : "");
-		appendStringInfo(&b, ", \"weight\": %.4f}", c->srcw[k]);
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		jb_key(&st, "product_id");
+		snprintf(buf, sizeof(buf), INT64_FORMAT, c->src[k]);
+		jb_number(&st, WJB_VALUE, buf);
+		jb_key(&st, "name");
+		jb_string(&st, WJB_VALUE, (s && s->name) ? s->name : "");
+		jb_key(&st, "weight");
+		jb_fixed4(&st, WJB_VALUE, c->srcw[k]);
+		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfo(&b, "], \"components\": {\"cooc\": %.4f, \"content\": %.4f, "
-					 "\"repeat\": %.4f, \"popularity\": %.4f}",
-					 c->cooc, c->content, c->rep, c->pop);
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	jb_key(&st, "components");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_key(&st, "cooc");
+	jb_fixed4(&st, WJB_VALUE, c->cooc);
+	jb_key(&st, "content");
+	jb_fixed4(&st, WJB_VALUE, c->content);
+	jb_key(&st, "repeat");
+	jb_fixed4(&st, WJB_VALUE, c->rep);
+	jb_key(&st, "popularity");
+	jb_fixed4(&st, WJB_VALUE, c->pop);
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	if (c->purchases > 0)
-		appendStringInfo(&b, ", \"times_bought\": %d", c->purchases);
-	appendStringInfoString(&b, ", \"rules\": [");
+	{
+		jb_key(&st, "times_bought");
+		snprintf(buf, sizeof(buf), "%d", c->purchases);
+		jb_number(&st, WJB_VALUE, buf);
+	}
+	jb_key(&st, "rules");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int k = 0; k < c->rules.nfired; k++)
-		appendStringInfo(&b, "%s%d", k ? ", " : "", c->rules.fired[k]);
-	appendStringInfoChar(&b, ']');
+	{
+		snprintf(buf, sizeof(buf), "%d", c->rules.fired[k]);
+		jb_number(&st, WJB_ELEM, buf);
+	}
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	if (c->rules.concern)
 	{
-		appendStringInfoString(&b, ", \"concern\": ");
-		escape_json(&b, c->rules.concern);
+		jb_key(&st, "concern");
+		jb_string(&st, WJB_VALUE, c->rules.concern);
 	}
-	appendStringInfoChar(&b, '}');
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data));
+	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
 /*
