@@ -23,6 +23,7 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -455,35 +456,33 @@ RecLoadProducts(HTAB *items, TimestampTz as_of)
 	run_plan(P_PRODUCTS, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[r];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
+		Datum		v[9];
+		bool		nulls[9];
 		char	   *tier;
 
-		it = RecItemGet(items, DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull)));
+		/* one pass over the row (name, tags and attributes are varlena) */
+		heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, v, nulls);
+		it = RecItemGet(items, DatumGetInt64(v[0]));
 		it->known = true;
-		it->name = TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull));
+		it->name = TextDatumGetCString(v[1]);
 		it->prod.product_id = it->product_id;
-		it->prod.category = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
-		it->prod.price = DatumGetFloat8(SPI_getbinval(tup, desc, 4, &isnull));
-		d = SPI_getbinval(tup, desc, 5, &isnull);
+		it->prod.category = TextDatumGetCString(v[2]);
+		it->prod.price = DatumGetFloat8(v[3]);
 		it->prod.ntags = 0;
-		if (!isnull)
+		if (!nulls[4])
 		{
 			Datum	   *elems;
 			bool	   *enulls;
 			int			ne;
 
-			deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+			deconstruct_array(DatumGetArrayTypeP(v[4]), TEXTOID, -1, false, TYPALIGN_INT,
 							  &elems, &enulls, &ne);
 			it->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
 			for (int k = 0; k < ne; k++)
 				if (!enulls[k])
 					it->prod.tags[it->prod.ntags++] = TextDatumGetCString(elems[k]);
 		}
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		tier = isnull ? NULL : TextDatumGetCString(d);
+		tier = nulls[5] ? NULL : TextDatumGetCString(v[5]);
 		if (tier)
 		{
 			char	   *end;
@@ -491,22 +490,21 @@ RecLoadProducts(HTAB *items, TimestampTz as_of)
 			it->tier = strtod(tier, &end);
 			it->has_tier = (end != tier);
 		}
-		it->available = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-		d = SPI_getbinval(tup, desc, 8, &isnull);
+		it->available = DatumGetBool(v[6]);
 		if (it->purchases == 0)
 			it->repurchase_due = true;	/* never bought */
 		else if (recgen_repurchase == RECGEN_REPURCHASE_ALWAYS)
 			it->repurchase_due = true;
-		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || isnull)
+		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || nulls[7])
 			it->repurchase_due = false;
 		else
 		{
 			TimestampTz due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																	  TimestampTzGetDatum(it->last_purchase), d));
+																	  TimestampTzGetDatum(it->last_purchase), v[7]));
 
 			it->repurchase_due = (due <= as_of);
 		}
-		it->created_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
+		it->created_at = DatumGetTimestampTz(v[8]);
 		it->pop = ModelCachePopularity(it->product_id);
 	}
 	SPI_freetuptable(SPI_tuptable);
