@@ -28,6 +28,9 @@ OBJS = \
 	src/model_refresh.o \
 	src/model_content.o \
 	src/recommend.o \
+	src/recommend_load.o \
+	src/recommend_score.o \
+	src/model_cache.o \
 	src/rules.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql

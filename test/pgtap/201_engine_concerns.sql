@@ -31,9 +31,10 @@ INSERT INTO recgen.events (customer_id, product_id, kind, occurred_at, basket_id
 INSERT INTO recgen.concern_topics (topic, pattern, categories, remedy_tags) VALUES
  ('clutter', 'messy', '{garden}', '{tidy}'),
  ('cooking', 'cook', '{kitchen}', '{}');
-INSERT INTO recgen.customer_concerns (customer_id, topic, polarity, strength, last_seen) VALUES
- (50, 'clutter', -1, 1.0, '2024-05-01'),
- (50, 'cooking', 1, 1.0, '2024-05-01');
+-- example_post_id: the concerns are written directly, no post behind them
+INSERT INTO recgen.customer_concerns (customer_id, topic, polarity, strength, last_seen, example_post_id) VALUES
+ (50, 'clutter', -1, 1.0, '2024-05-01', 1),
+ (50, 'cooking', 1, 1.0, '2024-05-01', 2);
 
 SELECT ok((SELECT items > 0 FROM recgen.refresh_model('2024-06-01')), 'model built');
 SELECT ok(EXISTS (SELECT 1 FROM recgen.recommend(50, 5, 'balanced', '2024-06-01') WHERE product_id = 204),

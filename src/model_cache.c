@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_cache.c
+ *		Per-backend cache of the current recommendation model for
+ *		recgen.recommend(): every item's neighbour lists (co-occurrence and
+ *		content) and the overall popularity (score and rank).
+ *
+ * A model's rows never change once built (refresh_model writes a new
+ * model_id and deletes the old model's rows), so the cache is keyed by
+ * (model_id, built_at) of recgen.models, which recommend reads anyway on
+ * every call; another model becoming current (or a rolled-back one
+ * ceasing to be) rebuilds it. built_at guards against a model_id being
+ * reused after the extension was dropped and created again.
+ *
+ * Everything lives in one memory context under TopMemoryContext, reset
+ * before each (re)build; the key is only set once a build has finished,
+ * so an error during a build leaves no half-built cache in use.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/model_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "recommend.h"
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *cache_items = NULL;
+static int64 cache_model = -1;
+static TimestampTz cache_built_at = 0;
+static int	cache_nitems = 0;		/* slots handed out */
+
+/* overall popularity, ordered by rank then product_id */
+static int	cache_npop = 0;
+static int64 *cache_pop_ids = NULL;
+static double *cache_pop_scores = NULL;
+static int32 *cache_pop_ranks = NULL;
+
+static SPIPlanPtr neighbors_plan = NULL;
+static SPIPlanPtr popularity_plan = NULL;
+
+/*
+ * hash_int64
+ *		dynahash hash function of an int64 key.
+ */
+static uint32
+hash_int64(const void *key, Size keysize)
+{
+	uint64		k = *(const uint64 *) key;
+
+	return murmurhash32((uint32) k ^ (uint32) (k >> 32));
+}
+
+/*
+ * match_int64
+ *		dynahash comparison of int64 keys (0 when equal).
+ */
+static int
+match_int64(const void *key1, const void *key2, Size keysize)
+{
+	return *(const int64 *) key1 != *(const int64 *) key2;
+}
+
+/*
+ * RecInt64HashCtl
+ *		Fill a HASHCTL for a table keyed by an int64 at the start of its
+ *		entries, with cheap hash and match functions (REC_INT64_HASH_FLAGS).
+ */
+void
+RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt)
+{
+	memset(ctl, 0, sizeof(HASHCTL));
+	ctl->keysize = sizeof(int64);
+	ctl->entrysize = entrysize;
+	ctl->hash = hash_int64;
+	ctl->match = match_int64;
+	ctl->hcxt = cxt;
+}
+
+/*
+ * prepare_kept
+ *		Prepare a query once per backend and keep its plan.
+ */
+static SPIPlanPtr
+prepare_kept(const char *sql)
+{
+	Oid			types[1] = {INT8OID};
+	SPIPlanPtr	plan = SPI_prepare(sql, 1, types);
+
+	if (plan == NULL)
+		elog(ERROR, "preparing a model cache query failed: %s",
+			 SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/*
+ * cache_entry
+ *		The entry of a product, created empty when missing.
+ */
+static ModelItem *
+cache_entry(int64 product_id)
+{
+	bool		found;
+	ModelItem  *e = hash_search(cache_items, &product_id, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(e, 0, sizeof(ModelItem));
+		e->product_id = product_id;
+		e->slot = cache_nitems++;
+	}
+	return e;
+}
+
+/*
+ * load_neighbors
+ *		Copy every neighbour list of the model into the cache.
+ */
+static void
+load_neighbors(int64 model_id)
+{
+	Datum		args[1] = {Int64GetDatum(model_id)};
+	int			ret;
+
+	if (neighbors_plan == NULL)
+		neighbors_plan = prepare_kept("SELECT product_id, kind = 'content', neighbor_ids, scores "
+									  "FROM recgen.item_neighbors WHERE model_id = $1");
+	ret = SPI_execute_plan(neighbors_plan, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading recgen.item_neighbors failed: %s", SPI_result_code_string(ret));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		bool		content = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+		ArrayType  *nba = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 3, &isnull));
+		ArrayType  *sca = DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull));
+		int			len = ArrayGetNItems(ARR_NDIM(nba), ARR_DIMS(nba));
+		ModelNeighbors *nb;
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ARR_HASNULL(nba) || ARR_HASNULL(sca) ||
+			ArrayGetNItems(ARR_NDIM(sca), ARR_DIMS(sca)) != len || len == 0)
+			continue;
+		nb = &cache_entry(id)->nb[content ? MODEL_NB_CONTENT : MODEL_NB_COOC];
+		old = MemoryContextSwitchTo(cache_cxt);
+		nb->n = len;
+		nb->ids = palloc(sizeof(int64) * len);
+		nb->scores = palloc(sizeof(float4) * len);
+		nb->slots = palloc(sizeof(int32) * len);
+		MemoryContextSwitchTo(old);
+		memcpy(nb->ids, ARR_DATA_PTR(nba), sizeof(int64) * len);
+		memcpy(nb->scores, ARR_DATA_PTR(sca), sizeof(float4) * len);
+		for (int k = 0; k < len; k++)
+			nb->slots[k] = cache_entry(nb->ids[k])->slot;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * load_popularity
+ *		Overall popularity of the model: per item, and the ranked list.
+ */
+static void
+load_popularity(int64 model_id)
+{
+	Datum		args[1] = {Int64GetDatum(model_id)};
+	int			ret;
+	MemoryContext old;
+
+	if (popularity_plan == NULL)
+		popularity_plan = prepare_kept("SELECT product_id, score::float8, rank "
+									   "FROM recgen.item_popularity WHERE model_id = $1 "
+									   "AND scope = 'all' AND scope_value = '' "
+									   "ORDER BY rank, product_id");
+	ret = SPI_execute_plan(popularity_plan, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading recgen.item_popularity failed: %s", SPI_result_code_string(ret));
+	old = MemoryContextSwitchTo(cache_cxt);
+	cache_pop_ids = palloc(sizeof(int64) * (SPI_processed + 1));
+	cache_pop_scores = palloc(sizeof(double) * (SPI_processed + 1));
+	cache_pop_ranks = palloc(sizeof(int32) * (SPI_processed + 1));
+	MemoryContextSwitchTo(old);
+	cache_npop = 0;
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		double		score = DatumGetFloat8(SPI_getbinval(tup, desc, 2, &isnull));
+		ModelItem  *e = cache_entry(id);
+
+		e->pop = score;
+		cache_pop_ids[cache_npop] = id;
+		cache_pop_scores[cache_npop] = score;
+		cache_pop_ranks[cache_npop] = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		cache_npop++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * ModelCacheEnsure
+ *		Make the cache hold the model (model_id, built_at), building it
+ *		when another one (or none) is cached. Must be called inside SPI.
+ */
+void
+ModelCacheEnsure(int64 model_id, TimestampTz built_at)
+{
+	HASHCTL		ctl;
+
+	if (cache_items != NULL && cache_model == model_id && cache_built_at == built_at)
+		return;
+
+	cache_model = -1;
+	cache_items = NULL;
+	cache_npop = 0;
+	cache_nitems = 0;
+	if (cache_cxt == NULL)
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "recgen model cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(cache_cxt);
+
+	RecInt64HashCtl(&ctl, sizeof(ModelItem), cache_cxt);
+	cache_items = hash_create("recgen model cache items", 4096, &ctl, REC_INT64_HASH_FLAGS);
+	PG_TRY();
+	{
+		load_neighbors(model_id);
+		load_popularity(model_id);
+	}
+	PG_CATCH();
+	{
+		cache_items = NULL;
+		cache_npop = 0;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	cache_model = model_id;
+	cache_built_at = built_at;
+	elog(DEBUG1, "recgen: model " INT64_FORMAT " cached, %ld items",
+		 model_id, hash_get_num_entries(cache_items));
+}
+
+/*
+ * ModelCacheItem
+ *		The cached entry of a product, NULL when the model does not know it.
+ */
+const ModelItem *
+ModelCacheItem(int64 product_id)
+{
+	bool		found;
+
+	Assert(cache_items != NULL);
+	return hash_search(cache_items, &product_id, HASH_FIND, &found);
+}
+
+/*
+ * ModelCacheSize
+ *		How many items (slots) the cached model has.
+ */
+int
+ModelCacheSize(void)
+{
+	return cache_nitems;
+}
+
+/*
+ * ModelCachePopularity
+ *		Overall popularity of a product in [0, 1] (0 if never bought).
+ */
+double
+ModelCachePopularity(int64 product_id)
+{
+	const ModelItem *e = ModelCacheItem(product_id);
+
+	return e ? e->pop : 0.0;
+}
+
+/*
+ * ModelCachePopular
+ *		The overall popular items with rank <= limit, best first: sets *ids
+ *		and *scores to the cache's arrays and returns how many.
+ */
+int
+ModelCachePopular(int limit, const int64 **ids, const double **scores)
+{
+	int			n = 0;
+
+	while (n < cache_npop && cache_pop_ranks[n] <= limit)
+		n++;
+	*ids = cache_pop_ids;
+	*scores = cache_pop_scores;
+	return n;
+}

@@ -1,0 +1,564 @@
+/*-------------------------------------------------------------------------
+ *
+ * recommend_load.c
+ *		The queries of recgen.recommend(): consent and customer, the
+ *		customer's history, candidates (neighbours from the model cache,
+ *		popular, new and same-category items), product facts and concerns.
+ *
+ * Every query runs with the caller's rights, so row-level security
+ * applies. Plans are prepared once per backend and kept (SPI_keepplan);
+ * the plan cache re-plans them after DDL. Product facts (stock, active,
+ * price...) are read on every call, only for the history and the pruned
+ * candidates, so catalog changes take effect at once; neighbour lists and
+ * overall popularity come from model_cache.c.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/recommend_load.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+#include "recommend.h"
+
+enum
+{
+	P_CONSENT,
+	P_CUSTOMER,
+	P_HISTORY,
+	P_POPULAR,
+	P_PRODUCTS,
+	P_NEWITEMS,
+	P_CATEGORY,
+	P_COUNT
+};
+
+static SPIPlanPtr plans[P_COUNT];
+
+/*
+ * get_plan
+ *		The kept plan for one of the fixed queries, prepared on first use.
+ */
+static SPIPlanPtr
+get_plan(int which)
+{
+	static const char *const sql[P_COUNT] = {
+		"SELECT recgen.check_consent($1, 'profiling')",
+		"SELECT m.model_id, m.built_at, c.segment, c.country, "
+		"to_regclass('recgen.customer_concerns') IS NOT NULL "
+		"AND to_regclass('recgen.concern_topics') IS NOT NULL, c.consent_profiling "
+		"FROM recgen.customers c LEFT JOIN (recgen.model_current mc "
+		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
+		"WHERE c.customer_id = $1",
+		"SELECT e.product_id, CASE e.kind WHEN 'cart_add' THEN 0 WHEN 'click' THEN 1 "
+		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at "
+		"FROM recgen.events e WHERE e.customer_id = $1 AND e.occurred_at < $2 "
+		"ORDER BY e.occurred_at DESC",
+		"SELECT product_id, score::float8 FROM recgen.item_popularity "
+		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
+		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
+		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
+		"p.repurchase_interval, p.created_at "
+		"FROM recgen.products p WHERE p.product_id = ANY($1)",
+		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
+		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
+		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
+		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
+	};
+	static const int nargs[P_COUNT] = {1, 1, 2, 4, 1, 1, 1};
+	static const Oid types[P_COUNT][4] = {
+		{INT8OID},
+		{INT8OID},
+		{INT8OID, TIMESTAMPTZOID, FLOAT8OID},
+		{INT8OID, TEXTOID, TEXTOID, INT4OID},
+		{INT8ARRAYOID},
+		{TIMESTAMPTZOID},
+		{TEXTARRAYOID}
+	};
+
+	if (plans[which] == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql[which], nargs[which], (Oid *) types[which]);
+
+		if (plan == NULL)
+			elog(ERROR, "preparing a recommend query failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		plans[which] = plan;
+	}
+	return plans[which];
+}
+
+/*
+ * run_plan
+ *		Execute one of the fixed queries (read-only).
+ */
+static void
+run_plan(int which, Datum *args)
+{
+	int			ret = SPI_execute_plan(get_plan(which), args, NULL, true, 0);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "a recommend query failed: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * RecItemGet
+ *		The item of a product, created zeroed when missing.
+ */
+RecItem *
+RecItemGet(HTAB *items, int64 id)
+{
+	bool		found;
+	RecItem	   *it = hash_search(items, &id, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		memset(it, 0, sizeof(RecItem));
+		it->product_id = id;
+	}
+	return it;
+}
+
+/*
+ * int8_array
+ *		A bigint[] datum of the ids.
+ */
+static Datum
+int8_array(int64 *ids, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Int64GetDatum(ids[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * RecCheckCustomer
+ *		The customer's segment and country and the current model, after
+ *		the consent check. recgen.check_consent() raises the errors for an
+ *		unknown customer and a missing consent; it is only called when the
+ *		customer's row (read with the caller's rights) is missing or does
+ *		not show consent_profiling, since it would pass otherwise.
+ */
+void
+RecCheckCustomer(int64 customer_id, RecCustomer *cust)
+{
+	Datum		args[1] = {Int64GetDatum(customer_id)};
+	bool		visible = false;
+	bool		consent = false;
+	bool		no_model = true;
+
+	run_plan(P_CUSTOMER, args);
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		visible = true;
+		cust->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &no_model));
+		cust->built_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		cust->segment = SPI_getvalue(tup, desc, 3);
+		cust->country = SPI_getvalue(tup, desc, 4);
+		cust->concern_tables = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		consent = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
+		consent = consent && !isnull;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* raises the error, unless the row is only hidden from the caller */
+	if (!consent)
+	{
+		run_plan(P_CONSENT, args);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	if (!visible)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("customer " INT64_FORMAT " is not visible to the current user", customer_id)));
+	if (no_model)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no recommendation model has been built"),
+				 errhint("Run SELECT * FROM recgen.refresh_model(); as recgen_admin.")));
+}
+
+/*
+ * RecLoadHistory
+ *		The customer's events before as_of, newest first, aggregated per
+ *		item here: w(h) = sum of kind weight times 2^(-age / half-life),
+ *		age counted from the latest event (with or without a product),
+ *		purchases, last purchase and decayed purchases. Returns the largest
+ *		decayed purchases (to normalize repeats).
+ */
+double
+RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
+{
+	/* kinds by slot, in the order their weights are summed: cart_add, click, purchase, view */
+	static const double kind_weight[4] = {0.5, 0.25, 1.0, 0.1};
+	Datum		args[2];
+	double		maxrep = 0;
+	double		half_life = (double) recgen_recency_half_life;
+	TimestampTz anchor = 0;
+	HASH_SEQ_STATUS seq;
+	RecItem    *it;
+
+	args[0] = Int64GetDatum(customer_id);
+	args[1] = TimestampTzGetDatum(as_of);
+	run_plan(P_HISTORY, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		bool		no_product;
+		Datum		id = SPI_getbinval(tup, desc, 1, &no_product);
+		int			slot = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+		double		age;
+
+		if (r == 0)
+			anchor = at;		/* newest first, with or without a product */
+		if (no_product)
+			continue;
+		it = RecItemGet(items, DatumGetInt64(id));
+		if (slot < 0)
+			continue;
+		/* as extract(epoch FROM anchor - at): exact seconds */
+		age = (double) (anchor - at) / USECS_PER_SEC;
+		it->kindw[slot] += pow(2.0, -age / half_life);
+		if (slot == 2)
+		{
+			it->purchases++;
+			if (it->purchases == 1 || at > it->last_purchase)
+				it->last_purchase = at;
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* w in a fixed order of kinds, whatever the order of the rows */
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+	{
+		it->w = 0;
+		for (int k = 0; k < 4; k++)
+			it->w += kind_weight[k] * it->kindw[k];
+		if (it->purchases > 0)
+		{
+			it->rep = it->kindw[2];
+			maxrep = Max(maxrep, it->rep);
+		}
+	}
+	return maxrep;
+}
+
+/*
+ * RecCollectNeighbors
+ *		The neighbour links of the history items, from the model cache
+ *		(content before co-occurrence, history order), each neighbour
+ *		becoming a candidate. Returns the links, their number in *nnb.
+ *		Neighbours are found through a per-call array by model slot, so
+ *		the items table is probed once per distinct neighbour.
+ */
+NeighborRow *
+RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
+{
+	static const int kinds[2] = {MODEL_NB_CONTENT, MODEL_NB_COOC};
+	int			cap = 256;
+	int			n = 0;
+	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
+	RecItem   **by_slot = palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1));
+
+	for (int i = 0; i < nhist; i++)
+	{
+		const ModelItem *m = ModelCacheItem(hist[i]->product_id);
+
+		if (m == NULL)
+			continue;
+		for (int k = 0; k < 2; k++)
+		{
+			const ModelNeighbors *nb = &m->nb[kinds[k]];
+
+			for (int j = 0; j < nb->n; j++)
+			{
+				if (n >= cap)
+				{
+					cap *= 2;
+					rows = repalloc(rows, sizeof(NeighborRow) * cap);
+				}
+				rows[n].h = hist[i];
+				if (by_slot[nb->slots[j]] == NULL)
+				{
+					by_slot[nb->slots[j]] = RecItemGet(items, nb->ids[j]);
+					by_slot[nb->slots[j]]->candidate = true;
+				}
+				rows[n].c = by_slot[nb->slots[j]];
+				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
+				rows[n].s = nb->scores[j];
+				n++;
+			}
+		}
+	}
+	pfree(by_slot);
+	*nnb = n;
+	return rows;
+}
+
+/*
+ * add_popular
+ *		Mark a popular item as a candidate, keeping the first scope's score.
+ */
+static void
+add_popular(HTAB *items, int64 id, double s, const char *reason)
+{
+	RecItem    *c = RecItemGet(items, id);
+
+	c->candidate = true;
+	if (c->pop_reason == NULL)
+	{
+		c->pop_scope = s;
+		c->pop_reason = reason;
+	}
+}
+
+/*
+ * RecLoadPopular
+ *		Add the top popular items of a scope as candidates; returns how
+ *		many. The overall list comes from the model cache.
+ */
+int
+RecLoadPopular(HTAB *items, int64 model_id, const char *scope, const char *value,
+			   int limit, const char *reason)
+{
+	Datum		args[4];
+	int			n;
+
+	if (value == NULL)
+		return 0;
+	if (strcmp(scope, "all") == 0)
+	{
+		const int64 *ids;
+		const double *scores;
+
+		n = ModelCachePopular(limit, &ids, &scores);
+		for (int i = 0; i < n; i++)
+			add_popular(items, ids[i], scores[i], reason);
+		return n;
+	}
+	args[0] = Int64GetDatum(model_id);
+	args[1] = CStringGetTextDatum(scope);
+	args[2] = CStringGetTextDatum(value);
+	args[3] = Int32GetDatum(limit);
+	run_plan(P_POPULAR, args);
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		double		s = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		add_popular(items, id, s, reason);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * RecLoadNewItems
+ *		Products created since `since' (active, in stock) as candidates.
+ */
+void
+RecLoadNewItems(HTAB *items, TimestampTz since)
+{
+	Datum		args[1] = {TimestampTzGetDatum(since)};
+
+	run_plan(P_NEWITEMS, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+
+		RecItemGet(items, DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+													  SPI_tuptable->tupdesc, 1, &isnull)))->candidate = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * RecLoadCategoryItems
+ *		Upsell: every product of the history's categories (active, in
+ *		stock, cheapest first, at most 500) as candidates. Returns how many
+ *		of them were not items yet.
+ */
+int
+RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
+{
+	Datum	   *cats = palloc(sizeof(Datum) * Max(nhist, 1));
+	int			nc = 0;
+	int			nnew = 0;
+	Datum		args[1];
+
+	for (int i = 0; i < nhist; i++)
+		if (hist[i]->prod.category)
+			cats[nc++] = CStringGetTextDatum(hist[i]->prod.category);
+	args[0] = PointerGetDatum(construct_array(cats, nc, TEXTOID, -1, false, TYPALIGN_INT));
+	run_plan(P_CATEGORY, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		bool		found;
+
+		hash_search(items, &id, HASH_FIND, &found);
+		if (!found)
+			nnew++;
+		RecItemGet(items, id)->candidate = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return nnew;
+}
+
+/*
+ * RecLoadProducts
+ *		Facts about the history items and candidates not read yet, and
+ *		their overall popularity (model cache).
+ */
+void
+RecLoadProducts(HTAB *items, TimestampTz as_of)
+{
+	HASH_SEQ_STATUS seq;
+	RecItem	   *it;
+	int64	   *ids = palloc(sizeof(int64) * (hash_get_num_entries(items) + 1));
+	int			n = 0;
+	Datum		args[1];
+
+	hash_seq_init(&seq, items);
+	while ((it = hash_seq_search(&seq)) != NULL)
+		if ((it->candidate || it->is_hist) && !it->known)
+			ids[n++] = it->product_id;
+	if (n == 0)
+		return;
+	args[0] = int8_array(ids, n);
+	run_plan(P_PRODUCTS, args);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		Datum		v[9];
+		bool		nulls[9];
+		char	   *tier;
+
+		/* one pass over the row (name, tags and attributes are varlena) */
+		heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, v, nulls);
+		it = RecItemGet(items, DatumGetInt64(v[0]));
+		it->known = true;
+		it->name = TextDatumGetCString(v[1]);
+		it->prod.product_id = it->product_id;
+		it->prod.category = TextDatumGetCString(v[2]);
+		it->prod.price = DatumGetFloat8(v[3]);
+		it->prod.ntags = 0;
+		if (!nulls[4])
+		{
+			Datum	   *elems;
+			bool	   *enulls;
+			int			ne;
+
+			deconstruct_array(DatumGetArrayTypeP(v[4]), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &enulls, &ne);
+			it->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
+			for (int k = 0; k < ne; k++)
+				if (!enulls[k])
+					it->prod.tags[it->prod.ntags++] = TextDatumGetCString(elems[k]);
+		}
+		tier = nulls[5] ? NULL : TextDatumGetCString(v[5]);
+		if (tier)
+		{
+			char	   *end;
+
+			it->tier = strtod(tier, &end);
+			it->has_tier = (end != tier);
+		}
+		it->available = DatumGetBool(v[6]);
+		if (it->purchases == 0)
+			it->repurchase_due = true;	/* never bought */
+		else if (recgen_repurchase == RECGEN_REPURCHASE_ALWAYS)
+			it->repurchase_due = true;
+		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || nulls[7])
+			it->repurchase_due = false;
+		else
+		{
+			TimestampTz due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+																	  TimestampTzGetDatum(it->last_purchase), v[7]));
+
+			it->repurchase_due = (due <= as_of);
+		}
+		it->created_at = DatumGetTimestampTz(v[8]);
+		it->pop = ModelCachePopularity(it->product_id);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+
+/*
+ * RecLoadConcerns
+ *		The customer's concerns joined to their topics. Only called when
+ *		both tables exist, so plain (not kept) execution.
+ */
+RecConcern *
+RecLoadConcerns(int64 customer_id, int *n)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(customer_id)};
+	RecConcern *cs;
+	int			ret;
+
+	ret = SPI_execute_with_args("SELECT cc.topic, cc.polarity::int4, cc.strength::float8, "
+								"coalesce(t.categories, '{}'), coalesce(t.remedy_tags, '{}') "
+								"FROM recgen.customer_concerns cc JOIN recgen.concern_topics t "
+								"ON t.topic = cc.topic WHERE cc.customer_id = $1",
+								1, argtypes, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading recgen.customer_concerns failed: %s", SPI_result_code_string(ret));
+	*n = (int) SPI_processed;
+	cs = palloc0(sizeof(RecConcern) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			ne;
+
+		cs[i].topic = SPI_getvalue(tup, desc, 1);
+		cs[i].polarity = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		cs[i].strength = isnull ? 0 : DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+		cs[i].categories = palloc(sizeof(char *) * Max(ne, 1));
+		for (int k = 0; k < ne; k++)
+			if (!enulls[k])
+				cs[i].categories[cs[i].ncategories++] = TextDatumGetCString(elems[k]);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 5, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+		cs[i].remedy_tags = palloc(sizeof(char *) * Max(ne, 1));
+		for (int k = 0; k < ne; k++)
+			if (!enulls[k])
+				cs[i].remedy_tags[cs[i].nremedy++] = TextDatumGetCString(elems[k]);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return cs;
+}
+
