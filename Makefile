@@ -76,6 +76,10 @@ all install installcheck:
 	@echo "pg_config not found: run 'make demo' or 'make deps' first" >&2; exit 1
 endif
 
+# Every object is rebuilt when any header changes (PGXS has no automatic
+# dependencies here; a stale object against a changed struct crashes).
+$(OBJS): $(wildcard src/*.h)
+
 sql/recgen--$(EXTVERSION).sql: $(SQL_PARTS) recgen.control
 	cat $(SQL_PARTS) > $@
 
