@@ -305,6 +305,12 @@ llm_outcome_name(HttpRequest *req, LlmCall *call)
 }
 
 /*
+ * The INSERT of llm_log_calls, prepared once per session (the plan cache
+ * revalidates it when recgen.llm_calls changes).
+ */
+static SPIPlanPtr llm_log_plan = NULL;
+
+/*
  * llm_log_calls
  *		Insert one recgen.llm_calls row per request and remember its id.
  */
@@ -317,13 +323,20 @@ llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 	int			i;
 
 	SPI_connect();
-	plan = SPI_prepare("INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome,"
-					   " http_status, attempts, latency_ms, server_ms, prompt_tokens,"
-					   " completion_tokens, finish_reason, error)"
-					   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-					   " RETURNING call_id", 12, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (llm_log_plan == NULL)
+	{
+		plan = SPI_prepare("INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome,"
+						   " http_status, attempts, latency_ms, server_ms, prompt_tokens,"
+						   " completion_tokens, finish_reason, error)"
+						   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+						   " RETURNING call_id", 12, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		llm_log_plan = plan;
+	}
+	plan = llm_log_plan;
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[12];

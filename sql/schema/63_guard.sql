@@ -161,8 +161,9 @@ BEGIN
         v := v || jsonb_build_object('rule', 'leak', 'detail', 'contains a template placeholder or fence marker');
     END IF;
 
-    -- repetition: the same sentence twice
-    IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[.!?\n]+') sen
+    -- repetition: the same sentence twice (a decimal point, as in £12.50,
+    -- does not end a sentence)
+    IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[!?\n]+|[.]+(?![0-9])') sen
                 WHERE length(btrim(sen)) >= 20 GROUP BY btrim(sen) HAVING count(*) > 1) THEN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a sentence is repeated');
     END IF;

@@ -69,6 +69,9 @@ def fresh_db(name):
         with open(os.path.join(ROOT, "test", "lib", "recommend_standin.sql")) as f:
             c.execute(f.read())
         c.execute(SEED)
+        # the engine's recommend() reads the model: build it from the seed
+        if c.execute("SELECT to_regproc('recgen.refresh_model') IS NOT NULL").fetchone()[0]:
+            c.execute("SELECT recgen.refresh_model()")
     return dsn(name)
 
 

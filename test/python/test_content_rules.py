@@ -112,6 +112,13 @@ def test_guard_rules(conn, change, rule):
     assert not g["ok"] and rule in rules(g)
 
 
+def test_guard_repetition_ignores_decimal_points(conn):
+    # item lines with the same price and reason code, as the fallback lists
+    # them: "£6.50): bought_together" is not a repeated sentence
+    body = "- Blue Enamel Mug (£6.50): bought_together\n- Gift Card (£6.50): bought_together"
+    assert "repetition" not in rules(guard(conn, "email", {**GOOD, "body": body}, CTX))
+
+
 def test_guard_disclaimer_and_channel(conn):
     g = guard(conn, "snippet", {"text": "The Blue Enamel Mug (£6.50) is here."}, CTX, "bank", "sms")
     assert "disclaimer" in rules(g)
