@@ -16,7 +16,18 @@ for db in retail bank; do
 		q postgres "CREATE DATABASE $db" >/dev/null
 		echo "recgen: created database \"$db\""
 	fi
+	# 0.1.0 is not released yet: when the extension script changed since this
+	# database was set up, re-create the extension (and reload the data).
+	stamp=$(tools/cluster.sh dsn "$db" | sed 's/.*dbname=\([^ ]*\).*/\1/')
+	stamp=.pgdata/demo-$stamp.sha256
+	script_sum=$(cat sql/recgen--*.sql | sha256sum | cut -d' ' -f1)
+	if [[ -f $stamp && $(cat "$stamp") != "$script_sum" ]] ||
+		[[ ! -f $stamp && -n $(q "$db" "SELECT 1 FROM pg_extension WHERE extname = 'recgen'") ]]; then
+		echo "recgen: the extension changed since \"$db\" was set up; re-creating it"
+		q "$db" "DROP EXTENSION IF EXISTS recgen CASCADE" >/dev/null
+	fi
 	q "$db" "CREATE EXTENSION IF NOT EXISTS recgen" >/dev/null
+	echo "$script_sum" >"$stamp"
 	if [[ ${RELOAD:-0} == 1 || $(q "$db" "SELECT count(*) FROM recgen.customers") == 0 ]]; then
 		tools/load.sh "$db" "$db"
 	else
