@@ -43,6 +43,31 @@ $$;
 COMMENT ON FUNCTION recgen.fence_customer_text(text, integer) IS
     'Untrusted customer-written text as it may appear in a prompt: markers removed, one line, capped, fenced';
 
+/*
+ * The engine's reason codes (recgen.recommend().reason) as words a customer
+ * reads: the context, and so the prompt and the fallback text, carry these.
+ */
+CREATE FUNCTION recgen.reason_text(code text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE code
+        WHEN 'bought_together' THEN 'often bought together with items you chose'
+        WHEN 'similar' THEN 'similar to items you liked'
+        WHEN 'repeat' THEN 'you have bought it before'
+        WHEN 'category_affinity' THEN 'from a category you like'
+        WHEN 'popular' THEN 'popular with our customers'
+        WHEN 'popular_segment' THEN 'popular with customers like you'
+        WHEN 'popular_country' THEN 'popular in your country'
+        WHEN 'cross_sell' THEN 'goes well with what you already have'
+        WHEN 'upsell' THEN 'a step up from what you have'
+        WHEN 'new' THEN 'new in our range'
+        ELSE replace(code, '_', ' ')
+    END
+$$;
+COMMENT ON FUNCTION recgen.reason_text(text) IS
+    'A recommendation reason code of recgen.recommend() as customer-facing words';
+
 CREATE FUNCTION recgen.product_json(p recgen.products, reason text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -114,7 +139,7 @@ BEGIN
     v_behaviour := v_behaviour || jsonb_build_object('monetary_text',
         recgen.money_text((v_behaviour ->> 'monetary')::numeric, 'GBP'));
 
-    SELECT coalesce(jsonb_agg(recgen.product_json(p, r.reason) ORDER BY r.rank), '[]')
+    SELECT coalesce(jsonb_agg(recgen.product_json(p, recgen.reason_text(r.reason)) ORDER BY r.rank), '[]')
       INTO v_items
       FROM recgen.recommend(context.customer_id, n) r
       JOIN recgen.products p ON p.product_id = r.product_id;

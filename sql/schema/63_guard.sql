@@ -18,8 +18,8 @@
  *                  preheader 140, body the channel's max_chars)
  *   pii            no e-mail address, no phone number
  *   leak           no template placeholder and no fence marker
- *   repetition     no sentence of 20 characters or more said twice (small
- *                  models loop)
+ *   repetition     no sentence of 20 characters or more said twice, and no
+ *                  run of eight words twice in the body (small models loop)
  * (recgen.generate adds "truncated" when the answer hit the token limit.)
  *
  * Phrase matching is case-insensitive on whole words; catalog names are
@@ -166,6 +166,16 @@ BEGIN
     IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[!?\n]+|[.]+(?![0-9])') sen
                 WHERE length(btrim(sen)) >= 20 GROUP BY btrim(sen) HAVING count(*) > 1) THEN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a sentence is repeated');
+    -- ... or the same run of eight words twice in the body, which catches
+    -- loops that never end a sentence ("I'm sure you have a lot of ..., I'm
+    -- sure you have a lot of ...")
+    ELSIF EXISTS (
+        WITH w AS (SELECT regexp_split_to_array(
+                              btrim(regexp_replace(lower(coalesce(output->>'body', output->>'text', '')),
+                                                   '[^[:alnum:]£'']+', ' ', 'g')), ' ') AS ws)
+        SELECT 1 FROM w, generate_series(1, cardinality(ws) - 7) AS i
+        GROUP BY array_to_string(ws[i:i + 7], ' ') HAVING count(*) > 1) THEN
+        v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
     END IF;
 
     RETURN jsonb_build_object('ok', jsonb_array_length(v) = 0, 'violations', v);

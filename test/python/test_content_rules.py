@@ -105,6 +105,8 @@ CTX = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "pr
     ({"cta": ""}, "structure"),
     ({"body": "Hello {{customer.first_name}}"}, "leak"),
     ({"body": "The mug is lovely and blue. The mug is lovely and blue."}, "repetition"),
+    ({"body": "Hi, I'm sure you have a lot of amazing things to offer, I'm sure you have a lot of amazing things"},
+     "repetition"),
 ])
 def test_guard_rules(conn, change, rule):
     assert guard(conn, "email", GOOD, CTX)["ok"]
