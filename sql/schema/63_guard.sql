@@ -19,7 +19,8 @@
  *   pii            no e-mail address, no phone number
  *   leak           no template placeholder and no fence marker
  *   repetition     no sentence of 20 characters or more said twice, and no
- *                  run of eight words twice in the body (small models loop)
+ *                  run of eight words twice in a line of the body (small
+ *                  models loop)
  * (recgen.generate adds "truncated" when the answer hit the token limit.)
  *
  * Phrase matching is case-insensitive on whole words; catalog names are
@@ -166,15 +167,18 @@ BEGIN
     IF EXISTS (SELECT 1 FROM regexp_split_to_table(low, '[!?\n]+|[.]+(?![0-9])') sen
                 WHERE length(btrim(sen)) >= 20 GROUP BY btrim(sen) HAVING count(*) > 1) THEN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a sentence is repeated');
-    -- ... or the same run of eight words twice in the body, which catches
-    -- loops that never end a sentence ("I'm sure you have a lot of ..., I'm
-    -- sure you have a lot of ...")
+    -- ... or the same run of eight words twice within one line of the body,
+    -- which catches loops that never end a sentence ("I'm sure you have a
+    -- lot of ..., I'm sure you have a lot of ..."); list lines that share a
+    -- reason ("- X (£5.00): often bought together with ...") are separate
+    -- lines and do not count
     ELSIF EXISTS (
-        WITH w AS (SELECT regexp_split_to_array(
-                              btrim(regexp_replace(lower(coalesce(output->>'body', output->>'text', '')),
-                                                   '[^[:alnum:]£'']+', ' ', 'g')), ' ') AS ws)
+        WITH w AS (SELECT l.n, regexp_split_to_array(
+                              btrim(regexp_replace(l.line, '[^[:alnum:]£'']+', ' ', 'g')), ' ') AS ws
+                     FROM regexp_split_to_table(lower(coalesce(output->>'body', output->>'text', '')), '\n')
+                          WITH ORDINALITY AS l(line, n))
         SELECT 1 FROM w, generate_series(1, cardinality(ws) - 7) AS i
-        GROUP BY array_to_string(ws[i:i + 7], ' ') HAVING count(*) > 1) THEN
+        GROUP BY w.n, array_to_string(ws[i:i + 7], ' ') HAVING count(*) > 1) THEN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
     END IF;
 

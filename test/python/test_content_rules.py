@@ -119,6 +119,10 @@ def test_guard_repetition_ignores_decimal_points(conn):
     # them: "£6.50): bought_together" is not a repeated sentence
     body = "- Blue Enamel Mug (£6.50): bought_together\n- Gift Card (£6.50): bought_together"
     assert "repetition" not in rules(guard(conn, "email", {**GOOD, "body": body}, CTX))
+    # the same with the reasons in words, as the context now carries them
+    body = ("- Blue Enamel Mug (£6.50): often bought together with items you chose\n"
+            "- Gift Card (£6.50): often bought together with items you chose")
+    assert "repetition" not in rules(guard(conn, "email", {**GOOD, "body": body}, CTX))
 
 
 def test_guard_disclaimer_and_channel(conn):
