@@ -18,6 +18,7 @@
  *                  preheader 140, body the channel's max_chars)
  *   pii            no e-mail address, no phone number
  *   leak           no template placeholder and no fence marker
+ *   off_topic      a description or explanation names its product
  *   repetition     no sentence of 20 characters or more said twice, and no
  *                  run of eight words twice in a line of the body (small
  *                  models loop)
@@ -69,6 +70,13 @@ BEGIN
       FROM jsonb_each_text(output) WHERE jsonb_typeof(output -> key) = 'string';
     txt := coalesce(txt, '');
     low := lower(txt);
+
+    -- on topic: a product description or explanation names its product
+    IF kind IN ('describe', 'explain') AND context #>> '{product,name}' IS NOT NULL
+       AND position(lower(context #>> '{product,name}') IN low) = 0 THEN
+        v := v || jsonb_build_object('rule', 'off_topic',
+                                     'detail', format('the text does not name "%s"', context #>> '{product,name}'));
+    END IF;
 
     -- numbers the context allows (prices, rates, spend, days...)
     SELECT array_agg(DISTINCT x::text::numeric) INTO allowed

@@ -125,6 +125,13 @@ def test_guard_repetition_ignores_decimal_points(conn):
     assert "repetition" not in rules(guard(conn, "email", {**GOOD, "body": body}, CTX))
 
 
+def test_guard_description_must_name_its_product(conn):
+    c = {**CTX, "product": CTX["items"][0]}
+    name = CTX["items"][0]["name"]
+    assert "off_topic" in rules(guard(conn, "describe", {"text": "A prestigious award for films."}, c))
+    assert "off_topic" not in rules(guard(conn, "describe", {"text": f"The {name.lower()} is lovely."}, c))
+
+
 def test_guard_disclaimer_and_channel(conn):
     g = guard(conn, "snippet", {"text": "The Blue Enamel Mug (£6.50) is here."}, CTX, "bank", "sms")
     assert "disclaimer" in rules(g)
