@@ -99,7 +99,7 @@ run_python() {
 	local line
 	line=$(grep -E '^[=]* *[0-9]+ (passed|failed)|^[=]* *[0-9]+ failed' "$log" | tail -1)
 	passed=$((passed + $(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)))
-	failed=$((failed + $(echo "$line" | grep -oE '[0-9]+ (failed|error|errors)' | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)))
+	failed=$((failed + $(echo "$line" | grep -oE '[0-9]+ (failed|error|errors)' | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')))
 	skipped=$((skipped + $(echo "$line" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)))
 	if [[ -z $line ]]; then failed=$((failed + 1)); fi
 }

@@ -19,12 +19,12 @@ packages=(
 	ffmpeg                        # video composition
 	fonts-dejavu-core             # subtitle and watermark font
 	clang-format                  # make format
+	valgrind                      # the memcheck test section
 	gcc make python3-venv         # toolchain and the venv module
 )
 
 missing=()
 for p in "${packages[@]}"; do
-	[[ $p == \#* ]] && continue
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed'; then
 		missing+=("$p")
 	fi
