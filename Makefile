@@ -31,6 +31,9 @@ OBJS = \
 	src/recommend_load.o \
 	src/recommend_score.o \
 	src/model_cache.o \
+	src/product_cache.o \
+	src/catalog_generation.o \
+	src/shmem.o \
 	src/rules.o
 
 DATA_built  = sql/recgen--$(EXTVERSION).sql

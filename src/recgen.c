@@ -47,6 +47,10 @@ _PG_init(void)
 	RecgenDefineEngineGucs();
 
 	MarkGUCPrefixReserved("recgen");
+
+	if (recgen_preloaded)
+		RecgenInstallShmemHooks();
+	RecgenInstallCatalogHooks();
 }
 
 /*

@@ -58,4 +58,20 @@ extern void RecgenDefineEngineGucs(void);
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);
 
+/* shmem.c: shared state, present only when preloaded */
+#include "port/atomics.h"
+
+typedef struct RecgenSharedState
+{
+	/* advanced by every committed change of recgen.products */
+	pg_atomic_uint64 catalog_generation;
+} RecgenSharedState;
+
+extern void RecgenInstallShmemHooks(void);
+extern RecgenSharedState *RecgenShared(void);
+
+/* catalog_generation.c */
+extern void RecgenInstallCatalogHooks(void);
+extern bool CatalogGeneration(uint64 *generation);
+
 #endif							/* RECGEN_H */

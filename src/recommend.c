@@ -33,8 +33,9 @@
  * Files: this one holds the SQL function and its flow; recommend_load.c
  * the queries, recommend_score.c the scoring and model_cache.c the
  * per-backend cache of the current model (neighbour lists, popularity),
- * so a call costs a few small queries: consent and customer, history,
- * rules, and the facts of the pruned candidates.
+ * product_cache.c that of product facts, so a call costs a few small
+ * queries: consent and customer, history and rules (and the facts of
+ * products not read since the catalog last changed).
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -130,6 +131,7 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	/* unknown customer or missing consent: clear errors from one place */
 	RecCheckCustomer(customer_id, &cust);
 	ModelCacheEnsure(cust.model_id, cust.built_at);
+	ProductCacheBeginCall();
 
 	RecInt64HashCtl(&ctl, sizeof(RecItem), CurrentMemoryContext);
 	items = hash_create("recgen recommend items", 1024, &ctl, REC_INT64_HASH_FLAGS);

@@ -32,6 +32,25 @@ typedef enum Strategy
 	ST_NEW
 } Strategy;
 
+/* product_cache.c: what recommend() needs of a product */
+typedef struct ProductFacts
+{
+	int64		product_id;		/* hash key */
+	bool		exists;			/* false: no such product */
+	char	   *name;
+	RecProduct	prod;			/* category, price, tags (for rules) */
+	bool		has_tier;
+	double		tier;
+	bool		available;		/* active and in stock */
+	bool		has_interval;
+	Interval	repurchase_interval;
+	TimestampTz created_at;
+} ProductFacts;
+
+extern void ProductCacheBeginCall(void);
+extern const ProductFacts *ProductFactsGet(int64 product_id);
+extern void ProductFactsFetch(const int64 *ids, int n);
+
 /* one product: history item, candidate, or both */
 typedef struct RecItem
 {

@@ -8,9 +8,9 @@
  * Every query runs with the caller's rights, so row-level security
  * applies. Plans are prepared once per backend and kept (SPI_keepplan);
  * the plan cache re-plans them after DDL. Product facts (stock, active,
- * price...) are read on every call, only for the history and the pruned
- * candidates, so catalog changes take effect at once; neighbour lists and
- * overall popularity come from model_cache.c.
+ * price...) come from product_cache.c, which reads them again after any
+ * committed catalog change; neighbour lists and overall popularity come
+ * from model_cache.c.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -41,7 +41,6 @@ enum
 	P_CUSTOMER,
 	P_HISTORY,
 	P_POPULAR,
-	P_PRODUCTS,
 	P_NEWITEMS,
 	P_CATEGORY,
 	P_COUNT
@@ -70,22 +69,17 @@ get_plan(int which)
 		"ORDER BY e.occurred_at DESC",
 		"SELECT product_id, score::float8 FROM recgen.item_popularity "
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
-		"SELECT p.product_id, p.name, p.category, p.price::float8, p.tags, "
-		"p.attributes->>'tier', p.active AND coalesce(p.stock, 1) > 0, "
-		"p.repurchase_interval, p.created_at "
-		"FROM recgen.products p WHERE p.product_id = ANY($1)",
 		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
 		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
 		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
 		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
 	};
-	static const int nargs[P_COUNT] = {1, 1, 2, 4, 1, 1, 1};
+	static const int nargs[P_COUNT] = {1, 1, 2, 4, 1, 1};
 	static const Oid types[P_COUNT][4] = {
 		{INT8OID},
 		{INT8OID},
 		{INT8OID, TIMESTAMPTZOID, FLOAT8OID},
 		{INT8OID, TEXTOID, TEXTOID, INT4OID},
-		{INT8ARRAYOID},
 		{TIMESTAMPTZOID},
 		{TEXTARRAYOID}
 	};
@@ -131,20 +125,6 @@ RecItemGet(HTAB *items, int64 id)
 		it->product_id = id;
 	}
 	return it;
-}
-
-/*
- * int8_array
- *		A bigint[] datum of the ids.
- */
-static Datum
-int8_array(int64 *ids, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		d[i] = Int64GetDatum(ids[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 /*
@@ -434,80 +414,63 @@ RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
 
 /*
  * RecLoadProducts
- *		Facts about the history items and candidates not read yet, and
- *		their overall popularity (model cache).
+ *		Facts about the history items and candidates not read yet (from
+ *		the product cache, which reads what it lacks), and their overall
+ *		popularity (model cache).
  */
 void
 RecLoadProducts(HTAB *items, TimestampTz as_of)
 {
 	HASH_SEQ_STATUS seq;
-	RecItem	   *it;
-	int64	   *ids = palloc(sizeof(int64) * (hash_get_num_entries(items) + 1));
-	int			n = 0;
-	Datum		args[1];
+	RecItem    *it;
+	long		nitems = hash_get_num_entries(items);
+	RecItem   **need = palloc(sizeof(RecItem *) * (nitems + 1));
+	int64	   *missing = palloc(sizeof(int64) * (nitems + 1));
+	int			nneed = 0;
+	int			nmissing = 0;
 
 	hash_seq_init(&seq, items);
 	while ((it = hash_seq_search(&seq)) != NULL)
 		if ((it->candidate || it->is_hist) && !it->known)
-			ids[n++] = it->product_id;
-	if (n == 0)
-		return;
-	args[0] = int8_array(ids, n);
-	run_plan(P_PRODUCTS, args);
-	for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			need[nneed++] = it;
+			if (ProductFactsGet(it->product_id) == NULL)
+				missing[nmissing++] = it->product_id;
+		}
+	ProductFactsFetch(missing, nmissing);
+
+	for (int i = 0; i < nneed; i++)
 	{
-		Datum		v[9];
-		bool		nulls[9];
-		char	   *tier;
+		const ProductFacts *f = ProductFactsGet(need[i]->product_id);
 
-		/* one pass over the row (name, tags and attributes are varlena) */
-		heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, v, nulls);
-		it = RecItemGet(items, DatumGetInt64(v[0]));
+		it = need[i];
+		if (f == NULL || !f->exists)
+			continue;
 		it->known = true;
-		it->name = TextDatumGetCString(v[1]);
-		it->prod.product_id = it->product_id;
-		it->prod.category = TextDatumGetCString(v[2]);
-		it->prod.price = DatumGetFloat8(v[3]);
-		it->prod.ntags = 0;
-		if (!nulls[4])
-		{
-			Datum	   *elems;
-			bool	   *enulls;
-			int			ne;
-
-			deconstruct_array(DatumGetArrayTypeP(v[4]), TEXTOID, -1, false, TYPALIGN_INT,
-							  &elems, &enulls, &ne);
-			it->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
-			for (int k = 0; k < ne; k++)
-				if (!enulls[k])
-					it->prod.tags[it->prod.ntags++] = TextDatumGetCString(elems[k]);
-		}
-		tier = nulls[5] ? NULL : TextDatumGetCString(v[5]);
-		if (tier)
-		{
-			char	   *end;
-
-			it->tier = strtod(tier, &end);
-			it->has_tier = (end != tier);
-		}
-		it->available = DatumGetBool(v[6]);
+		it->name = f->name;
+		it->prod = f->prod;
+		it->has_tier = f->has_tier;
+		it->tier = f->tier;
+		it->available = f->available;
 		if (it->purchases == 0)
 			it->repurchase_due = true;	/* never bought */
 		else if (recgen_repurchase == RECGEN_REPURCHASE_ALWAYS)
 			it->repurchase_due = true;
-		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || nulls[7])
+		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || !f->has_interval)
 			it->repurchase_due = false;
 		else
 		{
 			TimestampTz due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																	  TimestampTzGetDatum(it->last_purchase), v[7]));
+																	  TimestampTzGetDatum(it->last_purchase),
+																	  IntervalPGetDatum(&f->repurchase_interval)));
 
 			it->repurchase_due = (due <= as_of);
 		}
-		it->created_at = DatumGetTimestampTz(v[8]);
+		it->created_at = f->created_at;
 		it->pop = ModelCachePopularity(it->product_id);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	pfree(need);
+	pfree(missing);
 }
 
 

@@ -1,0 +1,266 @@
+/*-------------------------------------------------------------------------
+ *
+ * product_cache.c
+ *		Product facts for recgen.recommend(): name, category, price, tags,
+ *		tier, availability (active and in stock), repurchase interval and
+ *		created_at, kept per backend between calls.
+ *
+ * The cache is valid for one key: the catalog generation
+ * (catalog_generation.c), the current user (another role may not be
+ * allowed to read recgen.products) and the OID of recgen.products (the
+ * extension dropped and created again). ProductCacheBeginCall() checks
+ * the key once per recommend() call and empties the cache when it
+ * changed. Products missing from it are read with a new snapshot taken
+ * after the generation was read, so what is cached under generation g
+ * includes every change that g counts; a change committed later advances
+ * the generation and the next call reads again. The facts can thus be
+ * newer than the calling statement's snapshot, never older than the
+ * last commit that preceded the call.
+ *
+ * Where no generation can be trusted (recgen not preloaded, this
+ * transaction changed products, or REPEATABLE READ / SERIALIZABLE, whose
+ * callers expect their transaction's snapshot) each call reads the
+ * facts it needs with the statement's snapshot into a table of its own,
+ * as if there were no cache.
+ *
+ * Products that do not exist are cached too (exists = false), so ids
+ * still in the model after a product was deleted are not read again.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/product_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "recgen.h"
+#include "recommend.h"
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *cache_table = NULL;
+static bool cache_valid = false;
+static uint64 cache_generation = 0;
+static Oid	cache_user = InvalidOid;
+static Oid	cache_relid = InvalidOid;
+
+/* the table of the current call: cache_table, or one of the call's own */
+static HTAB *call_table = NULL;
+static MemoryContext call_cxt = NULL;
+static bool call_cached = false;
+
+static SPIPlanPtr facts_plan = NULL;
+
+/*
+ * products_relid
+ *		The OID of recgen.products.
+ */
+static Oid
+products_relid(void)
+{
+	return get_relname_relid("products", get_namespace_oid("recgen", false));
+}
+
+/*
+ * new_table
+ *		An empty facts table in cxt.
+ */
+static HTAB *
+new_table(MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	RecInt64HashCtl(&ctl, sizeof(ProductFacts), cxt);
+	return hash_create("recgen product facts", 1024, &ctl, REC_INT64_HASH_FLAGS);
+}
+
+/*
+ * ProductCacheBeginCall
+ *		Choose the table of this call: the backend's cache when its key
+ *		still holds (emptied first when it does not), else a table in the
+ *		caller's memory context. Call once per recommend(), before any
+ *		ProductFactsGet: emptying the cache frees what earlier calls got.
+ */
+void
+ProductCacheBeginCall(void)
+{
+	uint64		generation;
+	Oid			user = GetUserId();
+	Oid			relid;
+
+	if (IsolationUsesXactSnapshot() || !CatalogGeneration(&generation))
+	{
+		call_cxt = CurrentMemoryContext;
+		call_table = new_table(call_cxt);
+		call_cached = false;
+		return;
+	}
+	relid = products_relid();
+	if (cache_cxt == NULL)
+		cache_cxt = AllocSetContextCreate(TopMemoryContext, "recgen product cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	if (!cache_valid || generation != cache_generation || user != cache_user ||
+		relid != cache_relid)
+	{
+		cache_valid = false;
+		MemoryContextReset(cache_cxt);
+		cache_table = new_table(cache_cxt);
+		cache_generation = generation;
+		cache_user = user;
+		cache_relid = relid;
+		cache_valid = true;
+	}
+	call_table = cache_table;
+	call_cxt = cache_cxt;
+	call_cached = true;
+}
+
+/*
+ * ProductFactsGet
+ *		The facts of a product read earlier (in this call or, cached, in
+ *		an earlier one), or NULL when not read yet.
+ */
+const ProductFacts *
+ProductFactsGet(int64 product_id)
+{
+	return hash_search(call_table, &product_id, HASH_FIND, NULL);
+}
+
+/*
+ * facts_from_row
+ *		Fill f from a row of the facts query; strings are copied into the
+ *		current memory context.
+ */
+static void
+facts_from_row(ProductFacts *f, HeapTuple tup, TupleDesc desc)
+{
+	Datum		v[9];
+	bool		nulls[9];
+
+	heap_deform_tuple(tup, desc, v, nulls);
+	f->exists = true;
+	f->name = TextDatumGetCString(v[1]);
+	f->prod.product_id = f->product_id;
+	f->prod.category = nulls[2] ? NULL : TextDatumGetCString(v[2]);
+	f->prod.price = nulls[3] ? 0 : DatumGetFloat8(v[3]);
+	f->prod.ntags = 0;
+	f->prod.tags = NULL;
+	if (!nulls[4])
+	{
+		Datum	   *elems;
+		bool	   *enulls;
+		int			ne;
+
+		deconstruct_array(DatumGetArrayTypeP(v[4]), TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &enulls, &ne);
+		f->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
+		for (int k = 0; k < ne; k++)
+			if (!enulls[k])
+				f->prod.tags[f->prod.ntags++] = TextDatumGetCString(elems[k]);
+	}
+	f->has_tier = false;
+	if (!nulls[5])
+	{
+		char	   *tier = TextDatumGetCString(v[5]);
+		char	   *end;
+
+		f->tier = strtod(tier, &end);
+		f->has_tier = (end != tier);
+	}
+	f->available = DatumGetBool(v[6]);
+	f->has_interval = !nulls[7];
+	if (f->has_interval)
+		f->repurchase_interval = *DatumGetIntervalP(v[7]);
+	f->created_at = DatumGetTimestampTz(v[8]);
+}
+
+/*
+ * ProductFactsFetch
+ *		Read the products of ids (not read yet) into this call's table;
+ *		ids that are no product get an entry with exists = false.
+ */
+void
+ProductFactsFetch(const int64 *ids, int n)
+{
+	Datum	   *elems;
+	Datum		args[1];
+	int			ret;
+	MemoryContext oldcxt;
+
+	if (n == 0)
+		return;
+	if (facts_plan == NULL)
+	{
+		Oid			types[1] = {INT8ARRAYOID};
+		SPIPlanPtr	plan = SPI_prepare("SELECT p.product_id, p.name, p.category, p.price::float8, "
+									   "p.tags, p.attributes->>'tier', "
+									   "p.active AND coalesce(p.stock, 1) > 0, "
+									   "p.repurchase_interval, p.created_at "
+									   "FROM recgen.products p WHERE p.product_id = ANY($1)",
+									   1, types);
+
+		if (plan == NULL)
+			elog(ERROR, "preparing the product facts query failed: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		facts_plan = plan;
+	}
+	elems = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	args[0] = PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+
+	/* cached facts come from a snapshot newer than the generation read */
+	if (call_cached)
+		ret = SPI_execute_snapshot(facts_plan, args, NULL, GetLatestSnapshot(),
+								   InvalidSnapshot, true, false, 0);
+	else
+		ret = SPI_execute_plan(facts_plan, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading product facts failed: %s", SPI_result_code_string(ret));
+
+	/* entries are complete before they are entered: an error leaves none half-filled */
+	oldcxt = MemoryContextSwitchTo(call_cxt);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		ProductFacts f;
+		bool		isnull;
+
+		memset(&f, 0, sizeof(f));
+		f.product_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+												   1, &isnull));
+		facts_from_row(&f, SPI_tuptable->vals[r], SPI_tuptable->tupdesc);
+		*(ProductFacts *) hash_search(call_table, &f.product_id, HASH_ENTER, NULL) = f;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	SPI_freetuptable(SPI_tuptable);
+
+	/* ids that are no product */
+	for (int i = 0; i < n; i++)
+	{
+		bool		found;
+		ProductFacts *f = hash_search(call_table, &ids[i], HASH_ENTER, &found);
+
+		if (!found)
+		{
+			memset(f, 0, sizeof(ProductFacts));
+			f->product_id = ids[i];
+		}
+	}
+	pfree(elems);
+}
