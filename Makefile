@@ -30,6 +30,7 @@ OBJS = \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \
+	src/recommend_items.o \
 	src/model_cache.o \
 	src/product_cache.o \
 	src/catalog_generation.o \

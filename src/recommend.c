@@ -79,8 +79,7 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	TimestampTz as_of;
 	RecCustomer cust;
 	HASHCTL		ctl;
-	HTAB	   *items;
-	HASH_SEQ_STATUS seq;
+	RecItems   *items;
 	RecItem    *it;
 	RecItem   **hist;
 	int			nhist = 0;
@@ -133,16 +132,14 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	ModelCacheEnsure(cust.model_id, cust.built_at);
 	ProductCacheBeginCall();
 
-	RecInt64HashCtl(&ctl, sizeof(RecItem), CurrentMemoryContext);
-	items = hash_create("recgen recommend items", 1024, &ctl, REC_INT64_HASH_FLAGS);
+	items = RecItemsCreate(2048);
 
 	/* history: the heaviest recgen.history_items items */
 	maxrep = RecLoadHistory(items, customer_id, as_of);
-	hist = palloc(sizeof(RecItem *) * (hash_get_num_entries(items) + 1));
-	hash_seq_init(&seq, items);
-	while ((it = hash_seq_search(&seq)) != NULL)
-		if (it->w > 0)
-			hist[nhist++] = it;
+	hist = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
+	for (int i = 0; i < RecItemsCount(items); i++)
+		if (RecItemsAt(items, i)->w > 0)
+			hist[nhist++] = RecItemsAt(items, i);
 	qsort(hist, nhist, sizeof(RecItem *), RecCmpHist);
 	nhist = Min(nhist, recgen_history_items);
 	for (int i = 0; i < nhist; i++)
@@ -217,15 +214,15 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	}
 
 	/* score, filter, rules */
-	cands = palloc(sizeof(RecItem *) * (hash_get_num_entries(items) + 1));
-	hash_seq_init(&seq, items);
-	while ((it = hash_seq_search(&seq)) != NULL)
+	cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
+	for (int i = 0; i < RecItemsCount(items); i++)
 	{
 		double		aff = 0;
 		char		key[NAMEDATALEN];
 		bool		found;
 		char	   *e;
 
+		it = RecItemsAt(items, i);
 		CHECK_FOR_INTERRUPTS();
 		if (!it->candidate || !it->known || !it->available || !it->repurchase_due)
 			continue;

@@ -88,7 +88,16 @@ typedef struct RecItem
 	RecRuleOutcome rules;
 } RecItem;
 
-/* one neighbour link: history item h to candidate c (dynahash entries never move) */
+/* recommend_items.c: the items of one call, by product id */
+typedef struct RecItems RecItems;
+
+extern RecItems *RecItemsCreate(int expect);
+extern RecItem *RecItemGet(RecItems *items, int64 id);
+extern RecItem *RecItemFind(RecItems *items, int64 id);
+extern int	RecItemsCount(const RecItems *items);
+extern RecItem *RecItemsAt(const RecItems *items, int i);
+
+/* one neighbour link: history item h to candidate c (items never move) */
 typedef struct NeighborRow
 {
 	RecItem    *h;
@@ -136,26 +145,25 @@ typedef struct RecCustomer
 } RecCustomer;
 
 extern void RecCheckCustomer(int64 customer_id, RecCustomer *cust);
-extern RecItem *RecItemGet(HTAB *items, int64 id);
-extern double RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of);
-extern NeighborRow *RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb);
-extern int	RecLoadPopular(HTAB *items, int64 model_id, const char *scope, const char *value,
+extern double RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of);
+extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb);
+extern int	RecLoadPopular(RecItems *items, int64 model_id, const char *scope, const char *value,
 						   int limit, const char *reason);
-extern void RecLoadNewItems(HTAB *items, TimestampTz since);
-extern int	RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist);
-extern void RecLoadProducts(HTAB *items, TimestampTz as_of);
+extern void RecLoadNewItems(RecItems *items, TimestampTz since);
+extern int	RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist);
+extern void RecLoadProducts(RecItems *items, TimestampTz as_of);
 extern RecConcern *RecLoadConcerns(int64 customer_id, int *n);
 
 /* recommend_score.c: scoring */
 extern void RecAddSource(RecItem *c, int64 src, double contrib);
 extern int	RecCmpHist(const void *a, const void *b);
 extern int	RecCmpScore(const void *a, const void *b);
-extern void RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
+extern void RecPruneCandidates(RecItems *items, NeighborRow *nbrows, int nnb, double sumw,
 							   double maxrep, int max_keep);
-extern void RecScoreNeighbors(HTAB *items, RecItem **hist, int nhist, double sumw,
+extern void RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
 							  NeighborRow *nbrows, int nnb, Strategy strategy);
 extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, bool cold,
 						 TimestampTz as_of);
-extern Datum RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold);
+extern Datum RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold);
 
 #endif							/* RECGEN_RECOMMEND_H */

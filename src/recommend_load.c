@@ -110,24 +110,6 @@ run_plan(int which, Datum *args)
 }
 
 /*
- * RecItemGet
- *		The item of a product, created zeroed when missing.
- */
-RecItem *
-RecItemGet(HTAB *items, int64 id)
-{
-	bool		found;
-	RecItem	   *it = hash_search(items, &id, HASH_ENTER, &found);
-
-	if (!found)
-	{
-		memset(it, 0, sizeof(RecItem));
-		it->product_id = id;
-	}
-	return it;
-}
-
-/*
  * RecCheckCustomer
  *		The customer's segment and country and the current model, after
  *		the consent check. recgen.check_consent() raises the errors for an
@@ -187,7 +169,7 @@ RecCheckCustomer(int64 customer_id, RecCustomer *cust)
  *		decayed purchases (to normalize repeats).
  */
 double
-RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
+RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 {
 	/* kinds by slot, in the order their weights are summed: cart_add, click, purchase, view */
 	static const double kind_weight[4] = {0.5, 0.25, 1.0, 0.1};
@@ -195,7 +177,6 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 	double		maxrep = 0;
 	double		half_life = (double) recgen_recency_half_life;
 	TimestampTz anchor = 0;
-	HASH_SEQ_STATUS seq;
 	RecItem    *it;
 
 	args[0] = Int64GetDatum(customer_id);
@@ -232,9 +213,9 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
 	SPI_freetuptable(SPI_tuptable);
 
 	/* w in a fixed order of kinds, whatever the order of the rows */
-	hash_seq_init(&seq, items);
-	while ((it = hash_seq_search(&seq)) != NULL)
+	for (int i = 0; i < RecItemsCount(items); i++)
 	{
+		it = RecItemsAt(items, i);
 		it->w = 0;
 		for (int k = 0; k < 4; k++)
 			it->w += kind_weight[k] * it->kindw[k];
@@ -256,7 +237,7 @@ RecLoadHistory(HTAB *items, int64 customer_id, TimestampTz as_of)
  *		the items table is probed once per distinct neighbour.
  */
 NeighborRow *
-RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
+RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 {
 	static const int kinds[2] = {MODEL_NB_CONTENT, MODEL_NB_COOC};
 	int			cap = 256;
@@ -304,7 +285,7 @@ RecCollectNeighbors(HTAB *items, RecItem **hist, int nhist, int *nnb)
  *		Mark a popular item as a candidate, keeping the first scope's score.
  */
 static void
-add_popular(HTAB *items, int64 id, double s, const char *reason)
+add_popular(RecItems *items, int64 id, double s, const char *reason)
 {
 	RecItem    *c = RecItemGet(items, id);
 
@@ -322,7 +303,7 @@ add_popular(HTAB *items, int64 id, double s, const char *reason)
  *		many. The overall list comes from the model cache.
  */
 int
-RecLoadPopular(HTAB *items, int64 model_id, const char *scope, const char *value,
+RecLoadPopular(RecItems *items, int64 model_id, const char *scope, const char *value,
 			   int limit, const char *reason)
 {
 	Datum		args[4];
@@ -363,7 +344,7 @@ RecLoadPopular(HTAB *items, int64 model_id, const char *scope, const char *value
  *		Products created since `since' (active, in stock) as candidates.
  */
 void
-RecLoadNewItems(HTAB *items, TimestampTz since)
+RecLoadNewItems(RecItems *items, TimestampTz since)
 {
 	Datum		args[1] = {TimestampTzGetDatum(since)};
 
@@ -385,7 +366,7 @@ RecLoadNewItems(HTAB *items, TimestampTz since)
  *		of them were not items yet.
  */
 int
-RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
+RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist)
 {
 	Datum	   *cats = palloc(sizeof(Datum) * Max(nhist, 1));
 	int			nc = 0;
@@ -401,10 +382,8 @@ RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
 	{
 		bool		isnull;
 		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-		bool		found;
 
-		hash_search(items, &id, HASH_FIND, &found);
-		if (!found)
+		if (RecItemFind(items, id) == NULL)
 			nnew++;
 		RecItemGet(items, id)->candidate = true;
 	}
@@ -419,24 +398,25 @@ RecLoadCategoryItems(HTAB *items, RecItem **hist, int nhist)
  *		popularity (model cache).
  */
 void
-RecLoadProducts(HTAB *items, TimestampTz as_of)
+RecLoadProducts(RecItems *items, TimestampTz as_of)
 {
-	HASH_SEQ_STATUS seq;
 	RecItem    *it;
-	long		nitems = hash_get_num_entries(items);
+	int			nitems = RecItemsCount(items);
 	RecItem   **need = palloc(sizeof(RecItem *) * (nitems + 1));
 	int64	   *missing = palloc(sizeof(int64) * (nitems + 1));
 	int			nneed = 0;
 	int			nmissing = 0;
 
-	hash_seq_init(&seq, items);
-	while ((it = hash_seq_search(&seq)) != NULL)
+	for (int i = 0; i < nitems; i++)
+	{
+		it = RecItemsAt(items, i);
 		if ((it->candidate || it->is_hist) && !it->known)
 		{
 			need[nneed++] = it;
 			if (ProductFactsGet(it->product_id) == NULL)
 				missing[nmissing++] = it->product_id;
 		}
+	}
 	ProductFactsFetch(missing, nmissing);
 
 	for (int i = 0; i < nneed; i++)

@@ -118,10 +118,9 @@ pre_sift_down(RecItem **heap, int n, int i)
  *		long histories.
  */
 void
-RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
+RecPruneCandidates(RecItems *items, NeighborRow *nbrows, int nnb, double sumw,
 				   double maxrep, int max_keep)
 {
-	HASH_SEQ_STATUS seq;
 	RecItem    *it;
 	RecItem   **c = palloc(sizeof(RecItem *) * Max(max_keep, 1));
 	int			nc = 0;
@@ -134,9 +133,9 @@ RecPruneCandidates(HTAB *items, NeighborRow *nbrows, int nnb, double sumw,
 			nbrows[r].c->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
 	}
 	/* keep the max_keep best in a heap whose root is the worst kept */
-	hash_seq_init(&seq, items);
-	while ((it = hash_seq_search(&seq)) != NULL)
+	for (int i = 0; i < RecItemsCount(items); i++)
 	{
+		it = RecItemsAt(items, i);
 		if (!it->candidate)
 			continue;
 		if (it->purchases > 0 && maxrep > 0)
@@ -272,7 +271,7 @@ jb_fixed4(JsonbParseState **st, JsonbIteratorToken tok, double x)
  *		concern.
  */
 Datum
-RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold)
+RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold)
 {
 	JsonbParseState *st = NULL;
 	JsonbValue	v;
@@ -292,8 +291,7 @@ RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold)
 	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int k = 0; k < 3 && c->src[k] != 0; k++)
 	{
-		bool		found;
-		RecItem    *s = hash_search(items, &c->src[k], HASH_FIND, &found);
+		RecItem    *s = RecItemFind(items, c->src[k]);
 
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 		jb_key(&st, "product_id");
@@ -348,7 +346,7 @@ RecReasonDetail(HTAB *items, const RecItem *c, const char *strategy, bool cold)
  *		upgrades of history items that have no neighbour link.
  */
 void
-RecScoreNeighbors(HTAB *items, RecItem **hist, int nhist, double sumw,
+RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
 				  NeighborRow *nbrows, int nnb, Strategy strategy)
 {
 	for (int r = 0; r < nnb; r++)
@@ -372,13 +370,11 @@ RecScoreNeighbors(HTAB *items, RecItem **hist, int nhist, double sumw,
 	}
 	if (strategy == ST_UPSELL)
 	{
-		HASH_SEQ_STATUS seq;
-		RecItem    *it;
-
 		/* an upgrade of a history item is a candidate even without neighbours */
-		hash_seq_init(&seq, items);
-		while ((it = hash_seq_search(&seq)) != NULL)
+		for (int i = 0; i < RecItemsCount(items); i++)
 		{
+			RecItem    *it = RecItemsAt(items, i);
+
 			if (!it->candidate || !it->known)
 				continue;
 			for (int i = 0; i < nhist; i++)

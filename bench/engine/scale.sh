@@ -87,32 +87,14 @@ SELECT i, j, score FROM s WHERE r <= 50;
 COMMIT" >/dev/null
 selfjoin_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 
-bq "DROP TABLE IF EXISTS public.bench_ids;
-    CREATE TABLE public.bench_ids AS SELECT row_number() OVER (ORDER BY customer_id)::int AS i, customer_id
-    FROM recgen.customers WHERE consent_profiling;
-    CREATE UNIQUE INDEX ON public.bench_ids (i); ANALYZE public.bench_ids"
-NC=$(bq "SELECT count(*) FROM public.bench_ids")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-sed -n '/^cat >"\$TMP\/recgen.sql"/,/^SQL$/p; /^cat >"\$TMP\/plain.sql"/,/^SQL$/p' "$(dirname "$0")/speed.sh" >"$TMP/gen.sh"
-DSN=$(bench_dsn)
-source "$TMP/gen.sh"
-latency() {
-	rm -f "$TMP"/pgbench_log.*
-	(cd "$TMP" && pgbench -n -T "$SECS" -c 1 -l -f "$1" "$DSN" >/dev/null 2>&1)
-	awk '{ print $3 / 1000.0 }' "$TMP"/pgbench_log.* | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int(NR * 0.5) + 1], v[int(NR * 0.99) + 1] }'
-}
-tps() { pgbench -n -T "$SECS" -c 2 -j 2 -f "$1" "$DSN" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\).*/\1/p'; }
-read -r r50 r99 <<<"$(latency "$TMP/recgen.sql")"
-rtps=$(tps "$TMP/recgen.sql")
-read -r s50 s99 <<<"$(latency "$TMP/plain.sql")"
-stps=$(tps "$TMP/plain.sql")
+pgbench_scripts "$TMP" "SELECT customer_id FROM recgen.customers WHERE consent_profiling
+  ORDER BY hashint8(customer_id)" >/dev/null
+rows=$(speed_rows "$TMP")
 
 echo "Synthetic scale set: $NE events, $(bq "SELECT count(*) FROM recgen.customers") customers, $(bq "SELECT count(*) FROM recgen.products") products; pgbench ${SECS}s per run"
 printf "%-44s %12s %12s %10s\n" "measure" "recgen" "plain SQL" "speed-up"
-awk -v a="$r50" -v b="$s50" 'BEGIN { printf "%-44s %12.3f %12.3f %9.1fx\n", "recommend p50 latency, ms (1 client)", a, b, b / a }'
-awk -v a="$r99" -v b="$s99" 'BEGIN { printf "%-44s %12.3f %12.3f %9.1fx\n", "recommend p99 latency, ms (1 client)", a, b, b / a }'
-awk -v a="$rtps" -v b="$stps" 'BEGIN { printf "%-44s %12.0f %12.0f %9.1fx\n", "recommend throughput, calls/s (2 clients)", a, b, a / b }'
+echo "$rows"
 awk -v a="$refresh_ms" -v b="$selfjoin_ms" 'BEGIN { printf "%-44s %12.0f %12.0f %9.1fx\n", "model build, ms (refresh_model / self-join)", a, b, b / a }'
 awk -v a="$refresh_kb" 'BEGIN { printf "%-44s %12.0f\n", "refresh_model backend peak memory, MiB", a / 1024 }'
