@@ -27,6 +27,7 @@ OBJS = \
 	src/engine_guc.o \
 	src/model_refresh.o \
 	src/model_content.o \
+	src/model_popularity.o \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \

@@ -151,4 +151,14 @@ extern void RulesApply(const RecRule *rules, int nrules, const RecProduct *prod,
 extern int	RulesMaxPerCategory(const RecRule *rules, int nrules, const char *category,
 								const char *segment, const char *country);
 
+/* model_popularity.c: popularity accumulated during the event scan */
+typedef struct PopAccum PopAccum;
+
+#define POP_SCOPE_VALUE_LEN 128
+
+extern PopAccum *PopAccumCreate(TimestampTz as_of);
+extern void PopAccumSetCustomer(PopAccum *pa, const char *segment, const char *country);
+extern void PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at);
+extern int64 PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids);
+
 #endif							/* RECGEN_ENGINE_H */

@@ -15,7 +15,7 @@
  *	  the recgen.model_neighbors best are kept per item (kind "cooc");
  *	- content neighbours (model_content.c, kind "content");
  *	- popularity and trend per item, overall and per segment and country
- *	  (one INSERT ... SELECT).
+ *	  (model_popularity.c, counted during the same scan of the events).
  *
  * Consent: only events of customers with consent_profiling are read, and
  * that is filtered here, in the queries, because the function runs as the
@@ -269,12 +269,29 @@ flush_customer(TxnSet *ts, CustRow *rows, int n, int32 *scratch, int64 customer_
 }
 
 /*
- * load_transactions
- *		Read the consented customers' events and the anonymous baskets
- *		before as_of through cursors and build the transaction set.
+ * scope_value
+ *		A text column of the row into buf (truncated), "" when NULL,
+ *		without allocating: it runs once per customer.
  */
 static void
-load_transactions(TxnSet *ts, TimestampTz as_of)
+scope_value(HeapTuple tup, TupleDesc desc, int col, char *buf, int size)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	buf[0] = '\0';
+	if (!isnull)
+		text_to_cstring_buffer(DatumGetTextPP(d), buf, size);
+}
+
+/*
+ * load_transactions
+ *		Read the consented customers' events and the anonymous baskets
+ *		before as_of through cursors and build the transaction set; count
+ *		the purchases in pop on the way.
+ */
+static void
+load_transactions(TxnSet *ts, TimestampTz as_of, PopAccum *pop)
 {
 	Oid			argtypes[1] = {TIMESTAMPTZOID};
 	Datum		args[1] = {TimestampTzGetDatum(as_of)};
@@ -288,7 +305,8 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 	int64		seen = 0;
 
 	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT e.customer_id, hashtext(e.basket_id), e.product_id "
+									   "SELECT e.customer_id, hashtext(e.basket_id), e.product_id, "
+									   "e.kind = 'purchase', e.occurred_at, c.segment, c.country "
 									   "FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id "
 									   "WHERE c.consent_profiling AND e.product_id IS NOT NULL "
 									   "AND e.kind IN ('purchase', 'cart_add', 'click', 'view') "
@@ -308,6 +326,8 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 			int64		cid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 			Datum		bh = SPI_getbinval(tup, desc, 2, &isnull);
 			int32		item = item_index(DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)));
+			char		segment[POP_SCOPE_VALUE_LEN];
+			char		country[POP_SCOPE_VALUE_LEN];
 
 			if (!have_customer || cid != cur_customer)
 			{
@@ -315,9 +335,14 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 				nrows = 0;
 				cur_customer = cid;
 				have_customer = true;
+				scope_value(tup, desc, 6, segment, sizeof(segment));
+				scope_value(tup, desc, 7, country, sizeof(country));
+				PopAccumSetCustomer(pop, segment, country);
 			}
 			if (item < 0)
 				continue;
+			if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
+				PopAccumAdd(pop, item, DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull)));
 			if (nrows >= cap_rows)
 			{
 				cap_rows *= 2;
@@ -340,11 +365,13 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 	/* anonymous baskets: no person, so no consent to check */
 	nrows = 0;
 	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT hashtext(basket_id), product_id FROM recgen.anonymous_events "
+									   "SELECT hashtext(basket_id), product_id, kind = 'purchase', occurred_at "
+									   "FROM recgen.anonymous_events "
 									   "WHERE product_id IS NOT NULL AND occurred_at < $1 "
 									   "AND kind IN ('purchase', 'cart_add', 'click', 'view') "
 									   "ORDER BY basket_id",
 									   1, argtypes, args, NULL, true, 0);
+	PopAccumSetCustomer(pop, NULL, NULL);
 	{
 		uint32		cur_basket = 0;
 
@@ -369,6 +396,8 @@ load_transactions(TxnSet *ts, TimestampTz as_of)
 				cur_basket = bh;
 				if (item < 0)
 					continue;
+				if (DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull)))
+					PopAccumAdd(pop, item, DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull)));
 				if (nrows >= cap_rows)
 				{
 					cap_rows *= 2;
@@ -418,48 +447,67 @@ NeighborSinkAdd(NeighborSink *sink, int64 product, int64 neighbor,
 
 /*
  * NeighborSinkFlush
- *		Write the buffered pairs with one INSERT ... SELECT FROM unnest(),
- *		one row per item with its neighbours as arrays, best first.
+ *		Write the buffered pairs, one row per item with its neighbours as
+ *		arrays, best first. The pairs are grouped by item already
+ *		(NeighborSinkReserve), so each row takes a slice of the pair
+ *		arrays: one INSERT ... SELECT FROM unnest() of the items and
+ *		their slice bounds, with no sorting or aggregation in SQL.
  */
 void
 NeighborSinkFlush(NeighborSink *sink)
 {
-	Oid			argtypes[6] = {INT8OID, TEXTOID, INT8ARRAYOID, INT8ARRAYOID,
-	FLOAT4ARRAYOID, FLOAT4ARRAYOID};
-	Datum		args[6];
+	Oid			argtypes[8] = {INT8OID, TEXTOID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
+	INT8ARRAYOID, FLOAT4ARRAYOID, FLOAT4ARRAYOID};
+	Datum		args[8];
 	Datum	   *d;
+	Datum	   *first;
+	Datum	   *last;
+	int			nrows = 0;
 	int			ret;
 
 	if (sink->n == 0)
 		return;
 	d = palloc(sizeof(Datum) * sink->n);
+	first = palloc(sizeof(Datum) * sink->n);
+	last = palloc(sizeof(Datum) * sink->n);
+	/* the items and their runs, 1-based inclusive bounds */
+	for (int i = 0; i < sink->n; i++)
+	{
+		if (i == 0 || sink->product[i] != sink->product[i - 1])
+		{
+			d[nrows] = Int64GetDatum(sink->product[i]);
+			first[nrows] = Int32GetDatum(i + 1);
+			nrows++;
+		}
+		last[nrows - 1] = Int32GetDatum(i + 1);
+	}
 	args[0] = Int64GetDatum(sink->model_id);
 	args[1] = CStringGetTextDatum(sink->kind);
-	for (int i = 0; i < sink->n; i++)
-		d[i] = Int64GetDatum(sink->product[i]);
-	args[2] = PointerGetDatum(construct_array(d, sink->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = PointerGetDatum(construct_array(d, nrows, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(first, nrows, INT4OID, 4, true, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(last, nrows, INT4OID, 4, true, TYPALIGN_INT));
 	for (int i = 0; i < sink->n; i++)
 		d[i] = Int64GetDatum(sink->neighbor[i]);
-	args[3] = PointerGetDatum(construct_array(d, sink->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[5] = PointerGetDatum(construct_array(d, sink->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	for (int i = 0; i < sink->n; i++)
 		d[i] = Float4GetDatum(sink->score[i]);
-	args[4] = PointerGetDatum(construct_array(d, sink->n, FLOAT4OID, 4, true, TYPALIGN_INT));
+	args[6] = PointerGetDatum(construct_array(d, sink->n, FLOAT4OID, 4, true, TYPALIGN_INT));
 	for (int i = 0; i < sink->n; i++)
 		d[i] = Float4GetDatum(sink->support[i]);
-	args[5] = PointerGetDatum(construct_array(d, sink->n, FLOAT4OID, 4, true, TYPALIGN_INT));
+	args[7] = PointerGetDatum(construct_array(d, sink->n, FLOAT4OID, 4, true, TYPALIGN_INT));
 
 	ret = SPI_execute_with_args("INSERT INTO recgen.item_neighbors "
 								"(model_id, product_id, kind, neighbor_ids, scores, supports) "
-								"SELECT $1, u.p, $2, array_agg(u.nb ORDER BY u.o), "
-								"array_agg(u.s ORDER BY u.o), array_agg(u.su ORDER BY u.o) "
-								"FROM unnest($3, $4, $5, $6) WITH ORDINALITY AS u(p, nb, s, su, o) "
-								"GROUP BY u.p",
-								6, argtypes, args, NULL, false, 0);
+								"SELECT $1, u.p, $2, $6[u.a:u.b], $7[u.a:u.b], $8[u.a:u.b] "
+								"FROM unnest($3, $4, $5) AS u(p, a, b)",
+								8, argtypes, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "inserting item neighbours failed: %s", SPI_result_code_string(ret));
-	for (int i = 2; i < 6; i++)
+	for (int i = 2; i < 8; i++)
 		pfree(DatumGetPointer(args[i]));
 	pfree(d);
+	pfree(first);
+	pfree(last);
 	sink->n = 0;
 }
 
@@ -551,52 +599,6 @@ build_cooccurrence(TxnSet *ts, NeighborSink *sink)
 }
 
 /*
- * run_popularity
- *		Popularity and trend per item, overall and per segment and country,
- *		from the consented customers' purchases and anonymous purchases.
- */
-static void
-run_popularity(int64 model_id, TimestampTz as_of)
-{
-	Oid			argtypes[3] = {INT8OID, TIMESTAMPTZOID, FLOAT8OID};
-	Datum		args[3] = {Int64GetDatum(model_id), TimestampTzGetDatum(as_of),
-	Float8GetDatum((double) recgen_recency_half_life)};
-	int			ret;
-
-	ret = SPI_execute_with_args(
-								"INSERT INTO recgen.item_popularity "
-								"(model_id, scope, scope_value, product_id, score, trend, purchases, rank) "
-								"WITH ev AS ("
-								" SELECT e.customer_id, e.product_id, c.segment, c.country, e.occurred_at"
-								" FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id"
-								" WHERE c.consent_profiling AND e.kind = 'purchase'"
-								" AND e.product_id IS NOT NULL AND e.occurred_at < $2"
-								" UNION ALL"
-								" SELECT NULL, a.product_id, NULL, NULL, a.occurred_at"
-								" FROM recgen.anonymous_events a"
-								" WHERE a.kind = 'purchase' AND a.product_id IS NOT NULL AND a.occurred_at < $2"
-								"), agg AS ("
-								" SELECT CASE WHEN GROUPING(segment) = 0 THEN 'segment'"
-								"             WHEN GROUPING(country) = 0 THEN 'country' ELSE 'all' END AS scope,"
-								"        coalesce(segment, country, '') AS scope_value, product_id,"
-								"        sum(power(2::float8, -extract(epoch FROM ($2 - occurred_at))::float8 / $3)) AS w,"
-								"        count(*) FILTER (WHERE occurred_at >= $2 - interval '30 days') AS r,"
-								"        count(*) FILTER (WHERE occurred_at < $2 - interval '30 days'"
-								"                           AND occurred_at >= $2 - interval '90 days') AS b,"
-								"        count(*) AS n"
-								" FROM ev GROUP BY GROUPING SETS ((product_id), (segment, product_id), (country, product_id))"
-								")"
-								" SELECT $1, scope, scope_value, product_id,"
-								"        (w / nullif(max(w) OVER (PARTITION BY scope, scope_value), 0))::real,"
-								"        ((r + 1.0) / (b / 2.0 + 1.0))::real, n,"
-								"        row_number() OVER (PARTITION BY scope, scope_value ORDER BY w DESC, product_id)"
-								" FROM agg WHERE scope = 'all' OR scope_value <> ''",
-								3, argtypes, args, NULL, false, 0);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "building popularity failed: %s", SPI_result_code_string(ret));
-}
-
-/*
  * exec_checked
  *		Run a parameterized statement and insist on the expected SPI code.
  */
@@ -633,6 +635,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	ArrayType **tags;
 	char	  **doc;
 	TxnSet		ts;
+	PopAccum   *pop;
 	NeighborSink sink;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -710,7 +713,8 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	ts.nitems = 0;
 	ts.cap_items = 8192;
 	ts.items = palloc(sizeof(int32) * ts.cap_items);
-	load_transactions(&ts, as_of);
+	pop = PopAccumCreate(as_of);
+	load_transactions(&ts, as_of, pop);
 
 	sink.cap = 50000;
 	sink.n = 0;
@@ -732,7 +736,9 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old_cxt);
 
 	report_progress("popularity", 0, 1);
-	run_popularity(model_id, as_of);
+	old_cxt = MemoryContextSwitchTo(build_cxt);
+	PopAccumWrite(pop, model_id, item_ids);
+	MemoryContextSwitchTo(old_cxt);
 
 	/* items that have at least one neighbour */
 	argtypes[0] = INT8OID;

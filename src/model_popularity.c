@@ -1,0 +1,333 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_popularity.c
+ *		Popularity and trend per item, overall and per customer segment
+ *		and country, accumulated while refresh_model() reads the events
+ *		for co-occurrence (one pass over the events, no second scan).
+ *
+ * For each scope (all; segment = s; country = c) and item, from the
+ * purchases before as_of (consented customers' and anonymous ones, the
+ * latter only in "all"):
+ *	w     = sum of 2^(-age / recgen.recency_half_life), age in seconds
+ *	        before as_of;
+ *	score = w / the largest w of the scope (in [0, 1]);
+ *	trend = (purchases of the last 30 days + 1)
+ *	        / (purchases of the 60 days before / 2 + 1);
+ *	rank  = order by w descending, then product_id;
+ *	purchases = the purchase lines.
+ * Empty or NULL segments and countries form no scope; values are cut
+ * at POP_SCOPE_VALUE_LEN - 1 bytes.
+ * Rows go to recgen.item_popularity with INSERT ... SELECT FROM unnest().
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/model_popularity.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+
+/* one scope and item: key = scope << 32 | item; scope 0 is "all" */
+typedef struct PopEntry
+{
+	uint64		key;
+	char		status;			/* simplehash's */
+	double		w;
+	int32		recent;			/* last 30 days */
+	int32		before;			/* the 60 days before */
+	int32		n;
+} PopEntry;
+
+#define SH_PREFIX			poptab
+#define SH_ELEMENT_TYPE		PopEntry
+#define SH_KEY_TYPE			uint64
+#define SH_KEY				key
+/* both halves mixed: item ^ scope alone would collide for small numbers */
+#define SH_HASH_KEY(tb, k)	hash_combine(murmurhash32((uint32) (k)), murmurhash32((uint32) ((k) >> 32)))
+#define SH_EQUAL(tb, a, b)	((a) == (b))
+#define SH_SCOPE			static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* a scope: ("all", ""), ("segment", value) or ("country", value) */
+typedef struct PopScope
+{
+	char		kind[16];		/* hash key part 1 */
+	char		value[POP_SCOPE_VALUE_LEN];	/* hash key part 2 */
+	uint32		id;
+} PopScope;
+
+struct PopAccum
+{
+	poptab_hash *tab;
+	HTAB	   *scopes;			/* (kind, value) -> id */
+	PopScope  **scope_by_id;
+	uint32		nscopes;
+	uint32		cap_scopes;
+	uint32		cur_segment;	/* of the current customer, 0 = none */
+	uint32		cur_country;
+	TimestampTz as_of;
+	TimestampTz recent_from;	/* as_of - 30 days */
+	TimestampTz before_from;	/* as_of - 90 days */
+	double		half_life;
+};
+
+/*
+ * scope_id
+ *		The id of a scope, created on first use; 0 for "all" and for an
+ *		empty or missing value (no scope).
+ */
+static uint32
+scope_id(PopAccum *pa, const char *kind, const char *value)
+{
+	PopScope	key;
+	PopScope   *s;
+	bool		found;
+
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	memset(&key, 0, sizeof(key));
+	strlcpy(key.kind, kind, sizeof(key.kind));
+	strlcpy(key.value, value, sizeof(key.value));
+	s = hash_search(pa->scopes, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		if (pa->nscopes == pa->cap_scopes)
+		{
+			pa->cap_scopes *= 2;
+			pa->scope_by_id = repalloc(pa->scope_by_id, sizeof(PopScope *) * pa->cap_scopes);
+		}
+		s->id = pa->nscopes++;
+		pa->scope_by_id[s->id] = s;
+	}
+	return s->id;
+}
+
+/*
+ * PopAccumCreate
+ *		An empty accumulator in the current memory context.
+ */
+PopAccum *
+PopAccumCreate(TimestampTz as_of)
+{
+	PopAccum   *pa = palloc0(sizeof(PopAccum));
+	HASHCTL		ctl;
+	Interval	days;
+
+	pa->tab = poptab_create(CurrentMemoryContext, 65536, NULL);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = offsetof(PopScope, id);
+	ctl.entrysize = sizeof(PopScope);
+	ctl.hcxt = CurrentMemoryContext;
+	pa->scopes = hash_create("recgen popularity scopes", 64, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	pa->cap_scopes = 64;
+	pa->scope_by_id = palloc(sizeof(PopScope *) * pa->cap_scopes);
+	/* id 0: "all", kept out of the lookup table */
+	pa->scope_by_id[0] = palloc0(sizeof(PopScope));
+	strlcpy(pa->scope_by_id[0]->kind, "all", sizeof(pa->scope_by_id[0]->kind));
+	pa->nscopes = 1;
+	pa->as_of = as_of;
+	/* calendar days in the session's time zone, as timestamptz - interval */
+	memset(&days, 0, sizeof(days));
+	days.day = 30;
+	pa->recent_from = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+															  TimestampTzGetDatum(as_of),
+															  IntervalPGetDatum(&days)));
+	days.day = 90;
+	pa->before_from = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+															  TimestampTzGetDatum(as_of),
+															  IntervalPGetDatum(&days)));
+	pa->half_life = (double) recgen_recency_half_life;
+	return pa;
+}
+
+/*
+ * PopAccumSetCustomer
+ *		The segment and country of the purchases that follow (NULL for
+ *		anonymous purchases, which count in "all" only).
+ */
+void
+PopAccumSetCustomer(PopAccum *pa, const char *segment, const char *country)
+{
+	pa->cur_segment = scope_id(pa, "segment", segment);
+	pa->cur_country = scope_id(pa, "country", country);
+}
+
+/*
+ * add_to
+ *		Count one purchase in one scope.
+ */
+static inline void
+add_to(PopAccum *pa, uint32 scope, int32 item, double w, bool recent, bool before)
+{
+	bool		found;
+	PopEntry   *e = poptab_insert(pa->tab, ((uint64) scope << 32) | (uint32) item, &found);
+
+	if (!found)
+	{
+		e->w = 0;
+		e->recent = e->before = e->n = 0;
+	}
+	e->w += w;
+	e->recent += recent;
+	e->before += before;
+	e->n++;
+}
+
+/*
+ * PopAccumAdd
+ *		One purchase of item at `at', counted overall and in the current
+ *		customer's segment and country.
+ */
+void
+PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at)
+{
+	/* as extract(epoch FROM as_of - at): exact seconds */
+	double		age = (double) (pa->as_of - at) / USECS_PER_SEC;
+	double		w = pow(2.0, -age / pa->half_life);
+	bool		recent = (at >= pa->recent_from);
+	bool		before = (!recent && at >= pa->before_from);
+
+	add_to(pa, 0, item, w, recent, before);
+	if (pa->cur_segment)
+		add_to(pa, pa->cur_segment, item, w, recent, before);
+	if (pa->cur_country)
+		add_to(pa, pa->cur_country, item, w, recent, before);
+}
+
+/* sorting context: product ids by item index */
+static const int64 *sort_item_ids;
+
+/*
+ * cmp_rank
+ *		Scope by id, then w descending, then product_id.
+ */
+static int
+cmp_rank(const void *a, const void *b)
+{
+	const PopEntry *x = *(PopEntry *const *) a;
+	const PopEntry *y = *(PopEntry *const *) b;
+	uint32		sx = (uint32) (x->key >> 32),
+				sy = (uint32) (y->key >> 32);
+	int64		px,
+				py;
+
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (x->w != y->w)
+		return x->w > y->w ? -1 : 1;
+	px = sort_item_ids[(uint32) x->key];
+	py = sort_item_ids[(uint32) y->key];
+	return (px > py) - (px < py);
+}
+
+/*
+ * PopAccumWrite
+ *		Insert the rows of model_id, in chunks of `chunk' rows. item_ids
+ *		maps item index to product_id. Returns the rows written.
+ */
+int64
+PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
+{
+	const int	chunk = 50000;
+	uint64		n = pa->tab->members;
+	PopEntry  **all = palloc(sizeof(PopEntry *) * Max(n, 1));
+	poptab_iterator it;
+	PopEntry   *e;
+	uint64		k = 0;
+	Datum	   *scope = palloc(sizeof(Datum) * chunk);
+	Datum	   *value = palloc(sizeof(Datum) * chunk);
+	Datum	   *product = palloc(sizeof(Datum) * chunk);
+	Datum	   *score = palloc(sizeof(Datum) * chunk);
+	Datum	   *trend = palloc(sizeof(Datum) * chunk);
+	Datum	   *purchases = palloc(sizeof(Datum) * chunk);
+	Datum	   *rank = palloc(sizeof(Datum) * chunk);
+	int			m = 0;
+	Datum		kind_text[3];
+	Datum	   *value_text = palloc(sizeof(Datum) * pa->nscopes);
+	double		top = 0;
+	int32		r = 0;
+	uint32		cur = UINT32_MAX;
+	Oid			types[8] = {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+	FLOAT4ARRAYOID, FLOAT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+
+	poptab_start_iterate(pa->tab, &it);
+	while ((e = poptab_iterate(pa->tab, &it)) != NULL)
+		all[k++] = e;
+	sort_item_ids = item_ids;
+	qsort(all, n, sizeof(PopEntry *), cmp_rank);
+
+	kind_text[0] = CStringGetTextDatum("all");
+	kind_text[1] = CStringGetTextDatum("segment");
+	kind_text[2] = CStringGetTextDatum("country");
+	for (uint32 s = 0; s < pa->nscopes; s++)
+		value_text[s] = CStringGetTextDatum(pa->scope_by_id[s]->value);
+
+	for (uint64 i = 0; i <= n; i++)
+	{
+		if (m == chunk || (i == n && m > 0))
+		{
+			Datum		args[8];
+			int			ret;
+
+			args[0] = Int64GetDatum(model_id);
+			args[1] = PointerGetDatum(construct_array(scope, m, TEXTOID, -1, false, TYPALIGN_INT));
+			args[2] = PointerGetDatum(construct_array(value, m, TEXTOID, -1, false, TYPALIGN_INT));
+			args[3] = PointerGetDatum(construct_array(product, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			args[4] = PointerGetDatum(construct_array(score, m, FLOAT4OID, 4, true, TYPALIGN_INT));
+			args[5] = PointerGetDatum(construct_array(trend, m, FLOAT4OID, 4, true, TYPALIGN_INT));
+			args[6] = PointerGetDatum(construct_array(purchases, m, INT4OID, 4, true, TYPALIGN_INT));
+			args[7] = PointerGetDatum(construct_array(rank, m, INT4OID, 4, true, TYPALIGN_INT));
+			ret = SPI_execute_with_args("INSERT INTO recgen.item_popularity "
+										"(model_id, scope, scope_value, product_id, score, trend, purchases, rank) "
+										"SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8) AS u",
+										8, types, args, NULL, false, 0);
+			if (ret != SPI_OK_INSERT)
+				elog(ERROR, "inserting popularity failed: %s", SPI_result_code_string(ret));
+			for (int a = 1; a < 8; a++)
+				pfree(DatumGetPointer(args[a]));
+			m = 0;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (i == n)
+			break;
+		e = all[i];
+		if ((uint32) (e->key >> 32) != cur)
+		{
+			cur = (uint32) (e->key >> 32);
+			top = e->w;			/* sorted by w descending: the scope's largest */
+			r = 0;
+		}
+		r++;
+		{
+			PopScope   *s = pa->scope_by_id[cur];
+
+			scope[m] = kind_text[s->kind[0] == 'a' ? 0 : s->kind[0] == 's' ? 1 : 2];
+			value[m] = value_text[cur];
+		}
+		product[m] = Int64GetDatum(item_ids[(uint32) e->key]);
+		score[m] = Float4GetDatum(top > 0 ? (float4) (e->w / top) : 0.0f);
+		trend[m] = Float4GetDatum((float4) ((e->recent + 1.0) / (e->before / 2.0 + 1.0)));
+		purchases[m] = Int32GetDatum(e->n);
+		rank[m] = Int32GetDatum(r);
+		m++;
+	}
+	pfree(all);
+	return (int64) n;
+}
