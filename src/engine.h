@@ -156,7 +156,7 @@ typedef struct PopAccum PopAccum;
 
 #define POP_SCOPE_VALUE_LEN 128
 
-extern PopAccum *PopAccumCreate(TimestampTz as_of);
+extern PopAccum *PopAccumCreate(TimestampTz as_of, int nitems);
 extern void PopAccumSetCustomer(PopAccum *pa, const char *segment, const char *country);
 extern void PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at);
 extern int64 PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids);

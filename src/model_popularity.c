@@ -41,7 +41,8 @@
 
 #include "engine.h"
 
-/* one scope and item: key = scope << 32 | item; scope 0 is "all" */
+/* one scope and item: key = scope << 32 | item; scope 0 is "all", whose
+ * entries are a dense array by item (every purchase counts there) */
 typedef struct PopEntry
 {
 	uint64		key;
@@ -74,7 +75,9 @@ typedef struct PopScope
 
 struct PopAccum
 {
-	poptab_hash *tab;
+	PopEntry   *overall;		/* by item, scope 0 */
+	int			nitems;
+	poptab_hash *tab;			/* segment and country scopes */
 	HTAB	   *scopes;			/* (kind, value) -> id */
 	PopScope  **scope_by_id;
 	uint32		nscopes;
@@ -123,11 +126,16 @@ scope_id(PopAccum *pa, const char *kind, const char *value)
  *		An empty accumulator in the current memory context.
  */
 PopAccum *
-PopAccumCreate(TimestampTz as_of)
+PopAccumCreate(TimestampTz as_of, int nitems)
 {
 	PopAccum   *pa = palloc0(sizeof(PopAccum));
 	HASHCTL		ctl;
 	Interval	days;
+
+	pa->nitems = nitems;
+	pa->overall = palloc0_array(PopEntry, Max(nitems, 1));
+	for (int i = 0; i < nitems; i++)
+		pa->overall[i].key = (uint32) i;
 
 	pa->tab = poptab_create(CurrentMemoryContext, 65536, NULL);
 	memset(&ctl, 0, sizeof(ctl));
@@ -177,12 +185,18 @@ static inline void
 add_to(PopAccum *pa, uint32 scope, int32 item, double w, bool recent, bool before)
 {
 	bool		found;
-	PopEntry   *e = poptab_insert(pa->tab, ((uint64) scope << 32) | (uint32) item, &found);
+	PopEntry   *e;
 
-	if (!found)
+	if (scope == 0)
+		e = &pa->overall[item];
+	else
 	{
-		e->w = 0;
-		e->recent = e->before = e->n = 0;
+		e = poptab_insert(pa->tab, ((uint64) scope << 32) | (uint32) item, &found);
+		if (!found)
+		{
+			e->w = 0;
+			e->recent = e->before = e->n = 0;
+		}
 	}
 	e->w += w;
 	e->recent += recent;
@@ -246,7 +260,7 @@ int64
 PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 {
 	const int	chunk = 50000;
-	uint64		n = pa->tab->members;
+	uint64		n = pa->tab->members + pa->nitems;
 	PopEntry  **all = palloc(sizeof(PopEntry *) * Max(n, 1));
 	poptab_iterator it;
 	PopEntry   *e;
@@ -267,9 +281,13 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	Oid			types[8] = {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 	FLOAT4ARRAYOID, FLOAT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
 
+	for (int i = 0; i < pa->nitems; i++)
+		if (pa->overall[i].n > 0)
+			all[k++] = &pa->overall[i];
 	poptab_start_iterate(pa->tab, &it);
 	while ((e = poptab_iterate(pa->tab, &it)) != NULL)
 		all[k++] = e;
+	n = k;
 	sort_item_ids = item_ids;
 	qsort(all, n, sizeof(PopEntry *), cmp_rank);
 

@@ -270,15 +270,12 @@ flush_customer(TxnSet *ts, CustRow *rows, int n, int32 *scratch, int64 customer_
 
 /*
  * scope_value
- *		A text column of the row into buf (truncated), "" when NULL,
- *		without allocating: it runs once per customer.
+ *		A text datum into buf (truncated), "" when NULL, without
+ *		allocating: it runs once per customer.
  */
 static void
-scope_value(HeapTuple tup, TupleDesc desc, int col, char *buf, int size)
+scope_value(Datum d, bool isnull, char *buf, int size)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
 	buf[0] = '\0';
 	if (!isnull)
 		text_to_cstring_buffer(DatumGetTextPP(d), buf, size);
@@ -320,29 +317,34 @@ load_transactions(TxnSet *ts, TimestampTz as_of, PopAccum *pop)
 			break;
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
+			Datum		v[7];
+			bool		nulls[7];
+			int64		cid;
+			int32		item;
 			bool		isnull;
-			int64		cid = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-			Datum		bh = SPI_getbinval(tup, desc, 2, &isnull);
-			int32		item = item_index(DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull)));
-			char		segment[POP_SCOPE_VALUE_LEN];
-			char		country[POP_SCOPE_VALUE_LEN];
 
+			/* one pass over the row: segment and country follow a varlena */
+			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, v, nulls);
+			cid = DatumGetInt64(v[0]);
+			item = item_index(DatumGetInt64(v[2]));
+			isnull = nulls[1];
 			if (!have_customer || cid != cur_customer)
 			{
+				char		segment[POP_SCOPE_VALUE_LEN];
+				char		country[POP_SCOPE_VALUE_LEN];
+
 				flush_customer(ts, rows, nrows, scratch, cur_customer);
 				nrows = 0;
 				cur_customer = cid;
 				have_customer = true;
-				scope_value(tup, desc, 6, segment, sizeof(segment));
-				scope_value(tup, desc, 7, country, sizeof(country));
+				scope_value(v[5], nulls[5], segment, sizeof(segment));
+				scope_value(v[6], nulls[6], country, sizeof(country));
 				PopAccumSetCustomer(pop, segment, country);
 			}
 			if (item < 0)
 				continue;
-			if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
-				PopAccumAdd(pop, item, DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull)));
+			if (DatumGetBool(v[3]))
+				PopAccumAdd(pop, item, DatumGetTimestampTz(v[4]));
 			if (nrows >= cap_rows)
 			{
 				cap_rows *= 2;
@@ -350,7 +352,7 @@ load_transactions(TxnSet *ts, TimestampTz as_of, PopAccum *pop)
 				scratch = repalloc_huge(scratch, sizeof(int32) * cap_rows);
 			}
 			rows[nrows].has_basket = !isnull;
-			rows[nrows].basket = isnull ? 0 : (uint32) DatumGetInt32(bh);
+			rows[nrows].basket = isnull ? 0 : (uint32) DatumGetInt32(v[1]);
 			rows[nrows].item = item;
 			nrows++;
 		}
@@ -713,7 +715,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	ts.nitems = 0;
 	ts.cap_items = 8192;
 	ts.items = palloc(sizeof(int32) * ts.cap_items);
-	pop = PopAccumCreate(as_of);
+	pop = PopAccumCreate(as_of, nitems);
 	load_transactions(&ts, as_of, pop);
 
 	sink.cap = 50000;

@@ -2,7 +2,7 @@
 # 200_engine_retail_eval.sh - the engine on the real Online Retail data:
 # the model builds from consented customers only, and on a temporal split
 # (a sample of evaluation customers, to stay fast) recgen ranks better than
-# popularity under both protocols.
+# popularity under both protocols; popularity equals its SQL definition.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
 DB=recgen_it_engine
@@ -12,6 +12,12 @@ ok $? "the Online Retail file loads"
 
 summary=$(q $DB "SELECT items > 3000 AND pairs > 100000 FROM recgen.refresh_model('2011-09-01')")
 is "$summary" t "refresh_model on the retail data reports thousands of items and pairs"
+
+# popularity (counted in C during the event scan) equals its plain-SQL definition
+diff=$(psql "$(tools/cluster.sh dsn $DB)" -X -qAt -v ON_ERROR_STOP=1 -v as_of=2011-09-01 \
+	-f test/lib/popularity_reference.sql)
+is "$diff" 0 "item_popularity (all, segment, country scopes) equals the SQL reference row for row"
+is "$(q $DB "SELECT count(DISTINCT scope) FROM recgen.item_popularity")" 3 "popularity has all three scopes"
 
 # nothing learned from non-consenting customers: an item only they bought has no cooc row
 only_nc=$(q $DB "SELECT count(*) FROM recgen.item_neighbors n WHERE n.kind = 'cooc' AND n.product_id IN (
