@@ -92,6 +92,11 @@ typedef struct CustRow
 static int	nitems_g;
 static const int64 *item_ids_g;
 
+/* product_id - id_base -> item index (-1: none), when the ids are dense enough */
+static int32 *id_map_g;
+static int64 id_base_g;
+static int64 id_span_g;
+
 /*
  * report_progress
  *		Show the phase in pg_stat_activity and log it at DEBUG1.
@@ -108,14 +113,41 @@ report_progress(const char *phase, int64 done, int64 total)
 }
 
 /*
+ * build_id_map
+ *		A direct map from product id to item index when the ids span at
+ *		most four times their number (serial ids do), so that item_index,
+ *		called once per event, needs no search.
+ */
+static void
+build_id_map(void)
+{
+	id_map_g = NULL;
+	if (nitems_g == 0)
+		return;
+	id_base_g = item_ids_g[0];
+	id_span_g = item_ids_g[nitems_g - 1] - id_base_g + 1;
+	if (id_span_g <= 0 || id_span_g > 4 * (int64) nitems_g + 1024)
+		return;
+	id_map_g = palloc_extended(sizeof(int32) * id_span_g, MCXT_ALLOC_HUGE);
+	memset(id_map_g, 0xff, sizeof(int32) * id_span_g);	/* -1 */
+	for (int i = 0; i < nitems_g; i++)
+		id_map_g[item_ids_g[i] - id_base_g] = i;
+}
+
+/*
  * item_index
- *		Dense index of a product id (binary search in the sorted ids), or -1.
+ *		Dense index of a product id (direct map, else binary search in the
+ *		sorted ids), or -1.
  */
 static int32
 item_index(int64 product_id)
 {
 	int			lo = 0,
 				hi = nitems_g - 1;
+
+	if (id_map_g)
+		return (product_id >= id_base_g && product_id - id_base_g < id_span_g) ?
+			id_map_g[product_id - id_base_g] : -1;
 
 	while (lo <= hi)
 	{
@@ -706,6 +738,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	SPI_freetuptable(SPI_tuptable);
 	nitems_g = nitems;
 	item_ids_g = item_ids;
+	build_id_map();
 
 	ts.ntxn = 0;
 	ts.cap_txn = 1024;
