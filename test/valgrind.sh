@@ -6,8 +6,11 @@
 #
 # PostgreSQL itself is not built for valgrind, so it raises a few reports of
 # its own (uninitialised padding written to WAL and the like); those do not
-# pass through src/ and are only counted. Leak checking is off: PostgreSQL
-# frees by memory context and exits without freeing.
+# pass through src/ and are only counted. recgen's ProcessUtility hook
+# (catalog_process_utility) is on the stack of every utility statement and
+# only passes it on, so its frame alone does not make an error recgen's.
+# Leak checking is off: PostgreSQL frees by memory context and exits without
+# freeing.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -58,6 +61,7 @@ wait
 ours=$(awk -v src="$ROOT/src/" '
 	!inblock && /^==[0-9]+== [A-Z][a-z]/ { block = $0 "\n"; inblock = 1; next }
 	inblock && /^==[0-9]+== *$/ { if (index(block, src)) { print block; count++ } inblock = 0; next }
+	inblock && /catalog_process_utility/ { next }
 	inblock { block = block $0 "\n" }
 	END { exit count > 0 }' "$REPORTS"/vg.* 2>/dev/null)
 tap $? "no valgrind error passes through recgen's C code"
