@@ -39,6 +39,8 @@ RETURNS TABLE (method text, protocol text, customers integer, top_k integer,
                recall_at_k double precision, coverage double precision, train_ms double precision)
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
+-- its DROP TABLE IF EXISTS of scratch tables would print a NOTICE each
+SET client_min_messages = warning
 AS $$
 #variable_conflict use_column
 DECLARE
