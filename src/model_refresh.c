@@ -53,6 +53,8 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "nodes/params.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -67,7 +69,6 @@
 #include "engine.h"
 #include "recgen.h"
 
-#define FETCH_ROWS 10000
 
 /* The transactions (baskets and histories) as compressed rows */
 typedef struct TxnSet
@@ -313,141 +314,212 @@ scope_value(Datum d, bool isnull, char *buf, int size)
 		text_to_cstring_buffer(DatumGetTextPP(d), buf, size);
 }
 
+/* what the event scans carry from row to row */
+typedef struct EventScan
+{
+	TxnSet	   *ts;
+	PopAccum   *pop;
+	CustRow    *rows;			/* the current customer's rows */
+	int32	   *scratch;		/* flush_customer's work area, or one basket */
+	int			cap_rows;
+	int			nrows;
+	int64		cur_customer;
+	bool		have_customer;
+	uint32		cur_basket;
+} EventScan;
+
+/*
+ * scan_room
+ *		Make room for one more row of the current customer or basket.
+ */
+static void
+scan_room(EventScan *es)
+{
+	if (es->nrows < es->cap_rows)
+		return;
+	es->cap_rows *= 2;
+	es->rows = repalloc_huge(es->rows, sizeof(CustRow) * es->cap_rows);
+	es->scratch = repalloc_huge(es->scratch, sizeof(int32) * es->cap_rows);
+}
+
+/*
+ * customer_event
+ *		One event of a consented customer (rows come by customer, newest
+ *		first): customer_id, basket hash, product_id, is a purchase,
+ *		occurred_at, segment, country.
+ */
+static void
+customer_event(void *arg, Datum *v, bool *nulls)
+{
+	EventScan  *es = arg;
+	int64		cid = DatumGetInt64(v[0]);
+	int32		item = item_index(DatumGetInt64(v[2]));
+
+	if (!es->have_customer || cid != es->cur_customer)
+	{
+		char		segment[POP_SCOPE_VALUE_LEN];
+		char		country[POP_SCOPE_VALUE_LEN];
+
+		flush_customer(es->ts, es->rows, es->nrows, es->scratch, es->cur_customer);
+		es->nrows = 0;
+		es->cur_customer = cid;
+		es->have_customer = true;
+		scope_value(v[5], nulls[5], segment, sizeof(segment));
+		scope_value(v[6], nulls[6], country, sizeof(country));
+		PopAccumSetCustomer(es->pop, segment, country);
+	}
+	if (item < 0)
+		return;
+	if (DatumGetBool(v[3]))
+		PopAccumAdd(es->pop, item, DatumGetTimestampTz(v[4]));
+	scan_room(es);
+	es->rows[es->nrows].has_basket = !nulls[1];
+	es->rows[es->nrows].basket = nulls[1] ? 0 : (uint32) DatumGetInt32(v[1]);
+	es->rows[es->nrows].item = item;
+	es->nrows++;
+}
+
+/*
+ * anonymous_event
+ *		One anonymous event (rows come by basket): basket hash, product_id,
+ *		is a purchase, occurred_at.
+ */
+static void
+anonymous_event(void *arg, Datum *v, bool *nulls)
+{
+	EventScan  *es = arg;
+	uint32		bh = (uint32) DatumGetInt32(v[0]);
+	int32		item = item_index(DatumGetInt64(v[1]));
+
+	if (es->nrows > 0 && bh != es->cur_basket)
+	{
+		txn_add(es->ts, es->scratch, es->nrows, 1.0f, es->cur_basket);
+		es->nrows = 0;
+	}
+	es->cur_basket = bh;
+	if (item < 0)
+		return;
+	if (DatumGetBool(v[2]))
+		PopAccumAdd(es->pop, item, DatumGetTimestampTz(v[3]));
+	scan_room(es);
+	es->scratch[es->nrows++] = item;
+}
+
+/* a DestReceiver handing each row of a query to a function, unmaterialized */
+typedef struct RowReceiver
+{
+	DestReceiver pub;
+	void		(*fn) (void *arg, Datum *values, bool *nulls);
+	void	   *arg;
+	MemoryContext cxt;			/* where fn allocates (not the executor's) */
+	const char *phase;
+	int64		rows;
+} RowReceiver;
+
+static bool
+row_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	RowReceiver *rr = (RowReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(rr->cxt);
+
+	slot_getallattrs(slot);
+	rr->fn(rr->arg, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+	if ((++rr->rows % 100000) == 0)
+		report_progress(rr->phase, rr->rows, rr->rows);
+	return true;
+}
+
+static void
+row_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+row_nothing(DestReceiver *self)
+{
+}
+
+/*
+ * scan_rows
+ *		Run a read-only query with $1 = as_of and hand each row to fn, in
+ *		the current memory context, without materializing the rows (the
+ *		executor checks for interrupts as it goes).
+ */
+static void
+scan_rows(const char *sql, TimestampTz as_of, const char *phase,
+		  void (*fn) (void *arg, Datum *values, bool *nulls), void *arg)
+{
+	RowReceiver rr;
+	SPIExecuteOptions opts;
+	ParamListInfo params = makeParamList(1);
+	int			ret;
+
+	params->params[0].value = TimestampTzGetDatum(as_of);
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = TIMESTAMPTZOID;
+	memset(&rr, 0, sizeof(rr));
+	rr.pub.receiveSlot = row_receive;
+	rr.pub.rStartup = row_startup;
+	rr.pub.rShutdown = row_nothing;
+	rr.pub.rDestroy = row_nothing;
+	rr.pub.mydest = DestNone;
+	rr.fn = fn;
+	rr.arg = arg;
+	rr.cxt = CurrentMemoryContext;
+	rr.phase = phase;
+	memset(&opts, 0, sizeof(opts));
+	opts.params = params;
+	opts.read_only = true;
+	opts.dest = (DestReceiver *) &rr;
+	report_progress(phase, 0, 0);
+	/* SPI says SPI_OK_UTILITY for a SELECT whose receiver is not DestSPI */
+	ret = SPI_execute_extended(sql, &opts);
+	if (ret < 0)
+		elog(ERROR, "reading events failed: %s", SPI_result_code_string(ret));
+}
+
 /*
  * load_transactions
  *		Read the consented customers' events and the anonymous baskets
- *		before as_of through cursors and build the transaction set; count
- *		the purchases in pop on the way.
+ *		before as_of and build the transaction set; count the purchases
+ *		in pop on the way.
  */
 static void
 load_transactions(TxnSet *ts, TimestampTz as_of, PopAccum *pop)
 {
-	Oid			argtypes[1] = {TIMESTAMPTZOID};
-	Datum		args[1] = {TimestampTzGetDatum(as_of)};
-	Portal		portal;
-	int			cap_rows = 1024,
-				nrows = 0;
-	CustRow    *rows = palloc(sizeof(CustRow) * cap_rows);
-	int32	   *scratch = palloc(sizeof(int32) * cap_rows);
-	int64		cur_customer = 0;
-	bool		have_customer = false;
-	int64		seen = 0;
+	EventScan	es;
 
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT e.customer_id, hashtext(e.basket_id), e.product_id, "
-									   "e.kind = 'purchase', e.occurred_at, c.segment, c.country "
-									   "FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id "
-									   "WHERE c.consent_profiling AND e.product_id IS NOT NULL "
-									   "AND e.kind IN ('purchase', 'cart_add', 'click', 'view') "
-									   "AND e.occurred_at < $1 "
-									   "ORDER BY e.customer_id, e.occurred_at DESC",
-									   1, argtypes, args, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			Datum		v[7];
-			bool		nulls[7];
-			int64		cid;
-			int32		item;
-			bool		isnull;
+	memset(&es, 0, sizeof(es));
+	es.ts = ts;
+	es.pop = pop;
+	es.cap_rows = 1024;
+	es.rows = palloc(sizeof(CustRow) * es.cap_rows);
+	es.scratch = palloc(sizeof(int32) * es.cap_rows);
 
-			/* one pass over the row: segment and country follow a varlena */
-			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, v, nulls);
-			cid = DatumGetInt64(v[0]);
-			item = item_index(DatumGetInt64(v[2]));
-			isnull = nulls[1];
-			if (!have_customer || cid != cur_customer)
-			{
-				char		segment[POP_SCOPE_VALUE_LEN];
-				char		country[POP_SCOPE_VALUE_LEN];
-
-				flush_customer(ts, rows, nrows, scratch, cur_customer);
-				nrows = 0;
-				cur_customer = cid;
-				have_customer = true;
-				scope_value(v[5], nulls[5], segment, sizeof(segment));
-				scope_value(v[6], nulls[6], country, sizeof(country));
-				PopAccumSetCustomer(pop, segment, country);
-			}
-			if (item < 0)
-				continue;
-			if (DatumGetBool(v[3]))
-				PopAccumAdd(pop, item, DatumGetTimestampTz(v[4]));
-			if (nrows >= cap_rows)
-			{
-				cap_rows *= 2;
-				rows = repalloc_huge(rows, sizeof(CustRow) * cap_rows);
-				scratch = repalloc_huge(scratch, sizeof(int32) * cap_rows);
-			}
-			rows[nrows].has_basket = !isnull;
-			rows[nrows].basket = isnull ? 0 : (uint32) DatumGetInt32(v[1]);
-			rows[nrows].item = item;
-			nrows++;
-		}
-		seen += SPI_processed;
-		SPI_freetuptable(SPI_tuptable);
-		report_progress("reading events", seen, seen);
-		CHECK_FOR_INTERRUPTS();
-	}
-	flush_customer(ts, rows, nrows, scratch, cur_customer);
-	SPI_cursor_close(portal);
+	scan_rows("SELECT e.customer_id, hashtext(e.basket_id), e.product_id, "
+			  "e.kind = 'purchase', e.occurred_at, c.segment, c.country "
+			  "FROM recgen.events e JOIN recgen.customers c ON c.customer_id = e.customer_id "
+			  "WHERE c.consent_profiling AND e.product_id IS NOT NULL "
+			  "AND e.kind IN ('purchase', 'cart_add', 'click', 'view') "
+			  "AND e.occurred_at < $1 "
+			  "ORDER BY e.customer_id, e.occurred_at DESC",
+			  as_of, "reading events", customer_event, &es);
+	flush_customer(ts, es.rows, es.nrows, es.scratch, es.cur_customer);
 
 	/* anonymous baskets: no person, so no consent to check */
-	nrows = 0;
-	portal = SPI_cursor_open_with_args(NULL,
-									   "SELECT hashtext(basket_id), product_id, kind = 'purchase', occurred_at "
-									   "FROM recgen.anonymous_events "
-									   "WHERE product_id IS NOT NULL AND occurred_at < $1 "
-									   "AND kind IN ('purchase', 'cart_add', 'click', 'view') "
-									   "ORDER BY basket_id",
-									   1, argtypes, args, NULL, true, 0);
+	es.nrows = 0;
 	PopAccumSetCustomer(pop, NULL, NULL);
-	{
-		uint32		cur_basket = 0;
-
-		for (;;)
-		{
-			SPI_cursor_fetch(portal, true, FETCH_ROWS);
-			if (SPI_processed == 0)
-				break;
-			for (uint64 r = 0; r < SPI_processed; r++)
-			{
-				HeapTuple	tup = SPI_tuptable->vals[r];
-				TupleDesc	desc = SPI_tuptable->tupdesc;
-				bool		isnull;
-				uint32		bh = (uint32) DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-				int32		item = item_index(DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull)));
-
-				if (nrows > 0 && bh != cur_basket)
-				{
-					txn_add(ts, scratch, nrows, 1.0f, cur_basket);
-					nrows = 0;
-				}
-				cur_basket = bh;
-				if (item < 0)
-					continue;
-				if (DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull)))
-					PopAccumAdd(pop, item, DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull)));
-				if (nrows >= cap_rows)
-				{
-					cap_rows *= 2;
-					rows = repalloc_huge(rows, sizeof(CustRow) * cap_rows);
-					scratch = repalloc_huge(scratch, sizeof(int32) * cap_rows);
-				}
-				scratch[nrows++] = item;
-			}
-			SPI_freetuptable(SPI_tuptable);
-			CHECK_FOR_INTERRUPTS();
-		}
-		txn_add(ts, scratch, nrows, 1.0f, cur_basket);
-	}
-	SPI_cursor_close(portal);
-	pfree(rows);
-	pfree(scratch);
+	scan_rows("SELECT hashtext(basket_id), product_id, kind = 'purchase', occurred_at "
+			  "FROM recgen.anonymous_events "
+			  "WHERE product_id IS NOT NULL AND occurred_at < $1 "
+			  "AND kind IN ('purchase', 'cart_add', 'click', 'view') "
+			  "ORDER BY basket_id",
+			  as_of, "reading anonymous baskets", anonymous_event, &es);
+	txn_add(ts, es.scratch, es.nrows, 1.0f, es.cur_basket);
+	pfree(es.rows);
+	pfree(es.scratch);
 }
 
 /*

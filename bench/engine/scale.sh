@@ -57,7 +57,10 @@ SQL
 fi
 NE=$(bq "SELECT count(*) FROM recgen.events")
 
-# refresh_model: time and the backend's peak resident memory (VmHWM)
+# refresh_model: time and the backend's peak resident memory (VmHWM), in the
+# steady state of a deployment, where autovacuum has cleaned the rows of the
+# models replaced before (each refresh deletes the previous model's rows)
+bq "VACUUM recgen.item_neighbors, recgen.item_popularity"
 out=$(psql "$(bench_dsn)" -X -qAt -v ON_ERROR_STOP=1 <<'SQL'
 SELECT pg_backend_pid() AS bpid \gset
 \setenv BPID :bpid
