@@ -225,12 +225,29 @@ PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at)
 		add_to(pa, pa->cur_country, item, w, recent, before);
 }
 
-/* sorting context: product ids by item index */
+/* sorting context: product ids by item index, scope positions by id */
 static const int64 *sort_item_ids;
+static const uint32 *sort_scope_pos;
+
+/*
+ * cmp_scope
+ *		Scopes in the order of item_popularity's indexes (kind, value).
+ */
+static int
+cmp_scope(const void *a, const void *b)
+{
+	const PopScope *x = *(PopScope *const *) a;
+	const PopScope *y = *(PopScope *const *) b;
+	int			c = strcmp(x->kind, y->kind);
+
+	return c != 0 ? c : strcmp(x->value, y->value);
+}
 
 /*
  * cmp_rank
- *		Scope by id, then w descending, then product_id.
+ *		Scope (kind, value), then w descending, then product_id: rows
+ *		then reach the (model_id, scope, scope_value, rank) index in its
+ *		order, which B-tree inserts at the rightmost leaf take fastest.
  */
 static int
 cmp_rank(const void *a, const void *b)
@@ -243,7 +260,7 @@ cmp_rank(const void *a, const void *b)
 				py;
 
 	if (sx != sy)
-		return sx < sy ? -1 : 1;
+		return sort_scope_pos[sx] < sort_scope_pos[sy] ? -1 : 1;
 	if (x->w != y->w)
 		return x->w > y->w ? -1 : 1;
 	px = sort_item_ids[(uint32) x->key];
@@ -288,6 +305,17 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	while ((e = poptab_iterate(pa->tab, &it)) != NULL)
 		all[k++] = e;
 	n = k;
+	{
+		PopScope  **order = palloc(sizeof(PopScope *) * pa->nscopes);
+		uint32	   *pos = palloc(sizeof(uint32) * pa->nscopes);
+
+		memcpy(order, pa->scope_by_id, sizeof(PopScope *) * pa->nscopes);
+		qsort(order, pa->nscopes, sizeof(PopScope *), cmp_scope);
+		for (uint32 i = 0; i < pa->nscopes; i++)
+			pos[order[i]->id] = i;
+		pfree(order);
+		sort_scope_pos = pos;
+	}
 	sort_item_ids = item_ids;
 	qsort(all, n, sizeof(PopEntry *), cmp_rank);
 
