@@ -160,18 +160,7 @@ facts_from_row(ProductFacts *f, HeapTuple tup, TupleDesc desc)
 	f->prod.ntags = 0;
 	f->prod.tags = NULL;
 	if (!nulls[4])
-	{
-		Datum	   *elems;
-		bool	   *enulls;
-		int			ne;
-
-		deconstruct_array(DatumGetArrayTypeP(v[4]), TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &enulls, &ne);
-		f->prod.tags = palloc(sizeof(char *) * Max(ne, 1));
-		for (int k = 0; k < ne; k++)
-			if (!enulls[k])
-				f->prod.tags[f->prod.ntags++] = TextDatumGetCString(elems[k]);
-	}
+		f->prod.ntags = RecTextArrayStrings(v[4], &f->prod.tags);
 	f->has_tier = false;
 	if (!nulls[5])
 	{

@@ -144,6 +144,7 @@ typedef struct RecCustomer
 	bool		concern_tables;
 } RecCustomer;
 
+extern int	RecTextArrayStrings(Datum array, char ***out);
 extern void RecCheckCustomer(int64 customer_id, RecCustomer *cust);
 extern double RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of);
 extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb);

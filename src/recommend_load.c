@@ -110,6 +110,33 @@ run_plan(int which, Datum *args)
 }
 
 /*
+ * RecTextArrayStrings
+ *		The non-null elements of a text[] datum as C strings, allocated in
+ *		the current memory context (the intermediate arrays are freed);
+ *		returns how many, the strings in *out.
+ */
+int
+RecTextArrayStrings(Datum array, char ***out)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(array);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			ne;
+	int			n = 0;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
+	*out = palloc(sizeof(char *) * Max(ne, 1));
+	for (int k = 0; k < ne; k++)
+		if (!nulls[k])
+			(*out)[n++] = TextDatumGetCString(elems[k]);
+	pfree(elems);
+	pfree(nulls);
+	if ((Pointer) arr != DatumGetPointer(array))
+		pfree(arr);
+	return n;
+}
+
+/*
  * RecCheckCustomer
  *		The customer's segment and country and the current model, after
  *		the consent check. recgen.check_consent() raises the errors for an
@@ -481,25 +508,15 @@ RecLoadConcerns(int64 customer_id, int *n)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
-		Datum	   *elems;
-		bool	   *enulls;
-		int			ne;
 
 		cs[i].topic = SPI_getvalue(tup, desc, 1);
 		cs[i].polarity = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
 		cs[i].strength = isnull ? 0 : DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 4, &isnull)),
-						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
-		cs[i].categories = palloc(sizeof(char *) * Max(ne, 1));
-		for (int k = 0; k < ne; k++)
-			if (!enulls[k])
-				cs[i].categories[cs[i].ncategories++] = TextDatumGetCString(elems[k]);
-		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, desc, 5, &isnull)),
-						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
-		cs[i].remedy_tags = palloc(sizeof(char *) * Max(ne, 1));
-		for (int k = 0; k < ne; k++)
-			if (!enulls[k])
-				cs[i].remedy_tags[cs[i].nremedy++] = TextDatumGetCString(elems[k]);
+		/* both arrays are coalesced to '{}' by the query */
+		cs[i].ncategories = RecTextArrayStrings(SPI_getbinval(tup, desc, 4, &isnull),
+												&cs[i].categories);
+		cs[i].nremedy = RecTextArrayStrings(SPI_getbinval(tup, desc, 5, &isnull),
+											&cs[i].remedy_tags);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return cs;

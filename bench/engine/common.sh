@@ -71,3 +71,12 @@ speed_rows() {
 	awk -v a="$r99" -v b="$s99" 'BEGIN { printf "%-44s %12.3f %12.3f %9.1fx\n", "recommend p99 latency, ms (1 client)", a, b, b / a }'
 	awk -v a="$rtps" -v b="$stps" 'BEGIN { printf "%-44s %12.0f %12.0f %9.1fx\n", "recommend throughput, calls/s (2 clients)", a, b, a / b }'
 }
+
+# selfjoin_ms: milliseconds of the SQL baseline of refresh_model()
+# (selfjoin_neighbors.sql) on the current database
+selfjoin_ms() {
+	local t0
+	t0=$(date +%s%N)
+	psql "$(bench_dsn)" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/engine/selfjoin_neighbors.sql" >/dev/null
+	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}

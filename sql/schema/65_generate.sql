@@ -202,29 +202,50 @@ $$;
 COMMENT ON FUNCTION recgen.email(bigint, text, text) IS
     'A personalized marketing email for a customer: jsonb {content_id, subject, preheader, body, cta, product_ids, verdict}. Requires consent to marketing and profiling.';
 
+CREATE FUNCTION recgen.product_row(product_id bigint) RETURNS recgen.products
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p recgen.products;
+BEGIN
+    SELECT * INTO p FROM recgen.products pr WHERE pr.product_id = product_row.product_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'product % does not exist', product_id USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION recgen.product_row(bigint) IS
+    'The row of a product, or the error no_data_found naming it (describe, explain)';
+
+CREATE FUNCTION recgen.context_with_product(ctx jsonb, p recgen.products, default_reason text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ctx || jsonb_build_object('product', recgen.product_json(p, coalesce(
+        (SELECT i ->> 'reason' FROM jsonb_array_elements(ctx -> 'items') i
+          WHERE (i ->> 'product_id')::bigint = p.product_id LIMIT 1),
+        default_reason)))
+$$;
+COMMENT ON FUNCTION recgen.context_with_product(jsonb, recgen.products, text) IS
+    'A context with the product a text is about, carrying the reason the context''s recommendations give for it (else default_reason)';
+
 CREATE FUNCTION recgen.describe(product_id bigint, tone text DEFAULT 'informative', customer_id bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p recgen.products;
+    p recgen.products := recgen.product_row(product_id);
     ctx jsonb;
-    reason text;
 BEGIN
-    SELECT * INTO p FROM recgen.products pr WHERE pr.product_id = describe.product_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'product % does not exist', product_id USING ERRCODE = 'no_data_found';
-    END IF;
     IF customer_id IS NULL THEN
-        ctx := jsonb_build_object('customer', '{}'::jsonb, 'items', '[]'::jsonb,
-                                  'product', recgen.product_json(p));
+        ctx := recgen.context_with_product(jsonb_build_object('customer', '{}'::jsonb, 'items', '[]'::jsonb), p);
     ELSE
         PERFORM recgen.check_consent(customer_id, 'marketing', 'profiling');
-        ctx := recgen.context(customer_id, 3);
-        SELECT i ->> 'reason' INTO reason FROM jsonb_array_elements(ctx -> 'items') i
-         WHERE (i ->> 'product_id')::bigint = p.product_id;
-        ctx := ctx || jsonb_build_object('product', recgen.product_json(p, coalesce(reason, 'it matches what you like')));
+        ctx := recgen.context_with_product(recgen.context(customer_id, 3), p, 'it matches what you like');
     END IF;
     RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
         'kind', 'describe', 'customer_id', customer_id, 'tone', coalesce(tone, 'informative'), 'channel', 'web',
@@ -270,18 +291,9 @@ LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    p recgen.products;
-    ctx jsonb;
-    reason text;
+    p recgen.products := recgen.product_row(product_id);
+    ctx jsonb := recgen.context_with_product(recgen.context(customer_id, 5), p);
 BEGIN
-    SELECT * INTO p FROM recgen.products pr WHERE pr.product_id = explain.product_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'product % does not exist', product_id USING ERRCODE = 'no_data_found';
-    END IF;
-    ctx := recgen.context(customer_id, 5);
-    SELECT i ->> 'reason' INTO reason FROM jsonb_array_elements(ctx -> 'items') i
-     WHERE (i ->> 'product_id')::bigint = p.product_id;
-    ctx := ctx || jsonb_build_object('product', recgen.product_json(p, reason));
     RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
         'kind', 'explain', 'customer_id', customer_id, 'tone', 'friendly', 'channel', 'web',
         'product_id', p.product_id, 'context', ctx))) g);

@@ -97,7 +97,7 @@ def test_new_renamed_and_deleted_products_are_seen(sessions):
     assert 99 not in recommended(reader, "new")
 
 
-def test_the_trigger_fires_under_replication_role(db):
+def test_the_trigger_is_enabled_always_so_replication_fires_it(db):
     with psycopg.connect(db, autocommit=True) as c:
         enabled = one(c, """SELECT tgenabled FROM pg_trigger
                             WHERE tgname = 'products_changed'
