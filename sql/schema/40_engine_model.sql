@@ -65,10 +65,11 @@ CREATE TABLE recgen.item_popularity (
     trend       real NOT NULL,
     purchases   integer NOT NULL,
     rank        integer NOT NULL,
-    -- one index, in the order recommend() reads (the top of a scope) and
-    -- refresh_model() writes; a product appears once per scope by construction
-    PRIMARY KEY (model_id, scope, scope_value, rank)
+    PRIMARY KEY (model_id, scope, scope_value, product_id)
 );
+-- the top of a scope (recommend's cold start); refresh_model writes in this order
+CREATE INDEX item_popularity_top_idx
+    ON recgen.item_popularity (model_id, scope, scope_value, rank);
 COMMENT ON TABLE recgen.item_popularity IS
     'Popularity per item, overall and per customer segment and country: score is recency-decayed purchases scaled to [0, 1] within the scope, rank its order (1 = most popular), trend the purchases of the last 30 days against the 60 before, purchases the purchase lines';
 
