@@ -30,6 +30,7 @@ extern int	recgen_model_max_basket;
 extern int	recgen_model_neighbors;
 extern double recgen_model_shrinkage;
 extern int	recgen_model_history_items;
+extern int	recgen_model_scope_items;
 extern double recgen_model_history_weight;
 extern double recgen_model_content_max_df;
 extern int	recgen_recency_half_life;

@@ -27,6 +27,7 @@ int			recgen_model_max_basket = 100;
 int			recgen_model_neighbors = 50;
 double		recgen_model_shrinkage = 10.0;
 int			recgen_model_history_items = 30;
+int			recgen_model_scope_items = 1000;
 double		recgen_model_history_weight = 0.5;
 double		recgen_model_content_max_df = 0.25;
 int			recgen_recency_half_life = 60 * 86400;
@@ -80,6 +81,13 @@ RecgenDefineEngineGucs(void)
 							"0 disables customer-history co-occurrence (baskets only).",
 							&recgen_model_history_items,
 							30, 0, 10000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.model_scope_items",
+							"Most popular items kept per customer segment and per country in item_popularity.",
+							"The overall scope keeps every purchased item; 0 keeps every item in every scope.",
+							&recgen_model_scope_items,
+							1000, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("recgen.model_history_weight",

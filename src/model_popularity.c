@@ -15,6 +15,9 @@
  *	        / (purchases of the 60 days before / 2 + 1);
  *	rank  = order by w descending, then product_id;
  *	purchases = the purchase lines.
+ * A segment or country scope keeps its recgen.model_scope_items most
+ * popular items (only cold start reads them, by rank); "all" keeps
+ * every item, which recommend() reads as a prior for any candidate.
  * Empty or NULL segments and countries form no scope; values are cut
  * at POP_SCOPE_VALUE_LEN - 1 bytes.
  * Rows go to recgen.item_popularity with INSERT ... SELECT FROM unnest().
@@ -68,22 +71,32 @@ typedef struct PopEntry
 /* a scope: ("all", ""), ("segment", value) or ("country", value) */
 typedef struct PopScope
 {
-	char		kind[16];		/* hash key part 1 */
-	char		value[POP_SCOPE_VALUE_LEN];	/* hash key part 2 */
+	char		key[POP_SCOPE_VALUE_LEN + 2];	/* "s:value" / "c:value" */
 	uint32		id;
+	const char *kind;
+	const char *value;			/* in key */
+	PopEntry   *dense;			/* by item, or NULL: entries in the hash */
 } PopScope;
+
+/*
+ * Scopes get a dense array of entries by item while their total stays
+ * within this many entries (40 bytes each: 160 MB); further scopes (many
+ * segments or countries with a large catalog) keep their entries in one
+ * hash table, which holds only the items purchased in the scope.
+ */
+#define POP_DENSE_ENTRIES	(4 * 1024 * 1024)
 
 struct PopAccum
 {
-	PopEntry   *overall;		/* by item, scope 0 */
 	int			nitems;
-	poptab_hash *tab;			/* segment and country scopes */
-	HTAB	   *scopes;			/* (kind, value) -> id */
+	poptab_hash *tab;			/* entries of scopes without a dense array */
+	HTAB	   *scopes;			/* key -> scope */
 	PopScope  **scope_by_id;
 	uint32		nscopes;
 	uint32		cap_scopes;
-	uint32		cur_segment;	/* of the current customer, 0 = none */
-	uint32		cur_country;
+	int64		dense_left;		/* entries dense arrays may still take */
+	PopScope   *cur_segment;	/* of the current customer, or NULL */
+	PopScope   *cur_country;
 	TimestampTz as_of;
 	TimestampTz recent_from;	/* as_of - 30 days */
 	TimestampTz before_from;	/* as_of - 90 days */
@@ -91,34 +104,52 @@ struct PopAccum
 };
 
 /*
- * scope_id
- *		The id of a scope, created on first use; 0 for "all" and for an
- *		empty or missing value (no scope).
+ * new_scope
+ *		Register a scope under the next id, dense when the budget allows.
  */
-static uint32
-scope_id(PopAccum *pa, const char *kind, const char *value)
+static void
+new_scope(PopAccum *pa, PopScope *s, const char *kind)
 {
-	PopScope	key;
+	if (pa->nscopes == pa->cap_scopes)
+	{
+		pa->cap_scopes *= 2;
+		pa->scope_by_id = repalloc(pa->scope_by_id, sizeof(PopScope *) * pa->cap_scopes);
+	}
+	s->id = pa->nscopes++;
+	s->kind = kind;
+	s->value = s->key + (s->id == 0 ? 0 : 2);
+	s->dense = NULL;
+	pa->scope_by_id[s->id] = s;
+	if (pa->dense_left >= pa->nitems)
+	{
+		s->dense = palloc0_array(PopEntry, Max(pa->nitems, 1));
+		for (int i = 0; i < pa->nitems; i++)
+			s->dense[i].key = ((uint64) s->id << 32) | (uint32) i;
+		pa->dense_left -= pa->nitems;
+	}
+}
+
+/*
+ * scope_of
+ *		The scope of a segment or country value, created on first use;
+ *		NULL for an empty or missing value (no scope).
+ */
+static PopScope *
+scope_of(PopAccum *pa, char prefix, const char *value)
+{
+	char		key[POP_SCOPE_VALUE_LEN + 2];
 	PopScope   *s;
 	bool		found;
 
 	if (value == NULL || value[0] == '\0')
-		return 0;
-	memset(&key, 0, sizeof(key));
-	strlcpy(key.kind, kind, sizeof(key.kind));
-	strlcpy(key.value, value, sizeof(key.value));
-	s = hash_search(pa->scopes, &key, HASH_ENTER, &found);
+		return NULL;
+	key[0] = prefix;
+	key[1] = ':';
+	strlcpy(key + 2, value, POP_SCOPE_VALUE_LEN);
+	s = hash_search(pa->scopes, key, HASH_ENTER, &found);
 	if (!found)
-	{
-		if (pa->nscopes == pa->cap_scopes)
-		{
-			pa->cap_scopes *= 2;
-			pa->scope_by_id = repalloc(pa->scope_by_id, sizeof(PopScope *) * pa->cap_scopes);
-		}
-		s->id = pa->nscopes++;
-		pa->scope_by_id[s->id] = s;
-	}
-	return s->id;
+		new_scope(pa, s, prefix == 's' ? "segment" : "country");
+	return s;
 }
 
 /*
@@ -133,23 +164,25 @@ PopAccumCreate(TimestampTz as_of, int nitems)
 	Interval	days;
 
 	pa->nitems = nitems;
-	pa->overall = palloc0_array(PopEntry, Max(nitems, 1));
-	for (int i = 0; i < nitems; i++)
-		pa->overall[i].key = (uint32) i;
-
-	pa->tab = poptab_create(CurrentMemoryContext, 65536, NULL);
+	pa->dense_left = POP_DENSE_ENTRIES;
+	pa->tab = poptab_create(CurrentMemoryContext, 1024, NULL);
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = offsetof(PopScope, id);
+	ctl.keysize = POP_SCOPE_VALUE_LEN + 2;
 	ctl.entrysize = sizeof(PopScope);
 	ctl.hcxt = CurrentMemoryContext;
 	pa->scopes = hash_create("recgen popularity scopes", 64, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	pa->cap_scopes = 64;
 	pa->scope_by_id = palloc(sizeof(PopScope *) * pa->cap_scopes);
-	/* id 0: "all", kept out of the lookup table */
-	pa->scope_by_id[0] = palloc0(sizeof(PopScope));
-	strlcpy(pa->scope_by_id[0]->kind, "all", sizeof(pa->scope_by_id[0]->kind));
-	pa->nscopes = 1;
+	/* id 0: "all", always dense, kept out of the lookup table */
+	new_scope(pa, palloc0(sizeof(PopScope)), "all");
+	if (pa->scope_by_id[0]->dense == NULL)
+	{
+		/* a catalog beyond the budget: "all" is dense all the same */
+		pa->scope_by_id[0]->dense = palloc0_array(PopEntry, Max(nitems, 1));
+		for (int i = 0; i < nitems; i++)
+			pa->scope_by_id[0]->dense[i].key = (uint32) i;
+	}
 	pa->as_of = as_of;
 	/* calendar days in the session's time zone, as timestamptz - interval */
 	memset(&days, 0, sizeof(days));
@@ -173,8 +206,8 @@ PopAccumCreate(TimestampTz as_of, int nitems)
 void
 PopAccumSetCustomer(PopAccum *pa, const char *segment, const char *country)
 {
-	pa->cur_segment = scope_id(pa, "segment", segment);
-	pa->cur_country = scope_id(pa, "country", country);
+	pa->cur_segment = scope_of(pa, 's', segment);
+	pa->cur_country = scope_of(pa, 'c', country);
 }
 
 /*
@@ -182,16 +215,16 @@ PopAccumSetCustomer(PopAccum *pa, const char *segment, const char *country)
  *		Count one purchase in one scope.
  */
 static inline void
-add_to(PopAccum *pa, uint32 scope, int32 item, double w, bool recent, bool before)
+add_to(PopAccum *pa, PopScope *scope, int32 item, double w, bool recent, bool before)
 {
 	bool		found;
 	PopEntry   *e;
 
-	if (scope == 0)
-		e = &pa->overall[item];
+	if (scope->dense)
+		e = &scope->dense[item];
 	else
 	{
-		e = poptab_insert(pa->tab, ((uint64) scope << 32) | (uint32) item, &found);
+		e = poptab_insert(pa->tab, ((uint64) scope->id << 32) | (uint32) item, &found);
 		if (!found)
 		{
 			e->w = 0;
@@ -214,11 +247,11 @@ PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at)
 {
 	/* as extract(epoch FROM as_of - at): exact seconds */
 	double		age = (double) (pa->as_of - at) / USECS_PER_SEC;
-	double		w = pow(2.0, -age / pa->half_life);
+	double		w = exp2(-age / pa->half_life);
 	bool		recent = (at >= pa->recent_from);
 	bool		before = (!recent && at >= pa->before_from);
 
-	add_to(pa, 0, item, w, recent, before);
+	add_to(pa, pa->scope_by_id[0], item, w, recent, before);
 	if (pa->cur_segment)
 		add_to(pa, pa->cur_segment, item, w, recent, before);
 	if (pa->cur_country)
@@ -277,8 +310,8 @@ int64
 PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 {
 	const int	chunk = 50000;
-	uint64		n = pa->tab->members + pa->nitems;
-	PopEntry  **all = palloc(sizeof(PopEntry *) * Max(n, 1));
+	uint64		n = pa->tab->members;
+	PopEntry  **all;
 	poptab_iterator it;
 	PopEntry   *e;
 	uint64		k = 0;
@@ -295,12 +328,23 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	double		top = 0;
 	int32		r = 0;
 	uint32		cur = UINT32_MAX;
+	int64		written = 0;
 	Oid			types[8] = {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 	FLOAT4ARRAYOID, FLOAT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
 
-	for (int i = 0; i < pa->nitems; i++)
-		if (pa->overall[i].n > 0)
-			all[k++] = &pa->overall[i];
+	for (uint32 sc = 0; sc < pa->nscopes; sc++)
+		if (pa->scope_by_id[sc]->dense)
+			n += pa->nitems;
+	all = palloc_extended(sizeof(PopEntry *) * Max(n, 1), MCXT_ALLOC_HUGE);
+	for (uint32 sc = 0; sc < pa->nscopes; sc++)
+	{
+		PopEntry   *dense = pa->scope_by_id[sc]->dense;
+
+		if (dense)
+			for (int i = 0; i < pa->nitems; i++)
+				if (dense[i].n > 0)
+					all[k++] = &dense[i];
+	}
 	poptab_start_iterate(pa->tab, &it);
 	while ((e = poptab_iterate(pa->tab, &it)) != NULL)
 		all[k++] = e;
@@ -361,6 +405,9 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 			r = 0;
 		}
 		r++;
+		if (r > recgen_model_scope_items && recgen_model_scope_items > 0 &&
+			pa->scope_by_id[cur]->kind[0] != 'a')
+			continue;
 		{
 			PopScope   *s = pa->scope_by_id[cur];
 
@@ -368,6 +415,7 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 			value[m] = value_text[cur];
 		}
 		product[m] = Int64GetDatum(item_ids[(uint32) e->key]);
+		written++;
 		score[m] = Float4GetDatum(top > 0 ? (float4) (e->w / top) : 0.0f);
 		trend[m] = Float4GetDatum((float4) ((e->recent + 1.0) / (e->before / 2.0 + 1.0)));
 		purchases[m] = Int32GetDatum(e->n);
@@ -375,5 +423,5 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 		m++;
 	}
 	pfree(all);
-	return (int64) n;
+	return written;
 }

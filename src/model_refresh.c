@@ -15,7 +15,8 @@
  *	  the recgen.model_neighbors best are kept per item (kind "cooc");
  *	- content neighbours (model_content.c, kind "content");
  *	- popularity and trend per item, overall and per segment and country
- *	  (model_popularity.c, counted during the same scan of the events).
+ *	  (model_popularity.c, counted during the same scan of the events;
+ *	  recgen.model_scope_items per segment and country).
  *
  * Consent: only events of customers with consent_profiling are read, and
  * that is filtered here, in the queries, because the function runs as the
@@ -173,6 +174,15 @@ cmp_int32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* sort_int32: item arrays (most a handful long), comparison inlined */
+#define ST_SORT sort_int32
+#define ST_ELEMENT_TYPE int32
+#define ST_COMPARE(a, b) ((*(a) > *(b)) - (*(a) < *(b)))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 /* sampling order: a hash of the item mixed with the basket's seed */
 static uint32 sample_seed;
 
@@ -211,7 +221,7 @@ txn_add(TxnSet *ts, int32 *items, int n, float4 weight, uint32 seed)
 
 	if (n < 2)
 		return;
-	qsort(items, n, sizeof(int32), cmp_int32);
+	sort_int32(items, n);
 	for (int i = 0; i < n; i++)
 		if (m == 0 || items[m - 1] != items[i])
 			items[m++] = items[i];
@@ -222,7 +232,7 @@ txn_add(TxnSet *ts, int32 *items, int n, float4 weight, uint32 seed)
 		sample_seed = seed;
 		qsort(items, m, sizeof(int32), cmp_sample);
 		m = recgen_model_max_basket;
-		qsort(items, m, sizeof(int32), cmp_int32);
+		sort_int32(items, m);
 	}
 	if (ts->ntxn + 1 >= ts->cap_txn)
 	{
@@ -243,18 +253,24 @@ txn_add(TxnSet *ts, int32 *items, int n, float4 weight, uint32 seed)
 	ts->start[ts->ntxn] = ts->nitems;
 }
 
-static int
-cmp_custrow(const void *a, const void *b)
+/* a customer's rows by basket (rows without one last), then item */
+static inline int
+cmp_custrow(const CustRow *x, const CustRow *y)
 {
-	const CustRow *x = a,
-			   *y = b;
-
 	if (x->has_basket != y->has_basket)
 		return x->has_basket ? -1 : 1;
 	if (x->basket != y->basket)
 		return (x->basket > y->basket) - (x->basket < y->basket);
 	return (x->item > y->item) - (x->item < y->item);
 }
+
+#define ST_SORT sort_custrows
+#define ST_ELEMENT_TYPE CustRow
+#define ST_COMPARE(a, b) cmp_custrow(a, b)
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /*
  * flush_customer
@@ -286,7 +302,7 @@ flush_customer(TxnSet *ts, CustRow *rows, int n, int32 *scratch, int64 customer_
 	}
 
 	/* baskets */
-	qsort(rows, n, sizeof(CustRow), cmp_custrow);
+	sort_custrows(rows, n);
 	for (int i = 0; i < n;)
 	{
 		int			j = i;
@@ -773,10 +789,10 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	snprintf(params, sizeof(params),
 			 "{\"max_basket\": %d, \"neighbors\": %d, \"shrinkage\": %g, "
 			 "\"history_items\": %d, \"history_weight\": %g, \"content_max_df\": %g, "
-			 "\"half_life_s\": %d}",
+			 "\"half_life_s\": %d, \"scope_items\": %d}",
 			 recgen_model_max_basket, recgen_model_neighbors, recgen_model_shrinkage,
 			 recgen_model_history_items, recgen_model_history_weight,
-			 recgen_model_content_max_df, recgen_recency_half_life);
+			 recgen_model_content_max_df, recgen_recency_half_life, recgen_model_scope_items);
 	argtypes[0] = TIMESTAMPTZOID;
 	argtypes[1] = TEXTOID;
 	args[0] = TimestampTzGetDatum(as_of);
@@ -838,6 +854,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	old_cxt = MemoryContextSwitchTo(build_cxt);
 	pairs = build_cooccurrence(&ts, &sink);
 	sink.kind = "content";
+	report_progress("content similarity", 0, nitems);
 	pairs += ModelBuildContent(nitems, item_ids, category, tags, doc, &sink);
 	NeighborSinkFlush(&sink);
 	MemoryContextSwitchTo(old_cxt);

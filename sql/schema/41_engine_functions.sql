@@ -7,7 +7,9 @@ CREATE FUNCTION recgen.refresh_model(as_of timestamptz DEFAULT now(),
 RETURNS record
 AS 'MODULE_PATHNAME', 'recgen_refresh_model'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+-- compiling the event scan costs more than it saves (10M events: -4 %)
+SET jit = off;
 COMMENT ON FUNCTION recgen.refresh_model(timestamptz) IS
     'Builds the recommendation model (co-occurrence and content neighbours, popularity) from events before as_of of customers with consent_profiling and from anonymous baskets, and makes it current atomically; returns model_id, items with neighbours, neighbour pairs stored and milliseconds';
 REVOKE ALL ON FUNCTION recgen.refresh_model(timestamptz) FROM PUBLIC;

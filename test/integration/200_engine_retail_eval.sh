@@ -18,6 +18,9 @@ diff=$(psql "$(tools/cluster.sh dsn $DB)" -X -qAt -v ON_ERROR_STOP=1 -v as_of=20
 	-f test/lib/popularity_reference.sql)
 is "$diff" 0 "item_popularity (all, segment, country scopes) equals the SQL reference row for row"
 is "$(q $DB "SELECT count(DISTINCT scope) FROM recgen.item_popularity")" 3 "popularity has all three scopes"
+is "$(q $DB "SELECT max(n) FROM (SELECT count(*) AS n FROM recgen.item_popularity
+	WHERE scope <> 'all' GROUP BY scope, scope_value) s")" 1000 \
+	"the largest segment or country scope is cut at recgen.model_scope_items"
 
 # nothing learned from non-consenting customers: an item only they bought has no cooc row
 only_nc=$(q $DB "SELECT count(*) FROM recgen.item_neighbors n WHERE n.kind = 'cooc' AND n.product_id IN (

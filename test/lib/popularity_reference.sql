@@ -20,12 +20,17 @@ agg AS (
          count(*) FILTER (WHERE occurred_at < :'as_of'::timestamptz - interval '30 days'
                             AND occurred_at >= :'as_of'::timestamptz - interval '90 days') AS b,
          count(*) AS n
-  FROM ev GROUP BY GROUPING SETS ((product_id), (segment, product_id), (country, product_id)))
-SELECT scope, scope_value, product_id,
-       (w / nullif(max(w) OVER (PARTITION BY scope, scope_value), 0))::real AS score,
-       ((r + 1.0) / (b / 2.0 + 1.0))::real AS trend, n AS purchases,
-       row_number() OVER (PARTITION BY scope, scope_value ORDER BY w DESC, product_id) AS rank
-FROM agg WHERE scope = 'all' OR scope_value <> '';
+  FROM ev GROUP BY GROUPING SETS ((product_id), (segment, product_id), (country, product_id))),
+ranked AS (
+  SELECT scope, scope_value, product_id,
+         (w / nullif(max(w) OVER (PARTITION BY scope, scope_value), 0))::real AS score,
+         ((r + 1.0) / (b / 2.0 + 1.0))::real AS trend, n AS purchases,
+         row_number() OVER (PARTITION BY scope, scope_value ORDER BY w DESC, product_id) AS rank
+  FROM agg WHERE scope = 'all' OR scope_value <> '')
+-- segments and countries keep their recgen.model_scope_items best (0: all)
+SELECT * FROM ranked
+WHERE scope = 'all' OR current_setting('recgen.model_scope_items')::int = 0
+   OR rank <= current_setting('recgen.model_scope_items')::int;
 
 -- rows that differ, either way (0 when the two agree)
 SELECT count(*) FROM (
