@@ -45,18 +45,37 @@ extern double recgen_upsell_max_price_ratio;
 extern int	recgen_new_item_age;
 
 /* model_content.c: a bounded min-heap keeping the K best (score, item) */
+typedef struct TopKEntry
+{
+	float4		score;
+	int32		item;
+	float4		support;
+} TopKEntry;
+
 typedef struct TopK
 {
 	int			k;
 	int			n;
-	float4	   *score;
-	int32	   *item;
-	float4	   *support;
+	TopKEntry  *e;				/* heap order; best first after TopKSort */
 } TopK;
 
 extern void TopKInit(TopK *top, int k);
 extern void TopKPush(TopK *top, float4 score, int32 item, float4 support);
 extern void TopKSort(TopK *top);
+
+/*
+ * TopKOffer
+ *		TopKPush, with the common case (a full heap whose worst entry is
+ *		better) decided inline, without a call.
+ */
+static inline void
+TopKOffer(TopK *top, float4 score, int32 item, float4 support)
+{
+	if (top->n == top->k &&
+		(score < top->e[0].score || (score == top->e[0].score && item > top->e[0].item)))
+		return;
+	TopKPush(top, score, item, support);
+}
 
 /* model_refresh.c: buffered writer of recgen.item_neighbors rows */
 typedef struct NeighborSink

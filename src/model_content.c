@@ -60,53 +60,41 @@ TopKInit(TopK *top, int k)
 {
 	top->k = k;
 	top->n = 0;
-	top->score = palloc(sizeof(float4) * k);
-	top->item = palloc(sizeof(int32) * k);
-	top->support = palloc(sizeof(float4) * k);
+	top->e = palloc(sizeof(TopKEntry) * Max(k, 1));
 }
 
-static void
-topk_swap(TopK *top, int a, int b)
+/* heap order: the worst entry at the root; a lower score, or at equal
+ * scores a higher item index, is worse */
+static inline bool
+topk_worse(const TopKEntry *a, const TopKEntry *b)
 {
-	float4		s = top->score[a],
-				u = top->support[a];
-	int32		i = top->item[a];
-
-	top->score[a] = top->score[b];
-	top->support[a] = top->support[b];
-	top->item[a] = top->item[b];
-	top->score[b] = s;
-	top->support[b] = u;
-	top->item[b] = i;
+	if (a->score != b->score)
+		return a->score < b->score;
+	return a->item > b->item;
 }
 
-/* heap order: the smallest score at the root, ties broken by item id */
-static bool
-topk_less(TopK *top, int a, int b)
-{
-	if (top->score[a] != top->score[b])
-		return top->score[a] < top->score[b];
-	return top->item[a] > top->item[b];
-}
-
+/*
+ * topk_sift_down
+ *		Place x in the heap of n entries starting at the hole i, moving
+ *		worse children up (no swaps).
+ */
 static void
-topk_sift_down(TopK *top, int i)
+topk_sift_down(TopKEntry *heap, int n, int i, TopKEntry x)
 {
 	for (;;)
 	{
-		int			l = 2 * i + 1,
-					r = l + 1,
-					m = i;
+		int			c = 2 * i + 1;
 
-		if (l < top->n && topk_less(top, l, m))
-			m = l;
-		if (r < top->n && topk_less(top, r, m))
-			m = r;
-		if (m == i)
-			return;
-		topk_swap(top, i, m);
-		i = m;
+		if (c >= n)
+			break;
+		if (c + 1 < n && topk_worse(&heap[c + 1], &heap[c]))
+			c++;
+		if (!topk_worse(&heap[c], &x))
+			break;
+		heap[i] = heap[c];
+		i = c;
 	}
+	heap[i] = x;
 }
 
 /*
@@ -116,28 +104,29 @@ topk_sift_down(TopK *top, int i)
 void
 TopKPush(TopK *top, float4 score, int32 item, float4 support)
 {
-	if (!(score > 0))
+	TopKEntry	x;
+
+	if (!(score > 0) || top->k <= 0)
 		return;
+	x.score = score;
+	x.item = item;
+	x.support = support;
 	if (top->n < top->k)
 	{
 		int			i = top->n++;
 
-		top->score[i] = score;
-		top->item[i] = item;
-		top->support[i] = support;
-		while (i > 0 && topk_less(top, i, (i - 1) / 2))
+		/* sift up from the new hole */
+		while (i > 0 && topk_worse(&x, &top->e[(i - 1) / 2]))
 		{
-			topk_swap(top, i, (i - 1) / 2);
+			top->e[i] = top->e[(i - 1) / 2];
 			i = (i - 1) / 2;
 		}
+		top->e[i] = x;
 		return;
 	}
-	if (score < top->score[0] || (score == top->score[0] && item > top->item[0]))
+	if (!topk_worse(&top->e[0], &x))
 		return;
-	top->score[0] = score;
-	top->item[0] = item;
-	top->support[0] = support;
-	topk_sift_down(top, 0);
+	topk_sift_down(top->e, top->n, 0, x);
 }
 
 /*
@@ -147,16 +136,14 @@ TopKPush(TopK *top, float4 score, int32 item, float4 support)
 void
 TopKSort(TopK *top)
 {
-	int			n = top->n;
-
-	/* heap sort: repeatedly move the smallest to the end */
-	while (top->n > 1)
+	/* heap sort: repeatedly move the worst to the end */
+	for (int n = top->n; n > 1; n--)
 	{
-		topk_swap(top, 0, top->n - 1);
-		top->n--;
-		topk_sift_down(top, 0);
+		TopKEntry	last = top->e[n - 1];
+
+		top->e[n - 1] = top->e[0];
+		topk_sift_down(top->e, n - 1, 0, last);
 	}
-	top->n = n;
 }
 
 /*
@@ -354,15 +341,15 @@ ModelBuildContent(int nitems, const int64 *item_ids, char **category,
 			int32		j = touched[k];
 
 			if (norm[j] > 0)
-				TopKPush(&top, (float4) (acc[j] / (norm[i] * norm[j])), j, shared[j]);
+				TopKOffer(&top, (float4) (acc[j] / (norm[i] * norm[j])), j, shared[j]);
 			acc[j] = 0;
 			shared[j] = 0;
 		}
 		TopKSort(&top);
 		NeighborSinkReserve(sink, top.n);
 		for (int k = 0; k < top.n; k++)
-			NeighborSinkAdd(sink, item_ids[i], item_ids[top.item[k]],
-							top.score[k], top.support[k]);
+			NeighborSinkAdd(sink, item_ids[i], item_ids[top.e[k].item],
+							top.e[k].score, top.e[k].support);
 	}
 	NeighborSinkFlush(sink);
 	hash_destroy(tokens);

@@ -647,6 +647,7 @@ build_cooccurrence(TxnSet *ts, NeighborSink *sink)
 	int32	   *itxn = palloc_extended(sizeof(int32) * Max(ts->nitems, 1), MCXT_ALLOC_HUGE);
 	int64	   *fill = palloc(sizeof(int64) * n);
 	float4	   *cnt = palloc0(sizeof(float4) * n);
+	double	   *inv_sqrt_cnt = palloc0(sizeof(double) * n);
 	float4	   *acc = palloc0(sizeof(float4) * n);
 	int32	   *touched = palloc(sizeof(int32) * n);
 	TopK		top;
@@ -664,6 +665,10 @@ build_cooccurrence(TxnSet *ts, NeighborSink *sink)
 			itxn[fill[ts->items[p]]++] = t;
 			cnt[ts->items[p]] += ts->weight[t];
 		}
+
+	for (int i = 0; i < n; i++)
+		if (cnt[i] > 0)
+			inv_sqrt_cnt[i] = 1.0 / sqrt((double) cnt[i]);
 
 	TopKInit(&top, recgen_model_neighbors);
 	for (int i = 0; i < n; i++)
@@ -699,22 +704,23 @@ build_cooccurrence(TxnSet *ts, NeighborSink *sink)
 		{
 			int32		j = touched[k];
 			double		c = acc[j];
-			double		s = c / sqrt((double) cnt[i] * cnt[j]) * (c / (c + recgen_model_shrinkage));
+			double		s = c * inv_sqrt_cnt[i] * inv_sqrt_cnt[j] * (c / (c + recgen_model_shrinkage));
 
-			TopKPush(&top, (float4) s, j, (float4) c);
+			TopKOffer(&top, (float4) s, j, (float4) c);
 			acc[j] = 0;
 		}
 		TopKSort(&top);
 		NeighborSinkReserve(sink, top.n);
 		for (int k = 0; k < top.n; k++)
-			NeighborSinkAdd(sink, item_ids_g[i], item_ids_g[top.item[k]],
-							top.score[k], top.support[k]);
+			NeighborSinkAdd(sink, item_ids_g[i], item_ids_g[top.e[k].item],
+							top.e[k].score, top.e[k].support);
 	}
 	NeighborSinkFlush(sink);
 	pfree(istart);
 	pfree(itxn);
 	pfree(fill);
 	pfree(cnt);
+	pfree(inv_sqrt_cnt);
 	pfree(acc);
 	pfree(touched);
 	return pairs;
