@@ -34,6 +34,7 @@ OBJS = \
 	src/recommend_items.o \
 	src/model_cache.o \
 	src/product_cache.o \
+	src/catalog_names.o \
 	src/catalog_generation.o \
 	src/shmem.o \
 	src/rules.o

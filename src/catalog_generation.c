@@ -27,10 +27,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "recgen.h"
 
@@ -144,4 +148,37 @@ recgen_products_changed(PG_FUNCTION_ARGS)
 				 errmsg("recgen.products_changed() must be called as a trigger")));
 	catalog_changed_here = true;
 	PG_RETURN_POINTER(NULL);
+}
+
+/*
+ * CatalogCacheCheck
+ *		Whether a per-backend cache of product data may be used in this
+ *		call: false where no generation can be trusted (see above) or the
+ *		transaction keeps one snapshot (REPEATABLE READ, SERIALIZABLE: its
+ *		statements expect that snapshot's data). When it may, *fresh says
+ *		whether key still matches; when not, key now holds the new values
+ *		with valid = false, and the caller empties the cache and sets valid
+ *		once it holds data of the new key. Data read for the cache must be
+ *		read with a snapshot taken after this call (GetLatestSnapshot()).
+ */
+bool
+CatalogCacheCheck(CatalogCacheKey *key, bool *fresh)
+{
+	uint64		generation;
+	Oid			user = GetUserId();
+	Oid			relid;
+
+	if (IsolationUsesXactSnapshot() || !CatalogGeneration(&generation))
+		return false;
+	relid = get_relname_relid("products", get_namespace_oid("recgen", false));
+	*fresh = key->valid && key->generation == generation && key->user == user &&
+		key->relid == relid;
+	if (!*fresh)
+	{
+		key->valid = false;
+		key->generation = generation;
+		key->user = user;
+		key->relid = relid;
+	}
+	return true;
 }

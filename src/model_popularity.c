@@ -105,10 +105,11 @@ struct PopAccum
 
 /*
  * new_scope
- *		Register a scope under the next id, dense when the budget allows.
+ *		Register a scope under the next id, dense when the budget allows
+ *		or when always_dense.
  */
 static void
-new_scope(PopAccum *pa, PopScope *s, const char *kind)
+new_scope(PopAccum *pa, PopScope *s, const char *kind, bool always_dense)
 {
 	if (pa->nscopes == pa->cap_scopes)
 	{
@@ -120,9 +121,10 @@ new_scope(PopAccum *pa, PopScope *s, const char *kind)
 	s->value = s->key + (s->id == 0 ? 0 : 2);
 	s->dense = NULL;
 	pa->scope_by_id[s->id] = s;
-	if (pa->dense_left >= pa->nitems)
+	if (always_dense || pa->dense_left >= pa->nitems)
 	{
-		s->dense = palloc0_array(PopEntry, Max(pa->nitems, 1));
+		s->dense = palloc_extended(sizeof(PopEntry) * Max(pa->nitems, 1),
+								   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		for (int i = 0; i < pa->nitems; i++)
 			s->dense[i].key = ((uint64) s->id << 32) | (uint32) i;
 		pa->dense_left -= pa->nitems;
@@ -148,7 +150,7 @@ scope_of(PopAccum *pa, char prefix, const char *value)
 	strlcpy(key + 2, value, POP_SCOPE_VALUE_LEN);
 	s = hash_search(pa->scopes, key, HASH_ENTER, &found);
 	if (!found)
-		new_scope(pa, s, prefix == 's' ? "segment" : "country");
+		new_scope(pa, s, prefix == 's' ? "segment" : "country", false);
 	return s;
 }
 
@@ -174,15 +176,8 @@ PopAccumCreate(TimestampTz as_of, int nitems)
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	pa->cap_scopes = 64;
 	pa->scope_by_id = palloc(sizeof(PopScope *) * pa->cap_scopes);
-	/* id 0: "all", always dense, kept out of the lookup table */
-	new_scope(pa, palloc0(sizeof(PopScope)), "all");
-	if (pa->scope_by_id[0]->dense == NULL)
-	{
-		/* a catalog beyond the budget: "all" is dense all the same */
-		pa->scope_by_id[0]->dense = palloc0_array(PopEntry, Max(nitems, 1));
-		for (int i = 0; i < nitems; i++)
-			pa->scope_by_id[0]->dense[i].key = (uint32) i;
-	}
+	/* id 0: "all", dense whatever the budget, kept out of the lookup table */
+	new_scope(pa, palloc0(sizeof(PopScope)), "all", true);
 	pa->as_of = as_of;
 	/* calendar days in the session's time zone, as timestamptz - interval */
 	memset(&days, 0, sizeof(days));

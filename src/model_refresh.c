@@ -58,6 +58,7 @@
 #include "nodes/params.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "tcop/tcopprot.h"
@@ -319,15 +320,18 @@ flush_customer(TxnSet *ts, CustRow *rows, int n, int32 *scratch, int64 customer_
 
 /*
  * scope_value
- *		A text datum into buf (truncated), "" when NULL, without
- *		allocating: it runs once per customer.
+ *		A text datum into buf, cut at a character boundary to fit, "" when
+ *		NULL, without allocating: it runs once per customer.
  */
 static void
 scope_value(Datum d, bool isnull, char *buf, int size)
 {
 	buf[0] = '\0';
 	if (!isnull)
+	{
 		text_to_cstring_buffer(DatumGetTextPP(d), buf, size);
+		buf[pg_mbcliplen(buf, strlen(buf), size - 1)] = '\0';
+	}
 }
 
 /* what the event scans carry from row to row */

@@ -36,14 +36,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -53,10 +50,7 @@
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *cache_table = NULL;
-static bool cache_valid = false;
-static uint64 cache_generation = 0;
-static Oid	cache_user = InvalidOid;
-static Oid	cache_relid = InvalidOid;
+static CatalogCacheKey cache_key;
 
 /* the table of the current call: cache_table, or one of the call's own */
 static HTAB *call_table = NULL;
@@ -64,16 +58,6 @@ static MemoryContext call_cxt = NULL;
 static bool call_cached = false;
 
 static SPIPlanPtr facts_plan = NULL;
-
-/*
- * products_relid
- *		The OID of recgen.products.
- */
-static Oid
-products_relid(void)
-{
-	return get_relname_relid("products", get_namespace_oid("recgen", false));
-}
 
 /*
  * new_table
@@ -98,31 +82,24 @@ new_table(MemoryContext cxt)
 void
 ProductCacheBeginCall(void)
 {
-	uint64		generation;
-	Oid			user = GetUserId();
-	Oid			relid;
+	bool		fresh;
 
-	if (IsolationUsesXactSnapshot() || !CatalogGeneration(&generation))
+	if (!CatalogCacheCheck(&cache_key, &fresh))
 	{
 		call_cxt = CurrentMemoryContext;
 		call_table = new_table(call_cxt);
 		call_cached = false;
 		return;
 	}
-	relid = products_relid();
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(TopMemoryContext, "recgen product cache",
 										  ALLOCSET_DEFAULT_SIZES);
-	if (!cache_valid || generation != cache_generation || user != cache_user ||
-		relid != cache_relid)
+	if (!fresh)
 	{
-		cache_valid = false;
+		/* entries are filled as they are read: an empty table is complete */
 		MemoryContextReset(cache_cxt);
 		cache_table = new_table(cache_cxt);
-		cache_generation = generation;
-		cache_user = user;
-		cache_relid = relid;
-		cache_valid = true;
+		cache_key.valid = true;
 	}
 	call_table = cache_table;
 	call_cxt = cache_cxt;

@@ -74,4 +74,20 @@ extern RecgenSharedState *RecgenShared(void);
 extern void RecgenInstallCatalogHooks(void);
 extern bool CatalogGeneration(uint64 *generation);
 
+/*
+ * What a per-backend cache of recgen.products was built under: the
+ * catalog generation, the current user (another role may not be allowed
+ * to read the table) and the table's OID (the extension dropped and
+ * created again).
+ */
+typedef struct CatalogCacheKey
+{
+	bool		valid;			/* the cache holds what the key says */
+	uint64		generation;
+	Oid			user;
+	Oid			relid;
+} CatalogCacheKey;
+
+extern bool CatalogCacheCheck(CatalogCacheKey *key, bool *fresh);
+
 #endif							/* RECGEN_H */

@@ -25,14 +25,23 @@
  * (recgen.generate adds "truncated" when the answer hit the token limit.)
  *
  * Phrase matching is case-insensitive on whole words; catalog names are
- * searched as case-insensitive substrings, and names shorter
+ * searched as case-insensitive substrings (recgen.catalog_names_in, C,
+ * an index of the catalog's names kept per backend), and names shorter
  * than 6 characters are not searched for (they are ordinary words).
  */
+
+CREATE FUNCTION recgen.catalog_names_in(lowered_text text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'recgen_catalog_names_in'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recgen.catalog_names_in(text) IS
+    'Names of recgen.products (6 characters or more) whose lower-case form occurs in the given lower-case text, once each in order of first occurrence; the guard''s product rule. The names are indexed per backend and read again after products change.';
+GRANT EXECUTE ON FUNCTION recgen.catalog_names_in(text) TO recgen_admin, recgen_analyst, recgen_worker;
 
 CREATE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -99,11 +108,9 @@ BEGIN
       INTO ctx_ids, ctx_names
       FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i;
     FOR f IN
-        SELECT p.name FROM recgen.products p
-         WHERE length(p.name) >= 6
-           AND strpos(low, lower(p.name)) > 0
-           AND lower(p.name) <> ALL (ctx_names)
-           AND NOT EXISTS (SELECT 1 FROM unnest(ctx_names) cn WHERE strpos(cn, lower(p.name)) > 0)
+        SELECT n FROM unnest(recgen.catalog_names_in(low)) n
+         WHERE lower(n) <> ALL (ctx_names)
+           AND NOT EXISTS (SELECT 1 FROM unnest(ctx_names) cn WHERE strpos(cn, lower(n)) > 0)
          LIMIT 5
     LOOP
         v := v || jsonb_build_object('rule', 'product', 'detail', format('"%s" is not a product of the context', f));

@@ -2,7 +2,7 @@
 -- right answers are known: co-occurrence, availability, repurchase
 -- intervals, rules, strategies, cold start, consent and the error cases.
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 
 SET LOCAL recgen.max_per_category = 0;
 
@@ -152,6 +152,16 @@ SELECT throws_ok($$INSERT INTO recgen.rules (name, kind, product_id) VALUES ('x'
                  'an analyst cannot edit rules');
 SELECT throws_ok($$SELECT * FROM recgen.refresh_model()$$, '42501', NULL, 'an analyst cannot refresh the model');
 RESET ROLE;
+
+-- a segment longer than a scope value holds (127 bytes) is cut between characters
+INSERT INTO recgen.customers (customer_id, segment, country, consent_profiling)
+VALUES (4, repeat('é', 100), 'UK', true);
+INSERT INTO recgen.events (customer_id, product_id, kind, occurred_at, basket_id)
+VALUES (4, 101, 'purchase', '2024-05-02', 'l4');
+SELECT ok((SELECT items > 0 FROM recgen.refresh_model('2024-06-01')), 'the model builds again');
+SELECT is((SELECT scope_value FROM recgen.item_popularity JOIN recgen.model_current USING (model_id)
+           WHERE scope = 'segment' AND scope_value LIKE 'é%'), repeat('é', 63),
+          'a long multibyte segment is cut at a character boundary');
 
 SELECT * FROM finish();
 ROLLBACK;

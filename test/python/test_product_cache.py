@@ -1,7 +1,9 @@
-"""The product facts cache of recommend() (src/product_cache.c): a backend
-that has cached a product sees other sessions' committed changes at its
-next call, never their uncommitted ones, its own uncommitted ones at once,
-and its transaction's snapshot under REPEATABLE READ."""
+"""The per-backend caches of the catalog: the product facts of recommend()
+(src/product_cache.c) and the name index of the guard's product rule
+(src/catalog_names.c). A backend that has cached the catalog sees other
+sessions' committed changes at its next call, never their uncommitted
+ones, its own uncommitted ones at once, and its transaction's snapshot
+under REPEATABLE READ."""
 import psycopg
 import pytest
 
@@ -103,3 +105,48 @@ def test_the_trigger_is_enabled_always_so_replication_fires_it(db):
                             WHERE tgname = 'products_changed'
                               AND tgrelid = 'recgen.products'::regclass""")
     assert enabled == "A"
+
+
+def names_in(conn, text):
+    return one(conn, "SELECT recgen.catalog_names_in(lower(%s))", (text,))
+
+
+def test_catalog_names_agree_with_a_scan_of_the_catalog(sessions):
+    reader, _ = sessions
+    text = one(reader, """SELECT string_agg(name, ' and the ' ORDER BY product_id)
+                          FROM recgen.products WHERE product_id % 3 = 0""")
+    expected = one(reader, """SELECT array_agg(DISTINCT name ORDER BY name) FROM recgen.products
+                              WHERE length(name) >= 6 AND strpos(lower(%s), lower(name)) > 0""", (text,))
+    assert expected, "the seed catalog has names of 6 characters or more"
+    assert sorted(names_in(reader, text)) == expected
+    assert names_in(reader, "nothing of the catalog here") == []
+
+
+def test_catalog_names_follow_other_sessions_commits(sessions):
+    reader, writer = sessions
+    text = "Try our Brand New Kettle, or the Renamed Kettle"
+    assert names_in(reader, text) == []          # index cached now
+    writer.execute("""INSERT INTO recgen.products (product_id, sku, name, category, price, active)
+                      VALUES (98, 'NEW-98', 'Brand New Kettle', 'kitchen', 30, true)""")
+    assert names_in(reader, text) == ["Brand New Kettle"]
+    writer.autocommit = False
+    writer.execute("UPDATE recgen.products SET name = 'Renamed Kettle' WHERE product_id = 98")
+    assert names_in(reader, text) == ["Brand New Kettle"]    # not committed yet
+    writer.commit()
+    assert names_in(reader, text) == ["Renamed Kettle"]
+    writer.execute("DELETE FROM recgen.products WHERE product_id = 98")
+    writer.commit()
+    assert names_in(reader, text) == []
+
+
+def test_catalog_names_see_own_uncommitted_change(sessions):
+    reader, _ = sessions
+    text = "the Copper Kettle Deluxe is back"
+    assert names_in(reader, text) == []
+    reader.autocommit = False
+    reader.execute("""INSERT INTO recgen.products (product_id, sku, name, category, price, active)
+                      VALUES (97, 'NEW-97', 'Copper Kettle Deluxe', 'kitchen', 45, true)""")
+    assert names_in(reader, text) == ["Copper Kettle Deluxe"]
+    reader.rollback()
+    reader.autocommit = True
+    assert names_in(reader, text) == []
