@@ -114,13 +114,18 @@ BEGIN
         ELSE c.first_name END;
     v_name := nullif(left(btrim(regexp_replace(v_name, '[^[:alpha:] ''-]', '', 'g')), 40), '');
 
+    -- the products of the customer's 500 latest events, looked up one by
+    -- one (OFFSET 0 keeps the planner from hashing the whole catalog for
+    -- the few dozen events most customers have)
     WITH ev AS (
         SELECT e.kind, e.occurred_at, e.amount, e.basket_id, e.product_id,
                coalesce(p.category, e.attributes ->> 'merchant_category') AS category, p.name
-          FROM recgen.events e LEFT JOIN recgen.products p USING (product_id)
-         WHERE e.customer_id = context.customer_id
-         ORDER BY e.occurred_at DESC
-         LIMIT 500
+          FROM (SELECT * FROM recgen.events x
+                 WHERE x.customer_id = context.customer_id
+                 ORDER BY x.occurred_at DESC
+                 LIMIT 500) e
+          LEFT JOIN LATERAL (SELECT pr.category, pr.name FROM recgen.products pr
+                              WHERE pr.product_id = e.product_id OFFSET 0) p ON true
     )
     SELECT jsonb_build_object(
         'recent_categories', coalesce((SELECT jsonb_agg(category) FROM (
