@@ -1,6 +1,6 @@
 -- Content generation: objects, shipped defaults, security properties.
 BEGIN;
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT has_table('recgen', 'content', 'recgen.content exists');
 SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
@@ -33,6 +33,18 @@ SELECT is((SELECT count(*)::int FROM pg_settings WHERE name IN ('recgen.llm_max_
 SELECT is(recgen.fill_template('{{a}}-{{b.c}}', '{"a": "x", "b": {"c": 2}}'), 'x-2', 'templates are filled from JSON');
 SELECT ok((recgen.guard('snippet', '{"text": "Only £5 today"}', '{"items": []}') -> 'violations') @> '[{"rule": "price"}]',
           'the guard rejects a price the context does not have');
+
+-- the guard's catalog name index (run under valgrind by the memcheck section)
+INSERT INTO recgen.products (product_id, sku, name, category, price) VALUES
+ (9101, 'GN-1', 'Enamel Teapot', 'kitchen', 20), (9102, 'GN-2', 'enamel teapot', 'kitchen', 21),
+ (9103, 'GN-3', 'Teapot Stand', 'kitchen', 5), (9104, 'GN-4', 'Mug', 'kitchen', 3);
+SELECT is(recgen.catalog_names_in(lower('Our ENAMEL TEAPOT on its teapot stand, with a mug')),
+          '{"Enamel Teapot","Teapot Stand"}'::text[],
+          'catalog_names_in finds names case-insensitively, once each, in text order, and skips names under 6 characters');
+SELECT is(recgen.catalog_names_in('enamel teapo'), '{}'::text[], 'a name cut short is not found');
+SELECT ok((recgen.guard('snippet', '{"text": "Try the Teapot Stand"}', '{"items": [{"product_id": 9101, "name": "Enamel Teapot"}]}')
+           -> 'violations') @> '[{"rule": "product", "detail": "\"Teapot Stand\" is not a product of the context"}]',
+          'the guard names a catalog product that is not in the context');
 
 SELECT * FROM finish();
 ROLLBACK;
