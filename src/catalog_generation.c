@@ -182,3 +182,23 @@ CatalogCacheCheck(CatalogCacheKey *key, bool *fresh)
 	}
 	return true;
 }
+
+/*
+ * CatalogCacheSelect
+ *		Run a read-only SELECT of product data: with a new snapshot when
+ *		the rows go to a cache (for_cache; see CatalogCacheCheck), else
+ *		with the statement's. what names the data in the error.
+ */
+void
+CatalogCacheSelect(SPIPlanPtr plan, Datum *args, bool for_cache, const char *what)
+{
+	int			ret;
+
+	if (for_cache)
+		ret = SPI_execute_snapshot(plan, args, NULL, GetLatestSnapshot(),
+								   InvalidSnapshot, true, false, 0);
+	else
+		ret = SPI_execute_plan(plan, args, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading %s failed: %s", what, SPI_result_code_string(ret));
+}

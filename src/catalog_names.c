@@ -34,7 +34,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 
 #include "recgen.h"
 
@@ -92,14 +91,13 @@ prefix_of(const char *s)
 
 /*
  * build_index
- *		Read the catalog's names into idx, allocated in cxt; with the
- *		latest snapshot when the index is cached (see CatalogCacheCheck).
+ *		Read the catalog's names into idx, allocated in cxt; for_cache
+ *		when the index is kept (CatalogCacheSelect).
  */
 static void
-build_index(NameIndex *idx, MemoryContext cxt, bool latest_snapshot)
+build_index(NameIndex *idx, MemoryContext cxt, bool for_cache)
 {
 	SPIPlanPtr	plan;
-	int			ret;
 	MemoryContext old;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -110,13 +108,7 @@ build_index(NameIndex *idx, MemoryContext cxt, bool latest_snapshot)
 	if (plan == NULL)
 		elog(ERROR, "preparing the catalog names query failed: %s",
 			 SPI_result_code_string(SPI_result));
-	if (latest_snapshot)
-		ret = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(),
-								   InvalidSnapshot, true, false, 0);
-	else
-		ret = SPI_execute_plan(plan, NULL, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading catalog names failed: %s", SPI_result_code_string(ret));
+	CatalogCacheSelect(plan, NULL, for_cache, "catalog names");
 
 	old = MemoryContextSwitchTo(cxt);
 	idx->nnames = (int32) SPI_processed;

@@ -164,7 +164,6 @@ ProductFactsFetch(const int64 *ids, int n)
 {
 	Datum	   *elems;
 	Datum		args[1];
-	int			ret;
 	MemoryContext oldcxt;
 
 	if (n == 0)
@@ -192,13 +191,7 @@ ProductFactsFetch(const int64 *ids, int n)
 											  TYPALIGN_DOUBLE));
 
 	/* cached facts come from a snapshot newer than the generation read */
-	if (call_cached)
-		ret = SPI_execute_snapshot(facts_plan, args, NULL, GetLatestSnapshot(),
-								   InvalidSnapshot, true, false, 0);
-	else
-		ret = SPI_execute_plan(facts_plan, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading product facts failed: %s", SPI_result_code_string(ret));
+	CatalogCacheSelect(facts_plan, args, call_cached, "product facts");
 
 	/* entries are complete before they are entered: an error leaves none half-filled */
 	oldcxt = MemoryContextSwitchTo(call_cxt);

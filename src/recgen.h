@@ -59,6 +59,7 @@ extern void RecgenDefineEngineGucs(void);
 extern bool RecgenIsPreloaded(void);
 
 /* shmem.c: shared state, present only when preloaded */
+#include "executor/spi.h"
 #include "port/atomics.h"
 
 typedef struct RecgenSharedState
@@ -89,5 +90,7 @@ typedef struct CatalogCacheKey
 } CatalogCacheKey;
 
 extern bool CatalogCacheCheck(CatalogCacheKey *key, bool *fresh);
+extern void CatalogCacheSelect(SPIPlanPtr plan, Datum *args, bool for_cache,
+							   const char *what);
 
 #endif							/* RECGEN_H */
