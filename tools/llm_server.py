@@ -10,7 +10,8 @@ RECGEN_LLM_MODEL_FILE overrides the model with any local GGUF file.
 Settings come from the environment (tools/llm-server.sh sets them):
 RECGEN_LLM_PORT, RECGEN_LLM_MODEL (alias reported as the model name),
 RECGEN_LLM_PARALLEL (slots), RECGEN_LLM_CTX (context per slot),
-RECGEN_LLM_THREADS. The process runs until it is sent SIGTERM.
+RECGEN_LLM_THREADS, RECGEN_LLM_DRY (the DRY sampler's multiplier, a
+default for requests that do not set it; 0 turns it off). The process runs until it is sent SIGTERM.
 """
 import os
 import signal
@@ -48,6 +49,10 @@ def main():
     threads = int(os.environ.get("RECGEN_LLM_THREADS", str(os.cpu_count() or 2)))
     p.cpuparams.n_threads = threads
     p.cpuparams_batch.n_threads = threads
+    # DRY ("don't repeat yourself") sampling by default: SmolLM2 loops, and
+    # the guard rejects repeated sentences (first-attempt passes of 40 retail
+    # emails: 15 without, 31-33 with 0.8; docs/content.md)
+    p.sampling.dry_multiplier = float(os.environ.get("RECGEN_LLM_DRY", "0.8"))
     server = xlc.Server(p)  # starts listening; stays up while referenced
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())

@@ -79,3 +79,12 @@ def test_batch_all_deliverable(conn):
     assert len(rows) == 2
     for verdict, email in rows:
         assert verdict in ("pass", "fallback") and email["subject"] and email["body"]
+
+
+def test_the_local_server_samples_with_dry_against_loops(llm):
+    """SmolLM2 loops without it (docs/content.md: 15 of 40 emails passed the
+    guard without DRY, 31-33 with it)."""
+    with urllib.request.urlopen(llm + "/props", timeout=10) as r:
+        params = json.loads(r.read())["default_generation_settings"]["params"]
+    assert params["dry_multiplier"] == pytest.approx(float(os.environ.get("RECGEN_LLM_DRY", "0.8")))
+    assert params["dry_multiplier"] > 0 or os.environ.get("RECGEN_LLM_DRY") == "0"
