@@ -183,6 +183,8 @@ names_in(NameIndex *idx, const char *s, int len)
 			found[nfound++] = PointerGetDatum(n->name);
 		}
 	}
+	if (nfound == 0)
+		return construct_empty_array(TEXTOID);
 	return construct_array(found, nfound, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
