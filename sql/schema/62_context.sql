@@ -78,12 +78,25 @@ AS $$
         'category', p.category,
         'price', p.price,
         'currency', p.currency,
-        'price_text', recgen.money_text(p.price, p.currency),
+        -- products without a price (loans, accounts) show their rate, or nothing
+        'price_text', CASE WHEN p.price > 0 THEN recgen.money_text(p.price, p.currency)
+                           WHEN jsonb_typeof(p.attributes -> 'rate_pct') = 'number'
+                           THEN (p.attributes ->> 'rate_pct') || '% rate' END,
         'rate_pct', p.attributes -> 'rate_pct',
         'reason', reason))
 $$;
 COMMENT ON FUNCTION recgen.product_json(recgen.products, text) IS
-    'A product as the context shows it: id, name, category, price (and its text), rate where it has one, and the reason it is suggested';
+    'A product as the context shows it: id, name, category, price, its text (the rate for products priced 0 that have one, else none), rate where it has one, and the reason it is suggested';
+
+CREATE FUNCTION recgen.item_line(i jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT format('- %s%s%s', i ->> 'name', coalesce(' (' || (i ->> 'price_text') || ')', ''),
+                  coalesce(': ' || (i ->> 'reason'), ''))
+$$;
+COMMENT ON FUNCTION recgen.item_line(jsonb) IS
+    'One item of a context as a list line, "- name (price): reason", for prompts and fallbacks';
 
 CREATE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED

@@ -93,8 +93,7 @@ DECLARE
 BEGIN
     SELECT * INTO b FROM recgen.brands br WHERE br.brand = render_fallback.brand;
     SELECT string_agg(x, ', ') INTO cats FROM jsonb_array_elements_text(ctx #> '{behaviour,recent_categories}') x;
-    SELECT string_agg(format('- %s (%s)%s', i ->> 'name', i ->> 'price_text',
-                             coalesce(': ' || (i ->> 'reason'), '')), E'\n')
+    SELECT string_agg(recgen.item_line(i), E'\n')
       INTO lines FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i;
     IF b.disclaimer IS NOT NULL AND kind = ANY (b.disclaimer_kinds) THEN
         tail := ' ' || b.disclaimer;
@@ -110,7 +109,8 @@ BEGIN
                     || coalesce(E'\n\n' || b.sign_off, ''),
             'cta', 'See your picks');
     WHEN 'describe' THEN
-        t := format('%s, from our %s range, at %s.', item ->> 'name', item ->> 'category', item ->> 'price_text');
+        t := format('%s, from our %s range%s.', item ->> 'name', item ->> 'category',
+                    coalesce(', at ' || (item ->> 'price_text'), ''));
         IF item ->> 'reason' IS NOT NULL THEN
             t := t || format(' Picked for you: %s.', item ->> 'reason');
         END IF;
@@ -127,10 +127,11 @@ BEGIN
     WHEN 'snippet' THEN
         SELECT ch.max_chars INTO max_chars FROM recgen.channels ch WHERE ch.channel = render_fallback.channel;
         t := CASE WHEN fname IS NULL THEN 'You might like ' ELSE fname || ', you might like ' END
-             || format('%s (%s).', item ->> 'name', item ->> 'price_text');
+             || format('%s%s.', item ->> 'name', coalesce(' (' || (item ->> 'price_text') || ')', ''));
         t := left(t, coalesce(max_chars, 160) - length(tail));
     WHEN 'explain' THEN
-        t := format('We suggest %s (%s) because %s.', item ->> 'name', item ->> 'price_text',
+        t := format('We suggest %s%s because %s.', item ->> 'name',
+                    coalesce(' (' || (item ->> 'price_text') || ')', ''),
                     coalesce(item ->> 'reason', 'it fits what you have chosen before'));
     ELSE
         RAISE EXCEPTION 'unknown kind of content "%"', kind USING ERRCODE = 'invalid_parameter_value';

@@ -65,8 +65,7 @@ BEGIN
                                       || (j #>> '{context,product,reason}') || '.', ''),
             'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
                                          FROM jsonb_array_elements(j #> '{context,concerns}') x), ''),
-            'items_text', coalesce((SELECT string_agg(format('- %s (%s)%s', i ->> 'name', i ->> 'price_text',
-                                                             coalesce(': ' || (i ->> 'reason'), '')), E'\n')
+            'items_text', coalesce((SELECT string_agg(recgen.item_line(i), E'\n')
                                       FROM jsonb_array_elements(j #> '{context,items}') i), '(none)'));
         msgs := jsonb_build_array(jsonb_build_object('role', 'system', 'content', recgen.fill_template(tpl.system_prompt, doc)));
         FOR ex IN SELECT * FROM jsonb_array_elements(tpl.examples) LOOP

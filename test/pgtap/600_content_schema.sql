@@ -1,6 +1,6 @@
 -- Content generation: objects, shipped defaults, security properties.
 BEGIN;
-SELECT plan(19);
+SELECT plan(23);
 
 SELECT has_table('recgen', 'content', 'recgen.content exists');
 SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
@@ -45,6 +45,22 @@ SELECT is(recgen.catalog_names_in('enamel teapo'), '{}'::text[], 'a name cut sho
 SELECT ok((recgen.guard('snippet', '{"text": "Try the Teapot Stand"}', '{"items": [{"product_id": 9101, "name": "Enamel Teapot"}]}')
            -> 'violations') @> '[{"rule": "product", "detail": "\"Teapot Stand\" is not a product of the context"}]',
           'the guard names a catalog product that is not in the context');
+
+-- products without a price (loans, accounts) show their rate, or no price at all
+INSERT INTO recgen.products (product_id, sku, name, category, price, attributes) VALUES
+ (9201, 'PZ-1', 'Personal Loan', 'loans', 0, '{"rate_pct": 6.9}'), (9202, 'PZ-2', 'Cash-Back Card', 'cards', 0, '{}');
+SELECT is((SELECT recgen.product_json(p) ->> 'price_text' FROM recgen.products p WHERE product_id = 9201), '6.9% rate',
+          'a product priced 0 with a rate shows the rate as its price text');
+SELECT ok((SELECT NOT recgen.product_json(p) ? 'price_text' FROM recgen.products p WHERE product_id = 9202),
+          'a product priced 0 without a rate has no price text');
+SELECT is((SELECT string_agg(recgen.item_line(recgen.product_json(p, 'popular')), ' | ' ORDER BY product_id)
+             FROM recgen.products p WHERE product_id IN (9201, 9202)),
+          '- Personal Loan (6.9% rate): popular | - Cash-Back Card: popular', 'item lines leave out a missing price');
+SELECT ok((recgen.guard('snippet', jsonb_build_object('text', recgen.render_fallback('snippet', ctx, 'default', 'social') ->> 'text'), ctx)
+           ->> 'ok')::boolean,
+          'the fallback with a rate passes the guard')
+  FROM (SELECT jsonb_build_object('items', jsonb_build_array(recgen.product_json(p, 'popular'))) AS ctx
+          FROM recgen.products p WHERE product_id = 9201) s;
 
 SELECT * FROM finish();
 ROLLBACK;
