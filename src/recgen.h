@@ -59,7 +59,6 @@ extern void RecgenDefineEngineGucs(void);
 extern bool RecgenIsPreloaded(void);
 
 /* shmem.c: shared state, present only when preloaded */
-#include "executor/spi.h"
 #include "port/atomics.h"
 
 typedef struct RecgenSharedState
@@ -74,6 +73,8 @@ extern RecgenSharedState *RecgenShared(void);
 /* catalog_generation.c */
 extern void RecgenInstallCatalogHooks(void);
 extern bool CatalogGeneration(uint64 *generation);
+
+#include "executor/spi.h"
 
 /*
  * What a per-backend cache of recgen.products was built under: the
