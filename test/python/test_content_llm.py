@@ -88,3 +88,14 @@ def test_the_local_server_samples_with_dry_against_loops(llm):
         params = json.loads(r.read())["default_generation_settings"]["params"]
     assert params["dry_multiplier"] == pytest.approx(float(os.environ.get("RECGEN_LLM_DRY", "0.8")))
     assert params["dry_multiplier"] > 0 or os.environ.get("RECGEN_LLM_DRY") == "0"
+
+
+def test_the_local_server_serves_the_q8_0_weights_in_8_slots(llm):
+    """Q8_0 and 8 slots: the configuration under which email_batch gains on
+    sequential calls (docs/content.md, "The local model")."""
+    with urllib.request.urlopen(llm + "/props", timeout=10) as r:
+        props = json.loads(r.read())
+    if not os.environ.get("RECGEN_LLM_MODEL_FILE"):
+        want = os.environ.get("RECGEN_LLM_WEIGHTS", "q8_0").upper()
+        assert props["model_ftype"] == want
+    assert props["total_slots"] == int(os.environ.get("RECGEN_LLM_PARALLEL", "8"))
