@@ -23,6 +23,7 @@ OBJS = \
 	src/sentiment_text.o \
 	src/http.o \
 	src/llm.o \
+	src/call_log.o \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \

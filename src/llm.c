@@ -12,16 +12,14 @@
  * order; the requests run concurrently (recgen.llm_concurrency). The
  * content functions (sql/schema/64_content.sql) are its only callers.
  *
- * llm_calls rows are written with SPI in the caller's transaction, after
- * every request of the batch has ended and before any error is raised. So
- * every call that produced content is logged even when the guard later
- * rejects it and the content falls back to a template. A call that fails
- * (unreachable server, HTTP error) raises an ERROR when raise_on_error is
- * set, which rolls its row back with the transaction: for those we also
- * emit a LOG line with status, attempts and latency (never the key, the
- * URL's credentials or the prompt), so failures stay visible in the server
- * log. An autonomous write would need a background worker; see
- * docs/content.md.
+ * llm_calls rows are written in the caller's transaction, after every
+ * request of the batch has ended and before any error is raised, through
+ * call_log.c: when that transaction (or a subtransaction) rolls back, for
+ * instance because a failed call raised an ERROR with raise_on_error set,
+ * the rows are written back later (the next llm_chat in the database
+ * starts with that). A failed call also gets a LOG line with status,
+ * attempts and latency (never the key, the URL's credentials or the
+ * prompt).
  *
  * cJSON allocates with malloc: every cJSON tree is freed in PG_FINALLY
  * blocks so an ERROR (bad input, cancel) cannot leak it.
@@ -37,6 +35,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -45,6 +44,7 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 #include "http.h"
 #include "recgen.h"
@@ -305,75 +305,42 @@ llm_outcome_name(HttpRequest *req, LlmCall *call)
 }
 
 /*
- * The INSERT of llm_log_calls, prepared once per session (the plan cache
- * revalidates it when recgen.llm_calls changes).
- */
-static SPIPlanPtr llm_log_plan = NULL;
-
-/*
  * llm_log_calls
- *		Insert one recgen.llm_calls row per request and remember its id.
+ *		One recgen.llm_calls row per request, through call_log.c (which
+ *		keeps them across a rollback); remembers the call ids.
  */
 static void
 llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 {
-	Oid			argtypes[12] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-	FLOAT8OID, FLOAT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID};
-	SPIPlanPtr	plan;
+	CallRecord *recs = palloc0(sizeof(CallRecord) * Max(n, 1));
+	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			i;
 
-	SPI_connect();
-	if (llm_log_plan == NULL)
-	{
-		plan = SPI_prepare("INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome,"
-						   " http_status, attempts, latency_ms, server_ms, prompt_tokens,"
-						   " completion_tokens, finish_reason, error)"
-						   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-						   " RETURNING call_id", 12, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		llm_log_plan = plan;
-	}
-	plan = llm_log_plan;
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[12];
-		char		nulls[12];
-		bool		isnull;
-		int			rc;
+		CallRecord *r = &recs[i];
 
-		memset(nulls, ' ', sizeof(nulls));
-		values[0] = Int64GetDatum(calls[i].customer_id);
-		if (!calls[i].has_customer)
-			nulls[0] = 'n';
-		values[1] = CStringGetTextDatum(calls[i].purpose);
-		values[2] = CStringGetTextDatum(recgen_llm_model ? recgen_llm_model : "");
-		values[3] = CStringGetTextDatum(llm_outcome_name(&reqs[i], &calls[i]));
-		values[4] = Int32GetDatum((int32) reqs[i].status);
-		if (reqs[i].status == 0)
-			nulls[4] = 'n';
-		values[5] = Int32GetDatum(reqs[i].attempts);
-		values[6] = Float8GetDatum(reqs[i].latency_ms);
-		values[7] = Float8GetDatum(calls[i].server_ms);
-		if (calls[i].server_ms < 0)
-			nulls[7] = 'n';
-		values[8] = Int32GetDatum(calls[i].prompt_tokens);
-		values[9] = Int32GetDatum(calls[i].completion_tokens);
-		values[10] = calls[i].finish_reason ? CStringGetTextDatum(calls[i].finish_reason) : (Datum) 0;
-		if (!calls[i].finish_reason)
-			nulls[10] = 'n';
-		values[11] = calls[i].error ? CStringGetTextDatum(calls[i].error) : (Datum) 0;
-		if (!calls[i].error)
-			nulls[11] = 'n';
-		rc = SPI_execute_plan(plan, values, nulls, false, 1);
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "could not log an LLM call: %s", SPI_result_code_string(rc));
-		calls[i].call_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													   SPI_tuptable->tupdesc, 1, &isnull));
+		r->called_at = now;
+		r->customer_id = calls[i].customer_id;
+		r->has_customer = calls[i].has_customer;
+		r->http_status = (int32) reqs[i].status;
+		r->attempts = reqs[i].attempts;
+		r->latency_ms = reqs[i].latency_ms;
+		r->server_ms = calls[i].server_ms;
+		r->prompt_tokens = calls[i].prompt_tokens;
+		r->completion_tokens = calls[i].completion_tokens;
+		CallRecordSetText(r->purpose, sizeof(r->purpose), calls[i].purpose);
+		CallRecordSetText(r->model, sizeof(r->model), recgen_llm_model);
+		CallRecordSetText(r->outcome, sizeof(r->outcome), llm_outcome_name(&reqs[i], &calls[i]));
+		CallRecordSetText(r->finish_reason, sizeof(r->finish_reason), calls[i].finish_reason);
+		CallRecordSetText(r->error, sizeof(r->error), calls[i].error);
 	}
-	SPI_finish();
+	CallLogWrite(recs, n, ids);
+	for (i = 0; i < n; i++)
+		calls[i].call_id = ids[i];
+	pfree(recs);
+	pfree(ids);
 }
 
 /*
@@ -426,6 +393,7 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	url = psprintf("%s%schat/completions", recgen_llm_url,
 				   recgen_llm_url[strlen(recgen_llm_url) - 1] == '/' ? "" : "/");
 	key = llm_api_key();
+	CallLogFlush();				/* rows of earlier calls that rolled back */
 
 	PG_TRY();
 	{

@@ -51,6 +51,7 @@ _PG_init(void)
 	if (recgen_preloaded)
 		RecgenInstallShmemHooks();
 	RecgenInstallCatalogHooks();
+	RecgenInstallCallLogHooks();
 }
 
 /*

@@ -60,11 +60,17 @@ extern bool RecgenIsPreloaded(void);
 
 /* shmem.c: shared state, present only when preloaded */
 #include "port/atomics.h"
+#include "storage/lwlock.h"
+
+#include "call_log.h"
 
 typedef struct RecgenSharedState
 {
 	/* advanced by every committed change of recgen.products */
 	pg_atomic_uint64 catalog_generation;
+	/* llm_calls rows whose transaction rolled back (call_log.c) */
+	LWLock	   *call_ring_lock;
+	CallRing	call_ring;
 } RecgenSharedState;
 
 extern void RecgenInstallShmemHooks(void);
@@ -72,6 +78,9 @@ extern RecgenSharedState *RecgenShared(void);
 
 /* catalog_generation.c */
 extern void RecgenInstallCatalogHooks(void);
+
+/* call_log.c */
+extern void RecgenInstallCallLogHooks(void);
 extern bool CatalogGeneration(uint64 *generation);
 
 #include "executor/spi.h"

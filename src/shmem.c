@@ -4,7 +4,8 @@
  *		recgen's shared memory: one struct, requested and initialized when
  *		the library is loaded through shared_preload_libraries.
  *
- * Today it holds the catalog generation (catalog_generation.c); the job
+ * It holds the catalog generation (catalog_generation.c) and the ring of
+ * llm_calls rows whose transaction rolled back (call_log.c); the job
  * queue of the background workers will live here too. Without
  * preloading there is no shared state and RecgenShared() returns NULL;
  * callers then fall back to what works without it.
@@ -39,6 +40,7 @@ recgen_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(RecgenSharedState)));
+	RequestNamedLWLockTranche("recgen", 1);
 }
 
 /*
@@ -55,7 +57,13 @@ recgen_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared_state = ShmemInitStruct("recgen", sizeof(RecgenSharedState), &found);
 	if (!found)
+	{
 		pg_atomic_init_u64(&shared_state->catalog_generation, 1);
+		shared_state->call_ring_lock = &(GetNamedLWLockTranche("recgen"))->lock;
+		shared_state->call_ring.head = 0;
+		shared_state->call_ring.count = 0;
+		shared_state->call_ring.dropped = 0;
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 

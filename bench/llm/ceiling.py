@@ -8,13 +8,13 @@ few-shot example, JSON output) straight to an OpenAI-compatible server,
 bypassing recgen, and prints completion tokens per second at each level of
 concurrency and the ratio to one at a time. This is the ceiling of
 recgen.email_batch against sequential recgen.email(): recgen cannot batch
-faster than the server does. Without a schema, ignore_eos makes every
-answer the same length so that levels compare equal work; with one, answers
-end where the JSON ends.
+faster than the server does. Answers end where the model ends them, or,
+with --fixed-length (no schema only), after max_tokens.
 
 --schema full sends the email JSON schema as recgen does (string lengths
-bounded), plain the same schema without the bounds, none no response_format:
-the constrained-output grammar is sampled per request, outside the batch.
+bounded), plain the same schema without the bounds, object any JSON object,
+none no response_format: the constrained-output grammar is sampled per
+request, outside the batch.
 """
 import argparse
 import json
@@ -66,9 +66,11 @@ def request(url, i, args):
                          {"role": "user", "content": EXAMPLE_USER},
                          {"role": "assistant", "content": EXAMPLE_ANSWER},
                          {"role": "user", "content": USER.format(name=NAMES[i % len(NAMES)])}]}
-    if args.schema == "none":
-        body["ignore_eos"] = True  # same length for every answer
-    else:
+    if args.fixed_length:
+        body["ignore_eos"] = True  # every answer max_tokens long
+    if args.schema == "object":
+        body["response_format"] = {"type": "json_object"}
+    elif args.schema != "none":
         body["response_format"] = {"type": "json_schema",
                                    "json_schema": {"name": "email", "schema": schema(args.schema)}}
     req = urllib.request.Request(url + "/chat/completions", data=json.dumps(body).encode(),
@@ -108,11 +110,13 @@ def main():
     ap.add_argument("--levels", default="1,2,4")
     ap.add_argument("--per-level", type=int, default=8, help="requests per level (at least the level)")
     ap.add_argument("--max-tokens", type=int, default=120)
-    ap.add_argument("--schema", choices=["full", "plain", "none"], default="full")
+    ap.add_argument("--schema", choices=["full", "plain", "object", "none"], default="full")
+    ap.add_argument("--fixed-length", action="store_true",
+                    help="ignore end of text: every answer max_tokens long (only without a schema)")
     args = ap.parse_args()
     level(args.url, 1, 1, args)  # warm-up, unmeasured
     base = None
-    print(f"schema={args.schema} max_tokens={args.max_tokens}")
+    print(f"schema={args.schema} max_tokens={args.max_tokens} fixed_length={args.fixed_length}")
     print("in flight | requests | completion tok/s | ratio to 1 | mean prompt ms | mean predicted ms/token")
     for k in (int(x) for x in args.levels.split(",")):
         n = max(args.per_level, k)

@@ -6,6 +6,11 @@
  * an operator needs for cost and latency (tokens, status, attempts,
  * latency, time inside the server where it reports it). The generated
  * text itself is in recgen.content.
+ *
+ * Rows outlive a rollback of the transaction that wrote them (an email()
+ * whose call failed raises, and rolls back): recgen keeps them in shared
+ * memory and writes them back at the next llm_chat in the database or at
+ * recgen.flush_llm_calls() (src/call_log.c; needs shared_preload_libraries).
  */
 
 CREATE TABLE recgen.llm_calls (
@@ -29,7 +34,7 @@ CREATE INDEX llm_calls_called_at_idx ON recgen.llm_calls USING brin (called_at);
 CREATE INDEX llm_calls_customer_idx ON recgen.llm_calls (customer_id);
 
 COMMENT ON TABLE recgen.llm_calls IS
-    'One row per LLM request (all its retries included): usage, latency, status and attempts. Never the prompt, the answer or the key.';
+    'One row per LLM request (all its retries included): usage, latency, status and attempts. Never the prompt, the answer or the key. Rows of a transaction that rolled back are written again later (recgen.flush_llm_calls).';
 COMMENT ON COLUMN recgen.llm_calls.customer_id IS 'Customer the content was for; NULL for content about a product only';
 COMMENT ON COLUMN recgen.llm_calls.purpose IS 'Kind of content: email, describe, summary, snippet, explain';
 COMMENT ON COLUMN recgen.llm_calls.outcome IS 'ok, bad_reply (2xx but unusable), http_error, timeout or connection_error';
@@ -50,3 +55,12 @@ COMMENT ON FUNCTION recgen.llm_chat(jsonb, boolean) IS
     'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, finish_reason, error}); logs each in recgen.llm_calls';
 REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
+
+CREATE FUNCTION recgen.flush_llm_calls()
+RETURNS integer
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'recgen_flush_llm_calls';
+COMMENT ON FUNCTION recgen.flush_llm_calls() IS
+    'Writes to recgen.llm_calls the rows of this database''s LLM calls whose transaction rolled back (kept in shared memory until then; recgen.llm_chat does it too before each batch). Returns how many.';
+REVOKE ALL ON FUNCTION recgen.flush_llm_calls() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.flush_llm_calls() TO recgen_admin, recgen_analyst, recgen_worker;
