@@ -43,6 +43,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "recgen.h"
@@ -308,9 +309,55 @@ CallLogWrite(CallRecord *recs, int n, int64 *ids)
 }
 
 /*
+ * write_back
+ *		INSERT rows taken from the ring, in a subtransaction: a row that
+ *		cannot be written (a constraint added since, a revoked privilege)
+ *		is dropped with a LOG line instead of failing every later call of
+ *		the database. Cancel is passed on. Returns whether they were
+ *		written.
+ */
+static bool
+write_back(CallRecord *rows, int n)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool written = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		insert_rows(rows, n, NULL);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		written = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		ereport(LOG,
+				(errmsg("recgen: %d recgen.llm_calls rows of rolled-back transactions could not be written back: %s",
+						n, edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return written;
+}
+
+/*
  * CallLogFlush
  *		Write this database's rows from the ring back to recgen.llm_calls.
- *		Returns how many.
+ *		Returns how many were written.
  */
 int
 CallLogFlush(void)
@@ -319,6 +366,7 @@ CallLogFlush(void)
 	CallRing   *ring;
 	CallRecord *rows;
 	uint64		dropped;
+	int			room;
 	int			kept = 0;
 	int			n = 0;
 	int			i;
@@ -326,8 +374,9 @@ CallLogFlush(void)
 	/* an unlocked look first: the common case is an empty ring */
 	if (shared == NULL || shared->call_ring.count == 0)
 		return 0;
-	rows = palloc(sizeof(CallRecord) * RECGEN_CALL_RING);
-	reserve_tracked(RECGEN_CALL_RING);
+	room = shared->call_ring.count; /* rows beyond this wait for the next flush */
+	rows = palloc(sizeof(CallRecord) * room);
+	reserve_tracked(room);
 
 	ring = &shared->call_ring;
 	LWLockAcquire(shared->call_ring_lock, LW_EXCLUSIVE);
@@ -335,7 +384,7 @@ CallLogFlush(void)
 	{
 		CallRecord *r = &ring->rows[(ring->head + i) % RECGEN_CALL_RING];
 
-		if (r->dbid == MyDatabaseId)
+		if (r->dbid == MyDatabaseId && n < room)
 		{
 			rows[n] = *r;
 			track(&rows[n]);	/* from here a rollback returns it */
@@ -358,8 +407,8 @@ CallLogFlush(void)
 				(errmsg("recgen: %llu recgen.llm_calls rows of rolled-back transactions were lost",
 						(unsigned long long) dropped),
 				 errdetail("More than %d rows waited to be written back at once.", RECGEN_CALL_RING)));
-	if (n > 0)
-		insert_rows(rows, n, NULL);
+	if (n > 0 && !write_back(rows, n))
+		n = 0;
 	pfree(rows);
 	return n;
 }

@@ -131,3 +131,18 @@ def test_analysts_may_flush(conn):
     conn.execute("ROLLBACK")
     conn.execute("SET ROLE recgen_analyst")
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
+
+
+def test_a_row_that_cannot_be_written_back_is_dropped_not_fatal(conn):
+    conn.execute("SET recgen.llm_model = 'fake-poison'")   # answers like fake-normal
+    conn.execute("BEGIN")
+    one(conn, "SELECT recgen.email(1)")
+    conn.execute("ROLLBACK")
+    conn.execute("ALTER TABLE recgen.llm_calls ADD CONSTRAINT no_poison CHECK (model <> 'fake-poison') NOT VALID")
+    try:
+        assert one(conn, "SELECT recgen.flush_llm_calls()") == 0    # logged and dropped ...
+        conn.execute("SET recgen.llm_model = 'fake-normal'")
+        assert one(conn, "SELECT recgen.email(1)")["verdict"] == "pass"   # ... so calls go on
+        assert one(conn, "SELECT count(*) FROM recgen.llm_calls WHERE model = 'fake-poison'") == 0
+    finally:
+        conn.execute("ALTER TABLE recgen.llm_calls DROP CONSTRAINT no_poison")
