@@ -22,7 +22,8 @@
 /*
  * One recgen.llm_calls row. Fixed size, so it can be copied into shared
  * memory in the abort path without allocating; texts are cut at a character
- * boundary. An empty finish_reason or error stands for NULL, and so do
+ * boundary (the purposes are short words, model names fit in 127 bytes, an
+ * error message keeps its first 255). An empty finish_reason or error stands for NULL, and so do
  * http_status 0 and a negative server_ms.
  */
 typedef struct CallRecord
@@ -38,7 +39,7 @@ typedef struct CallRecord
 	double		latency_ms;
 	double		server_ms;
 	char		purpose[32];
-	char		model[64];
+	char		model[128];
 	char		outcome[24];
 	char		finish_reason[24];
 	char		error[256];

@@ -8,7 +8,10 @@
  * Rules:
  *   structure      the fields the kind needs are present and not empty
  *   price          every money amount and percentage in the text is a
- *                  number of the context (prices, rates, spend)
+ *                  number of the context (prices, rates, spend), and one
+ *                  that follows a context product's name in its sentence
+ *                  is not another context product's price or rate
+ *                  (recgen.misattributed_price)
  *   product        no product of the catalog is named unless it is in the
  *                  context, and product ids given are those of the context
  *   banned         none of the brand's banned phrases
@@ -38,6 +41,39 @@ COMMENT ON FUNCTION recgen.catalog_names_in(text) IS
     'Names of recgen.products (6 characters or more) whose lower-case form occurs in the given lower-case text, once each in order of first occurrence; the guard''s product rule. The names are indexed per backend and read again after products change.';
 GRANT EXECUTE ON FUNCTION recgen.catalog_names_in(text) TO recgen_admin, recgen_analyst, recgen_worker;
 
+CREATE FUNCTION recgen.misattributed_price(lowered_text text, amount_pos integer, amount numeric,
+                                           amount_text text, items jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH sentence AS (
+        -- the amount's sentence up to the amount (a decimal point is no boundary)
+        SELECT regexp_replace(substr(lowered_text, 1, amount_pos - 1), '^.*(?:[.!?]\s|\n)', '') AS s
+    ), item AS (
+        SELECT i ->> 'name' AS name,
+               ARRAY[nullif((i ->> 'price')::numeric, 0), (i ->> 'rate_pct')::numeric] AS own
+          FROM jsonb_array_elements(items) i
+         WHERE i ->> 'name' IS NOT NULL
+    ), nearest AS (
+        -- the context product named last before the amount
+        SELECT item.*
+          FROM item, sentence
+         WHERE strpos(s, lower(name)) > 0
+         ORDER BY length(s) - strpos(reverse(s), reverse(lower(name))) DESC, length(name) DESC
+         LIMIT 1
+    )
+    SELECT format('%s is the price or rate of "%s", not of "%s"', amount_text, other.name, n.name)
+      FROM nearest n,
+           LATERAL (SELECT o.name FROM item o
+                     WHERE o.name <> n.name
+                       AND EXISTS (SELECT 1 FROM unnest(o.own) x WHERE abs(x - amount) < 0.005)
+                     LIMIT 1) other
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(n.own) x WHERE abs(x - amount) < 0.005)
+$$;
+COMMENT ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) IS
+    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text does not have this price or rate but another context item does, a violation detail; else NULL';
+
 CREATE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)
 RETURNS jsonb
@@ -58,6 +94,8 @@ DECLARE
     max_chars integer;
     body_len integer;
     digits text;
+    k integer;
+    price_re constant text := '[£$€]\s?[0-9][0-9,]*(?:\.[0-9]+)?|[0-9][0-9,]*(?:\.[0-9]+)?\s?(?:GBP|EUR|USD|pounds|euros|dollars|%)';
 BEGIN
     SELECT * INTO b FROM recgen.brands br WHERE br.brand = coalesce(guard.brand, 'default');
     IF NOT FOUND THEN
@@ -93,13 +131,18 @@ BEGIN
     allowed := coalesce(allowed, '{}');
 
     -- price: money amounts (£12.50, 12.50 GBP, $3) and percentages
-    FOR m IN SELECT regexp_matches(txt,
-            '(?:[£$€]\s?([0-9][0-9,]*(?:\.[0-9]+)?))|(?:([0-9][0-9,]*(?:\.[0-9]+)?)\s?(?:GBP|EUR|USD|pounds|euros|dollars|%))', 'gi')
-    LOOP
-        num := replace(coalesce(m[1], m[2]), ',', '')::numeric;
+    FOR k IN 1 .. regexp_count(txt, price_re, 1, 'i') LOOP
+        f := regexp_substr(txt, price_re, 1, k, 'i');
+        num := replace(substring(f FROM '[0-9][0-9,]*(?:\.[0-9]+)?'), ',', '')::numeric;
         IF NOT EXISTS (SELECT 1 FROM unnest(allowed) a WHERE abs(a - num) < 0.005) THEN
             v := v || jsonb_build_object('rule', 'price',
-                'detail', format('%s is not a price or rate of the context', coalesce(m[1], m[2])));
+                'detail', format('%s is not a price or rate of the context', f));
+        ELSE
+            f := recgen.misattributed_price(low, regexp_instr(txt, price_re, 1, k, 0, 'i'), num, f,
+                                            coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]'));
+            IF f IS NOT NULL THEN
+                v := v || jsonb_build_object('rule', 'price', 'detail', f);
+            END IF;
         END IF;
     END LOOP;
 
@@ -203,3 +246,4 @@ $$;
 COMMENT ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) IS
     'Checks a generated output against its context and the brand: structure, prices and rates, products, banned and over-promising phrases, disclaimer, channel length, e-mail addresses and phone numbers. Returns {ok, violations}.';
 GRANT EXECUTE ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT EXECUTE ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) TO recgen_admin, recgen_analyst, recgen_worker;

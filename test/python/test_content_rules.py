@@ -114,6 +114,32 @@ def test_guard_rules(conn, change, rule):
     assert not g["ok"] and rule in rules(g)
 
 
+TWO = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "price_text": "£6.50"},
+                 {"product_id": 3, "name": "Stoneware Teapot", "price": 24.00, "price_text": "£24.00"},
+                 {"product_id": 9, "name": "Easy Saver", "price": 0, "rate_pct": 3.1, "price_text": "3.1% rate"},
+                 {"product_id": 8, "name": "Cashback Card", "price": 0}],
+       "behaviour": {"monetary": 30.5}}
+
+
+@pytest.mark.parametrize("body,misattributed", [
+    ("The Blue Enamel Mug (£6.50) and the Stoneware Teapot (£24.00).", False),
+    ("The Blue Enamel Mug is just £24.00.", True),
+    ("The Stoneware Teapot (£6.50) pours well.", True),
+    ("Mugs and teapots: the Stoneware Teapot, the Blue Enamel Mug (£6.50).", False),
+    ("The Blue Enamel Mug is £6.50. At £24.00 the pot is a treat.", False),
+    ("The Blue Enamel Mug suits someone who spent £30.50 with us.", False),
+    ("You spent £30.50; the Stoneware Teapot is £24.00.", False),
+    ("The Cashback Card comes with a 3.1% rate.", True),
+    ("The Easy Saver pays a 3.1% rate, and the Cashback Card has no fee.", False),
+])
+def test_guard_ties_a_price_to_the_product_it_follows(conn, body, misattributed):
+    g = guard(conn, "email", {**GOOD, "body": body}, TWO)
+    details = [x["detail"] for x in g["violations"] if x["rule"] == "price"]
+    assert bool(details) == misattributed, details
+    if misattributed:
+        assert "is the price or rate of" in details[0]
+
+
 def test_guard_repetition_ignores_decimal_points(conn):
     # item lines with the same price and reason code, as the fallback lists
     # them: "£6.50): bought_together" is not a repeated sentence
