@@ -19,7 +19,8 @@ SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'social'), 280,
 SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = 'recgen'
               AND p.proname IN ('email', 'describe', 'summary', 'snippet', 'explain', 'email_batch', 'context',
-                                'guard', 'llm_chat', 'generate', 'fill_template', 'render_fallback', 'postprocess')
+                                'guard', 'llm_chat', 'generate', 'fill_template', 'render_fallback', 'postprocess',
+                                'misattributed_price', 'flush_llm_calls')
               AND obj_description(p.oid, 'pg_proc') IS NULL), 0, 'every content function has a comment');
 SELECT is((SELECT provolatile::text FROM pg_proc WHERE oid = 'recgen.email(bigint,text,text)'::regprocedure), 'v',
           'email() is volatile');
