@@ -42,7 +42,7 @@ show_email() {
 		              :cid, e->>'subject', e->>'preheader', e->>'body', e->>'cta', e->>'verdict')
 		  FROM (SELECT :'e'::jsonb AS e) x;
 		SELECT E'\nThe products and why:';
-		SELECT format('  - %s, %s: %s', i->>'name', i->>'price_text', i->>'reason')
+		SELECT format('  - %s%s: %s', i->>'name', coalesce(', ' || (i->>'price_text'), ''), i->>'reason')
 		  FROM recgen.content c, jsonb_array_elements(c.context->'items') i
 		 WHERE c.content_id = (:'e'::jsonb->>'content_id')::bigint;
 	SQL

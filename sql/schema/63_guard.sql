@@ -51,28 +51,39 @@ AS $$
         -- the amount's sentence up to the amount (a decimal point is no boundary)
         SELECT regexp_replace(substr(lowered_text, 1, amount_pos - 1), '^.*(?:[.!?]\s|\n)', '') AS s
     ), item AS (
+        -- a product is named by its name, or by its name without the last
+        -- word when two or more words remain ("Cash-Back Credit" for
+        -- "Cash-Back Credit Card"); own: its price and rate
         SELECT i ->> 'name' AS name,
-               ARRAY[nullif((i ->> 'price')::numeric, 0), (i ->> 'rate_pct')::numeric] AS own
+               ARRAY[nullif((i ->> 'price')::numeric, 0), (i ->> 'rate_pct')::numeric] AS own,
+               ARRAY[lower(i ->> 'name'),
+                     CASE WHEN array_length(regexp_split_to_array(btrim(i ->> 'name'), '\s+'), 1) >= 3
+                          THEN lower(regexp_replace(btrim(i ->> 'name'), '\s+\S+$', '')) END] AS names
           FROM jsonb_array_elements(items) i
          WHERE i ->> 'name' IS NOT NULL
+    ), named AS (
+        -- where in the sentence each product is named last (its end)
+        SELECT item.name, item.own,
+               max(length(s) - strpos(reverse(s), reverse(n)) + 1) AS name_end
+          FROM item, sentence, unnest(item.names) n
+         WHERE n IS NOT NULL AND strpos(s, n) > 0
+         GROUP BY item.name, item.own
     ), nearest AS (
-        -- the context product named last before the amount
-        SELECT item.*
-          FROM item, sentence
-         WHERE strpos(s, lower(name)) > 0
-         ORDER BY length(s) - strpos(reverse(s), reverse(lower(name))) DESC, length(name) DESC
-         LIMIT 1
+        -- the products named last before the amount (more than one when a
+        -- shortened name is shared)
+        SELECT * FROM named WHERE name_end = (SELECT max(name_end) FROM named)
     )
-    SELECT format('%s is the price or rate of "%s", not of "%s"', amount_text, other.name, n.name)
-      FROM nearest n,
-           LATERAL (SELECT o.name FROM item o
-                     WHERE o.name <> n.name
-                       AND EXISTS (SELECT 1 FROM unnest(o.own) x WHERE abs(x - amount) < 0.005)
-                     LIMIT 1) other
-     WHERE NOT EXISTS (SELECT 1 FROM unnest(n.own) x WHERE abs(x - amount) < 0.005)
+    SELECT format('%s is the price or rate of "%s", not of "%s"', amount_text, other.name,
+                  (SELECT min(name) FROM nearest))
+      FROM (SELECT i.name FROM item i
+             WHERE i.name NOT IN (SELECT name FROM nearest)
+               AND EXISTS (SELECT 1 FROM unnest(i.own) x WHERE abs(x - amount) < 0.005)
+             LIMIT 1) other
+     WHERE EXISTS (SELECT 1 FROM nearest)
+       AND NOT EXISTS (SELECT 1 FROM nearest n, unnest(n.own) x WHERE abs(x - amount) < 0.005)
 $$;
 COMMENT ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) IS
-    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text does not have this price or rate but another context item does, a violation detail; else NULL';
+    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name, or its name without the last word) does not have this price or rate but another context item does, a violation detail; else NULL';
 
 CREATE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)

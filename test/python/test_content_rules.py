@@ -131,6 +131,10 @@ TWO = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "pr
     ("You spent £30.50; the Stoneware Teapot is £24.00.", False),
     ("The Cashback Card comes with a 3.1% rate.", True),
     ("The Easy Saver pays a 3.1% rate, and the Cashback Card has no fee.", False),
+    # a product named by its name without the last word
+    ("We think you would enjoy the Blue Enamel (£24.00).", True),
+    ("We think you would enjoy the Blue Enamel (£6.50).", False),
+    ("The Stoneware (£6.50) is a two-word name cut to one: not a name.", False),
 ])
 def test_guard_ties_a_price_to_the_product_it_follows(conn, body, misattributed):
     g = guard(conn, "email", {**GOOD, "body": body}, TWO)
