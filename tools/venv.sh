@@ -4,7 +4,7 @@
 # --no-deps (packages whose own dependency lists would trigger source builds).
 # Cached: nothing is reinstalled while both files are unchanged.
 # Then builds the local model's Q8_0 weights from the shipped Q4_1 file
-# (tools/model_q8.py) into .venv/models, once.
+# (tools/model_q8.py) into .venv/models, once per set of requirements.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +16,7 @@ want=$(cat "$REQ" "$REQ_NODEPS" 2>/dev/null | sha256sum | cut -d' ' -f1)
 
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
 	echo "recgen: setting up the Python virtual environment in .venv"
+	rm -rf "$VENV/models"  # rebuilt below from what gets installed now
 	[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
 	"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 	[[ -s $REQ ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
