@@ -20,7 +20,9 @@
  *   or when recgen.flush_llm_calls() is called. Those rows are tracked
  *   like new ones, so a second rollback returns them to the ring.
  *
- * A request interrupted by cancel has no outcome and leaves no row. The
+ * When cancel (or any error) interrupts llm_chat's requests, llm.c puts a
+ * row with the outcome "interrupted" for each request it had sent straight
+ * into the ring (CallLogKeep), since no row could be written. The
  * ring holds RECGEN_CALL_RING rows; beyond that the oldest are dropped and
  * counted (a LOG line at the next flush). Without shared_preload_libraries
  * there is no ring: rolled-back rows are lost, and llm.c's LOG line is what
@@ -159,6 +161,26 @@ ring_take_tracked(SubTransactionId from)
 	if (shared)
 		LWLockRelease(shared->call_ring_lock);
 	ntracked = kept;
+}
+
+/*
+ * CallLogKeep
+ *		Put a row straight into the ring, for a call whose row could not be
+ *		written because the statement is failing (llm_chat interrupted by
+ *		cancel). No allocation; without a ring the row is lost.
+ */
+void
+CallLogKeep(const CallRecord *rec)
+{
+	RecgenSharedState *shared = RecgenShared();
+	CallRecord	copy = *rec;
+
+	if (shared == NULL)
+		return;
+	copy.dbid = MyDatabaseId;
+	LWLockAcquire(shared->call_ring_lock, LW_EXCLUSIVE);
+	ring_append(&shared->call_ring, &copy);
+	LWLockRelease(shared->call_ring_lock);
 }
 
 /*

@@ -57,5 +57,6 @@ typedef struct CallRing
 extern void CallRecordSetText(char *dst, size_t size, const char *src);
 extern void CallLogWrite(CallRecord *recs, int n, int64 *ids);
 extern int	CallLogFlush(void);
+extern void CallLogKeep(const CallRecord *rec);
 
 #endif							/* RECGEN_CALL_LOG_H */

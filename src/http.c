@@ -430,3 +430,27 @@ HttpPerformAll(HttpRequest *reqs, int nreqs, int concurrency)
 	}
 	PG_END_TRY();
 }
+
+/*
+ * HttpRequestStarted
+ *		Whether a request of a batch was sent (HttpPerformAll may have been
+ *		interrupted before it started them all).
+ */
+bool
+HttpRequestStarted(const HttpRequest *req)
+{
+	return req->state != HS_PENDING;
+}
+
+/*
+ * HttpRequestElapsedMs
+ *		A request's latency: its final one when it ended, else the time since
+ *		its first attempt started (for a batch that was interrupted).
+ */
+double
+HttpRequestElapsedMs(const HttpRequest *req)
+{
+	if (req->state == HS_DONE)
+		return req->latency_ms;
+	return (double) (GetCurrentTimestamp() - req->started) / 1000.0;
+}

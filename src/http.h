@@ -50,5 +50,7 @@ typedef struct HttpRequest
 } HttpRequest;
 
 extern void HttpPerformAll(HttpRequest *reqs, int nreqs, int concurrency);
+extern bool HttpRequestStarted(const HttpRequest *req);
+extern double HttpRequestElapsedMs(const HttpRequest *req);
 
 #endif							/* RECGEN_HTTP_H */

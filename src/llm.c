@@ -344,6 +344,41 @@ llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 }
 
 /*
+ * llm_keep_interrupted
+ *		HttpPerformAll was interrupted (cancel, statement_timeout, an error):
+ *		every request it had sent gets a row with the outcome "interrupted"
+ *		and the time it ran, put straight into call_log's ring. Runs while
+ *		the error propagates: nothing here allocates.
+ */
+static void
+llm_keep_interrupted(HttpRequest *reqs, LlmCall *calls, int n)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		CallRecord	r;
+
+		if (!HttpRequestStarted(&reqs[i]))
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.called_at = now;
+		r.customer_id = calls[i].customer_id;
+		r.has_customer = calls[i].has_customer;
+		r.http_status = (int32) reqs[i].status;
+		r.attempts = reqs[i].attempts;
+		r.latency_ms = HttpRequestElapsedMs(&reqs[i]);
+		r.server_ms = -1;
+		CallRecordSetText(r.purpose, sizeof(r.purpose), calls[i].purpose);
+		CallRecordSetText(r.model, sizeof(r.model), recgen_llm_model);
+		CallRecordSetText(r.outcome, sizeof(r.outcome), "interrupted");
+		CallRecordSetText(r.error, sizeof(r.error), "the statement was cancelled or failed before the answer was read");
+		CallLogKeep(&r);
+	}
+}
+
+/*
  * llm_raise
  *		Report a failed call: CONNECTION_FAILURE for transport errors and
  *		timeouts, EXTERNAL_ROUTINE_EXCEPTION for a bad reply, with the HTTP
@@ -425,7 +460,16 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
-	HttpPerformAll(reqs, n, recgen_llm_concurrency);
+	PG_TRY();
+	{
+		HttpPerformAll(reqs, n, recgen_llm_concurrency);
+	}
+	PG_CATCH();
+	{
+		llm_keep_interrupted(reqs, calls, n);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	for (i = 0; i < n; i++)
 	{

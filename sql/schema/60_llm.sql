@@ -19,7 +19,7 @@ CREATE TABLE recgen.llm_calls (
     purpose           text NOT NULL,
     model             text NOT NULL,
     outcome           text NOT NULL
-                      CHECK (outcome IN ('ok', 'bad_reply', 'http_error', 'timeout', 'connection_error')),
+                      CHECK (outcome IN ('ok', 'bad_reply', 'http_error', 'timeout', 'connection_error', 'interrupted')),
     http_status       integer,
     attempts          integer NOT NULL,
     latency_ms        double precision NOT NULL,
@@ -37,7 +37,7 @@ COMMENT ON TABLE recgen.llm_calls IS
     'One row per LLM request (all its retries included): usage, latency, status and attempts. Never the prompt, the answer or the key. Rows of a transaction that rolled back are written again later (recgen.flush_llm_calls).';
 COMMENT ON COLUMN recgen.llm_calls.customer_id IS 'Customer the content was for; NULL for content about a product only';
 COMMENT ON COLUMN recgen.llm_calls.purpose IS 'Kind of content: email, describe, summary, snippet, explain';
-COMMENT ON COLUMN recgen.llm_calls.outcome IS 'ok, bad_reply (2xx but unusable), http_error, timeout or connection_error';
+COMMENT ON COLUMN recgen.llm_calls.outcome IS 'ok, bad_reply (2xx but unusable), http_error, timeout, connection_error, or interrupted (cancel or statement_timeout stopped the statement; the answer, if any, was discarded)';
 COMMENT ON COLUMN recgen.llm_calls.http_status IS 'HTTP status of the last attempt; NULL when no answer came';
 COMMENT ON COLUMN recgen.llm_calls.attempts IS 'Attempts made (1 + retries after 429, 5xx or connection errors)';
 COMMENT ON COLUMN recgen.llm_calls.latency_ms IS 'Wall time from the first attempt to the end of the last, backoff waits included';

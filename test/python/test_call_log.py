@@ -146,3 +146,22 @@ def test_a_row_that_cannot_be_written_back_is_dropped_not_fatal(conn):
         assert one(conn, "SELECT count(*) FROM recgen.llm_calls WHERE model = 'fake-poison'") == 0
     finally:
         conn.execute("ALTER TABLE recgen.llm_calls DROP CONSTRAINT no_poison")
+
+
+def test_requests_interrupted_by_statement_timeout_are_kept(conn):
+    """Three customers, two in flight: the cancel finds two requests sent
+    and one never started; the two get rows, marked interrupted."""
+    before = calls(conn)
+    conn.execute("SET recgen.llm_model = 'fake-slow'")
+    conn.execute("SET recgen.llm_concurrency = 2")
+    conn.execute("SET statement_timeout = '1s'")
+    with pytest.raises(errors.QueryCanceled):
+        conn.execute("SELECT * FROM recgen.email_batch(ARRAY[1, 4, 5]::bigint[])")
+    conn.execute("RESET statement_timeout")
+    assert calls(conn) == before
+    assert one(conn, "SELECT recgen.flush_llm_calls()") == 2
+    rows = conn.execute("SELECT outcome, model, latency_ms, http_status, error FROM recgen.llm_calls"
+                        " ORDER BY call_id DESC LIMIT 2").fetchall()
+    for outcome, model, latency, status, error in rows:
+        assert (outcome, model, status) == ("interrupted", "fake-slow", None)
+        assert 900 <= latency < 30000 and "cancelled" in error
