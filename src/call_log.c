@@ -396,11 +396,24 @@ CallLogFlush(void)
 	/* an unlocked look first: the common case is an empty ring */
 	if (shared == NULL || shared->call_ring.count == 0)
 		return 0;
-	room = shared->call_ring.count; /* rows beyond this wait for the next flush */
+	ring = &shared->call_ring;
+
+	/*
+	 * Count this database's rows under a shared lock, so that rows of
+	 * other databases cost every call only a scan, not an allocation. Rows
+	 * that arrive meanwhile wait for the next flush.
+	 */
+	room = 0;
+	LWLockAcquire(shared->call_ring_lock, LW_SHARED);
+	for (i = 0; i < ring->count; i++)
+		if (ring->rows[(ring->head + i) % RECGEN_CALL_RING].dbid == MyDatabaseId)
+			room++;
+	LWLockRelease(shared->call_ring_lock);
+	if (room == 0)
+		return 0;
 	rows = palloc(sizeof(CallRecord) * room);
 	reserve_tracked(room);
 
-	ring = &shared->call_ring;
 	LWLockAcquire(shared->call_ring_lock, LW_EXCLUSIVE);
 	for (i = 0; i < ring->count; i++)
 	{
