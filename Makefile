@@ -40,8 +40,13 @@ OBJS = \
 	src/shmem.o \
 	src/rules.o
 
-DATA_built  = sql/recgen--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*--*.sql))
+# Extension scripts (sql/README.md). Released versions' scripts are frozen
+# files in sql/; the current version's install script and the upgrade from
+# the last released version are built from sql/incremental and
+# sql/idempotent by tools/build_sql.sh.
+UPGRADE_FROM = 0.1.0
+DATA_built  = sql/recgen--$(EXTVERSION).sql sql/recgen--$(UPGRADE_FROM)--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard sql/recgen--*.sql))
 # VADER lexicon and emoji descriptions with their MIT notice (docs/sentiment.md)
 DATA       += data/vader/recgen_vader_lexicon.txt \
 	data/vader/recgen_vader_emoji.txt \
@@ -71,8 +76,8 @@ endif
 
 EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
 
-# The full install script is the schema parts, concatenated in name order.
-SQL_PARTS = $(sort $(wildcard sql/schema/*.sql))
+# The parts the built scripts are made of.
+SQL_PARTS = $(wildcard sql/incremental/*/*.sql) $(wildcard sql/idempotent/*.sql)
 
 PROJECT_TARGETS = demo test stop start dsn psql deps format private-install regress-list
 
@@ -86,9 +91,14 @@ endif
 # Every object is rebuilt when any header changes (PGXS has no automatic
 # dependencies here; a stale object against a changed struct crashes).
 $(OBJS): $(wildcard src/*.h)
+# recgen.version() is compiled in from recgen.control
+src/recgen.o: recgen.control
 
-sql/recgen--$(EXTVERSION).sql: $(SQL_PARTS) recgen.control
-	cat $(SQL_PARTS) > $@
+sql/recgen--$(EXTVERSION).sql: $(SQL_PARTS) tools/build_sql.sh recgen.control
+	tools/build_sql.sh install $(EXTVERSION) > $@
+
+sql/recgen--$(UPGRADE_FROM)--$(EXTVERSION).sql: $(SQL_PARTS) tools/build_sql.sh recgen.control
+	tools/build_sql.sh upgrade $(UPGRADE_FROM) $(EXTVERSION) > $@
 
 .PHONY: $(PROJECT_TARGETS)
 

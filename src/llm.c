@@ -10,7 +10,7 @@
  * SQL surface: recgen.llm_chat(requests jsonb, raise_on_error boolean)
  * takes an array of requests and returns an array of results in the same
  * order; the requests run concurrently (recgen.llm_concurrency). The
- * content functions (sql/schema/64_content.sql) are its only callers.
+ * content functions (sql/idempotent/6*.sql) are its only callers.
  *
  * llm_calls rows are written in the caller's transaction, after every
  * request of the batch has ended and before any error is raised, through

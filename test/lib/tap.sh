@@ -6,6 +6,7 @@
 #   like TEXT REGEX "description"
 #   fresh_db NAME                           drop and create NAME with recgen
 #   q DB SQL                                one value from a query
+#   plan N                                  declare N assertions up front
 
 TAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TAP_N=0
@@ -43,7 +44,14 @@ like() {
 }
 
 done_testing() {
-	echo "1..$TAP_N"
+	if [[ -n ${TAP_PLAN:-} ]]; then
+		if [[ $TAP_N -ne $TAP_PLAN ]]; then
+			echo "not ok $((TAP_N + 1)) - planned $TAP_PLAN assertions, ran $TAP_N"
+			return 1
+		fi
+	else
+		echo "1..$TAP_N"
+	fi
 	[[ $TAP_FAILED -eq 0 ]]
 }
 
@@ -59,4 +67,11 @@ fresh_db() {
 	q postgres "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
 	q postgres "CREATE DATABASE $1" >/dev/null
 	q "$1" "CREATE EXTENSION recgen" >/dev/null
+}
+
+# plan N: declare the number of assertions up front; done_testing then fails
+# when a different number ran (an assertion that never printed counts).
+plan() {
+	TAP_PLAN=$1
+	echo "1..$1"
 }

@@ -14,7 +14,6 @@ CREATE TABLE recgen.tones (
     instruction text NOT NULL CHECK (btrim(instruction) <> '')
 );
 COMMENT ON TABLE recgen.tones IS 'Tones of voice a content function accepts, each with the instruction given to the model';
-
 INSERT INTO recgen.tones VALUES
     ('formal', 'Write in a formal, courteous register. No slang, no exclamation marks.'),
     ('friendly', 'Write in a warm, friendly and simple way, as a helpful shop assistant would.'),
@@ -22,7 +21,6 @@ INSERT INTO recgen.tones VALUES
     ('promotional', 'Write in an upbeat promotional way that invites the reader to act, without exaggerating.'),
     ('informative', 'Write in a factual, informative way: what it is and who it suits.'),
     ('subtle_upsell', 'Mention the suggested items gently as natural next steps; never pressure the reader.');
-
 CREATE TABLE recgen.brands (
     brand            text PRIMARY KEY CHECK (brand ~ '^[a-z0-9_]+$'),
     voice            text NOT NULL,
@@ -34,7 +32,6 @@ CREATE TABLE recgen.brands (
 );
 COMMENT ON TABLE recgen.brands IS
     'Brand rules the guard enforces: banned phrases, over-promising words, a required disclaimer (for the kinds listed), and the voice and sign-off given to the model. recgen.brand selects one.';
-
 INSERT INTO recgen.brands VALUES
     ('default', 'A helpful, honest shop that suggests things customers are likely to enjoy.',
      ARRAY['click here', 'act now', 'buy now or', 'once in a lifetime', 'no questions asked'],
@@ -44,7 +41,6 @@ INSERT INTO recgen.brands VALUES
      ARRAY['click here', 'act now', 'pre-approved', 'no credit check', 'instant approval'],
      ARRAY['guaranteed', 'guarantee', 'risk-free', 'free money', 'get rich', 'no risk', 'can''t lose', '100%'],
      'Eligibility, terms and conditions apply. Rates may change.', '{email,snippet}', 'Your bank');
-
 CREATE TABLE recgen.channels (
     channel   text PRIMARY KEY,
     max_chars integer NOT NULL CHECK (max_chars > 0)
@@ -52,7 +48,6 @@ CREATE TABLE recgen.channels (
 COMMENT ON TABLE recgen.channels IS 'Delivery channels and the longest text each takes (the email body for email)';
 INSERT INTO recgen.channels VALUES
     ('email', 2000), ('social', 280), ('sms', 160), ('push', 120), ('web', 600), ('sales', 1200);
-
 CREATE TABLE recgen.prompt_templates (
     kind          text NOT NULL CHECK (kind IN ('email', 'describe', 'summary', 'snippet', 'explain')),
     tone          text NOT NULL DEFAULT '*',
@@ -69,36 +64,6 @@ CREATE TABLE recgen.prompt_templates (
 CREATE UNIQUE INDEX prompt_templates_active_idx ON recgen.prompt_templates (kind, tone) WHERE active;
 COMMENT ON TABLE recgen.prompt_templates IS
     'Versioned prompt templates per kind of content and tone (''*'' for any tone). Placeholders {{path}} are filled from the context JSON. Few-shot examples are [{"user": …, "assistant": …}]. Updating the text of a template keeps the old row as an inactive version.';
-
-/*
- * Updating a template's text inserts the new text as the next version and
- * deactivates the old one, so content stored earlier still names the
- * exact version it was written with.
- */
-CREATE FUNCTION recgen.prompt_templates_version() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF (NEW.system_prompt, NEW.user_template, NEW.examples, NEW.max_tokens, NEW.temperature)
-       IS NOT DISTINCT FROM
-       (OLD.system_prompt, OLD.user_template, OLD.examples, OLD.max_tokens, OLD.temperature) THEN
-        RETURN NEW;             -- only the active flag or the timestamp changed
-    END IF;
-    UPDATE recgen.prompt_templates SET active = false
-     WHERE kind = OLD.kind AND tone = OLD.tone AND version = OLD.version;
-    INSERT INTO recgen.prompt_templates
-        (kind, tone, version, system_prompt, user_template, examples, max_tokens, temperature, active)
-    SELECT NEW.kind, NEW.tone, max(t.version) + 1, NEW.system_prompt, NEW.user_template,
-           NEW.examples, NEW.max_tokens, NEW.temperature, true
-      FROM recgen.prompt_templates t WHERE t.kind = NEW.kind AND t.tone = NEW.tone;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION recgen.prompt_templates_version() IS
-    'Trigger: an UPDATE of a template''s text becomes a new active version; the old version is kept, inactive';
-CREATE TRIGGER prompt_templates_version BEFORE UPDATE ON recgen.prompt_templates
-    FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION recgen.prompt_templates_version();
 
 /*
  * Default templates. Each has one few-shot example about a fictional
@@ -141,36 +106,3 @@ INSERT INTO recgen.prompt_templates (kind, system_prompt, user_template, example
     'user', E'Customer: Sam. Likes: garden, kitchen. Product: Blue Garden Chair (£24.00). Reason from our recommender: popular in garden, a category you buy.\nWrite the explanation, addressed to the customer.',
     'assistant', 'You often shop for your garden, and the Blue Garden Chair (£24.00) is a favourite of garden lovers. It would make your outdoor time more comfortable.')),
  100, 0.2);
-
-GRANT SELECT ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates
-    TO recgen_admin, recgen_analyst, recgen_worker;
-GRANT INSERT, UPDATE, DELETE ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates
-    TO recgen_admin;
-
-/*
- * fill_template: replace every {{path}} of tmpl by the value at that path
- * of doc (dot-separated; array elements by index).
- */
-CREATE FUNCTION recgen.fill_template(tmpl text, doc jsonb) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    m text[];
-    v jsonb;
-    out text := tmpl;
-BEGIN
-    FOR m IN SELECT DISTINCT r FROM regexp_matches(tmpl, '\{\{([A-Za-z0-9_.]+)\}\}', 'g') AS r LOOP
-        v := doc #> string_to_array(m[1], '.');
-        out := replace(out, '{{' || m[1] || '}}',
-                       CASE WHEN v IS NULL OR v = 'null' THEN ''
-                            WHEN jsonb_typeof(v) = 'string' THEN v #>> '{}'
-                            WHEN jsonb_typeof(v) = 'array' AND jsonb_typeof(v -> 0) = 'string'
-                                THEN (SELECT string_agg(e, ', ') FROM jsonb_array_elements_text(v) e)
-                            ELSE v::text END);
-    END LOOP;
-    RETURN out;
-END
-$$;
-COMMENT ON FUNCTION recgen.fill_template(text, jsonb) IS
-    'Fills {{path}} placeholders of a prompt template from a JSON document (strings as text, arrays of strings comma-separated, other values as JSON, missing as empty)';

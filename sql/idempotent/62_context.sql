@@ -19,7 +19,7 @@
  * applies to what it reads.
  */
 
-CREATE FUNCTION recgen.money_text(amount numeric, currency text) RETURNS text
+CREATE OR REPLACE FUNCTION recgen.money_text(amount numeric, currency text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -31,8 +31,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.money_text(numeric, text) IS
     'An amount as content shows it: £12.50, €3.00, $7.99 or 12.50 CHF';
-
-CREATE FUNCTION recgen.fence_customer_text(body text, cap integer DEFAULT 160) RETURNS text
+CREATE OR REPLACE FUNCTION recgen.fence_customer_text(body text, cap integer DEFAULT 160) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -47,7 +46,7 @@ COMMENT ON FUNCTION recgen.fence_customer_text(text, integer) IS
  * The engine's reason codes (recgen.recommend().reason) as words a customer
  * reads: the context, and so the prompt and the fallback text, carry these.
  */
-CREATE FUNCTION recgen.reason_text(code text) RETURNS text
+CREATE OR REPLACE FUNCTION recgen.reason_text(code text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -67,8 +66,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.reason_text(text) IS
     'A recommendation reason code of recgen.recommend() as customer-facing words';
-
-CREATE FUNCTION recgen.product_json(p recgen.products, reason text DEFAULT NULL) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.product_json(p recgen.products, reason text DEFAULT NULL) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -87,8 +85,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.product_json(recgen.products, text) IS
     'A product as the context shows it: id, name, category, price, its text (the rate for products priced 0 that have one, else none), rate where it has one, and the reason it is suggested';
-
-CREATE FUNCTION recgen.item_line(i jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION recgen.item_line(i jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -97,8 +94,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.item_line(jsonb) IS
     'One item of a context as a list line, "- name (price): reason", for prompts and fallbacks';
-
-CREATE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$

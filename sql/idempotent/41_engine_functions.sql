@@ -2,7 +2,7 @@
  * Recommendation engine: refresh_model, recommend, similar.
  */
 
-CREATE FUNCTION recgen.refresh_model(as_of timestamptz DEFAULT now(),
+CREATE OR REPLACE FUNCTION recgen.refresh_model(as_of timestamptz DEFAULT now(),
     OUT model_id bigint, OUT items integer, OUT pairs bigint, OUT ms double precision)
 RETURNS record
 AS 'MODULE_PATHNAME', 'recgen_refresh_model'
@@ -14,8 +14,7 @@ COMMENT ON FUNCTION recgen.refresh_model(timestamptz) IS
     'Builds the recommendation model (co-occurrence and content neighbours, popularity) from events before as_of of customers with consent_profiling and from anonymous baskets, and makes it current atomically; returns model_id, items with neighbours, neighbour pairs stored and milliseconds';
 REVOKE ALL ON FUNCTION recgen.refresh_model(timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.refresh_model(timestamptz) TO recgen_admin;
-
-CREATE FUNCTION recgen.recommend(customer_id bigint, n integer DEFAULT 5,
+CREATE OR REPLACE FUNCTION recgen.recommend(customer_id bigint, n integer DEFAULT 5,
     strategy text DEFAULT 'balanced', as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (rank integer, product_id bigint, name text, score double precision,
                reason text, reason_detail jsonb)
@@ -27,8 +26,7 @@ COMMENT ON FUNCTION recgen.recommend(bigint, integer, text, timestamptz) IS
 REVOKE ALL ON FUNCTION recgen.recommend(bigint, integer, text, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.recommend(bigint, integer, text, timestamptz)
     TO recgen_admin, recgen_analyst, recgen_worker;
-
-CREATE FUNCTION recgen.similar(product_id bigint, n integer DEFAULT 10, kind text DEFAULT 'similar')
+CREATE OR REPLACE FUNCTION recgen.similar(product_id bigint, n integer DEFAULT 10, kind text DEFAULT 'similar')
 RETURNS TABLE (rank integer, neighbor_id bigint, name text, score double precision, relation text)
 LANGUAGE plpgsql STABLE CALLED ON NULL INPUT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp

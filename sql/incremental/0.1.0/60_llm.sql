@@ -32,7 +32,6 @@ CREATE TABLE recgen.llm_calls (
 );
 CREATE INDEX llm_calls_called_at_idx ON recgen.llm_calls USING brin (called_at);
 CREATE INDEX llm_calls_customer_idx ON recgen.llm_calls (customer_id);
-
 COMMENT ON TABLE recgen.llm_calls IS
     'One row per LLM request (all its retries included): usage, latency, status and attempts. Never the prompt, the answer or the key. Rows of a transaction that rolled back are written again later (recgen.flush_llm_calls).';
 COMMENT ON COLUMN recgen.llm_calls.customer_id IS 'Customer the content was for; NULL for content about a product only';
@@ -42,25 +41,3 @@ COMMENT ON COLUMN recgen.llm_calls.http_status IS 'HTTP status of the last attem
 COMMENT ON COLUMN recgen.llm_calls.attempts IS 'Attempts made (1 + retries after 429, 5xx or connection errors)';
 COMMENT ON COLUMN recgen.llm_calls.latency_ms IS 'Wall time from the first attempt to the end of the last, backoff waits included';
 COMMENT ON COLUMN recgen.llm_calls.server_ms IS 'Time the server reports spending on the request (llama.cpp timings), when it does';
-
-GRANT SELECT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
-GRANT INSERT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
-GRANT DELETE ON recgen.llm_calls TO recgen_admin;
-
-CREATE FUNCTION recgen.llm_chat(requests jsonb, raise_on_error boolean DEFAULT true)
-RETURNS jsonb
-LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
-AS 'MODULE_PATHNAME', 'recgen_llm_chat';
-COMMENT ON FUNCTION recgen.llm_chat(jsonb, boolean) IS
-    'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, finish_reason, error}); logs each in recgen.llm_calls';
-REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
-
-CREATE FUNCTION recgen.flush_llm_calls()
-RETURNS integer
-LANGUAGE c VOLATILE PARALLEL UNSAFE
-AS 'MODULE_PATHNAME', 'recgen_flush_llm_calls';
-COMMENT ON FUNCTION recgen.flush_llm_calls() IS
-    'Writes to recgen.llm_calls the rows of this database''s LLM calls whose transaction rolled back (kept in shared memory until then; recgen.llm_chat does it too before each batch). Returns how many.';
-REVOKE ALL ON FUNCTION recgen.flush_llm_calls() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION recgen.flush_llm_calls() TO recgen_admin, recgen_analyst, recgen_worker;

@@ -23,9 +23,7 @@ BEGIN
     END LOOP;
 END
 $$;
-
 GRANT USAGE ON SCHEMA recgen TO recgen_admin, recgen_analyst, recgen_worker;
-
 GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE
     ON recgen.customers, recgen.products, recgen.events, recgen.anonymous_events, recgen.social_posts
     TO recgen_admin;
@@ -41,7 +39,7 @@ GRANT SELECT
  * one place decides what consent means. They run with the caller's rights,
  * so the lookup itself sees customers through the customers policy.
  */
-CREATE FUNCTION recgen.profiling_allowed(customer_id bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION recgen.profiling_allowed(customer_id bigint) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -50,8 +48,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.profiling_allowed(bigint) IS
     'Whether the customer has consented to profiling (and is visible to the caller)';
-
-CREATE FUNCTION recgen.social_allowed(customer_id bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION recgen.social_allowed(customer_id bigint) RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -60,28 +57,24 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.social_allowed(bigint) IS
     'Whether the customer has consented to profiling and to the use of social media posts';
-
-ALTER TABLE recgen.customers ENABLE ROW LEVEL SECURITY;
-ALTER TABLE recgen.customers FORCE ROW LEVEL SECURITY;
-ALTER TABLE recgen.events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE recgen.events FORCE ROW LEVEL SECURITY;
-ALTER TABLE recgen.social_posts ENABLE ROW LEVEL SECURITY;
-ALTER TABLE recgen.social_posts FORCE ROW LEVEL SECURITY;
-
+DROP POLICY IF EXISTS admin_all ON recgen.customers;
 CREATE POLICY admin_all ON recgen.customers TO recgen_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS admin_all ON recgen.events;
 CREATE POLICY admin_all ON recgen.events TO recgen_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS admin_all ON recgen.social_posts;
 CREATE POLICY admin_all ON recgen.social_posts TO recgen_admin USING (true) WITH CHECK (true);
-
+DROP POLICY IF EXISTS consented_profiling ON recgen.customers;
 CREATE POLICY consented_profiling ON recgen.customers FOR SELECT
     TO recgen_analyst, recgen_worker
     USING (consent_profiling);
+DROP POLICY IF EXISTS consented_profiling ON recgen.events;
 CREATE POLICY consented_profiling ON recgen.events FOR SELECT
     TO recgen_analyst, recgen_worker
     USING (recgen.profiling_allowed(customer_id));
+DROP POLICY IF EXISTS consented_social ON recgen.social_posts;
 CREATE POLICY consented_social ON recgen.social_posts FOR SELECT
     TO recgen_analyst, recgen_worker
     USING (recgen.social_allowed(customer_id));
-
 COMMENT ON POLICY consented_profiling ON recgen.customers IS
     'Analysts and workers see only customers who consented to profiling';
 COMMENT ON POLICY consented_profiling ON recgen.events IS

@@ -4,14 +4,14 @@
  * recgen.products, which this statement trigger reports
  * (src/catalog_generation.c).
  */
-CREATE FUNCTION recgen.products_changed() RETURNS trigger
+
+CREATE OR REPLACE FUNCTION recgen.products_changed() RETURNS trigger
 AS 'MODULE_PATHNAME', 'recgen_products_changed'
 LANGUAGE C;
 COMMENT ON FUNCTION recgen.products_changed() IS
     'Statement trigger on recgen.products: tells the per-backend product caches of recommend() to read products again once this transaction commits';
 REVOKE ALL ON FUNCTION recgen.products_changed() FROM PUBLIC;
-
-CREATE TRIGGER products_changed
+CREATE OR REPLACE TRIGGER products_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recgen.products
     FOR EACH STATEMENT EXECUTE FUNCTION recgen.products_changed();
 -- also under session_replication_role = replica (logical replication)

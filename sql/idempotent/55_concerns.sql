@@ -29,62 +29,15 @@
  * recgen.refresh_concerns().
  */
 
-CREATE TABLE recgen.concern_topics (
-    topic       text PRIMARY KEY CHECK (btrim(topic) <> '' AND topic !~ '^(category|product):'),
-    pattern     text NOT NULL CHECK (btrim(pattern) <> '' AND ('' ~* pattern) IS NOT NULL),
-    categories  text[] NOT NULL DEFAULT '{}',
-    remedy_tags text[] NOT NULL DEFAULT '{}'
-);
-COMMENT ON TABLE recgen.concern_topics IS
-    'Topics customers complain about or praise in social posts: edit freely; changes recompute recgen.customer_concerns';
-COMMENT ON COLUMN recgen.concern_topics.topic IS 'Short name of the topic, shown in contexts (the prefixes category: and product: are reserved)';
-COMMENT ON COLUMN recgen.concern_topics.pattern IS 'Regular expression (PostgreSQL ARE), matched case-insensitively against post text';
-COMMENT ON COLUMN recgen.concern_topics.categories IS 'Product categories the topic is about (a complaint may hold them back)';
-COMMENT ON COLUMN recgen.concern_topics.remedy_tags IS 'Product tags of products that address the topic (a complaint may boost them)';
-
-INSERT INTO recgen.concern_topics (topic, pattern, categories, remedy_tags) VALUES
-    -- banking
-    ('home loan application', '(home loan|mortgage)s? (application|process|paperwork)|\mapplied for a (home loan|mortgage)', '{mortgages}', '{first-home,fixed-rate}'),
-    ('fees', '\m(fees?|charges?|charged|overdraft)\M', '{cards}', '{no-fx-fee,cashback}'),
-    ('customer service', '(customer service|customer support|on hold|call(s|ed)? back|nobody (calls|could help|answers)|\madviser\M|\mhelp(ful)?\M)', '{}', '{advice}'),
-    ('mobile app', '\m(mobile |banking )?app\M', '{}', '{app}'),
-    ('savings rate', '(savings? (rate|plan|account)|interest rate|\misa\M)', '{savings}', '{savings,tax-free}'),
-    ('card abroad', '\m(abroad|overseas|foreign|holiday|travel(ling)?)\M', '{cards}', '{travel,no-fx-fee}'),
-    ('branch', '\mbranch(es)?\M', '{}', '{}'),
-    ('business loan', '\mbusiness loan', '{business}', '{business,borrowing}'),
-    -- retail
-    ('delivery', '\m(deliver(y|ed|ies)?|shipping|shipped|parcel|courier|arrived|tracking)\M', '{}', '{}'),
-    ('damaged', '\m(damaged|broken|cracked|faulty|defective|smashed)\M', '{}', '{}'),
-    ('price', '\m(prices?|pricey|expensive|overpriced|cheap(er)?|bargain)\M', '{}', '{}'),
-    ('quality', '\m(quality|flimsy|fell apart|poorly made|well made|sturdy)\M', '{}', '{}');
-
-CREATE TABLE recgen.customer_concerns (
-    customer_id     bigint NOT NULL REFERENCES recgen.customers ON DELETE CASCADE,
-    topic           text NOT NULL,
-    polarity        smallint NOT NULL CHECK (polarity IN (-1, 1)),
-    strength        real NOT NULL CHECK (strength > 0 AND strength <= 1),
-    last_seen       timestamptz NOT NULL,
-    example_post_id bigint NOT NULL,
-    PRIMARY KEY (customer_id, topic, polarity)
-);
-COMMENT ON TABLE recgen.customer_concerns IS
-    'What a consenting customer complained about (polarity -1) or praised (+1) in recent social posts; kept by triggers and recgen.refresh_concerns(). Visible to analysts and workers only with consent_profiling and consent_social.';
-COMMENT ON COLUMN recgen.customer_concerns.topic IS 'A recgen.concern_topics topic, or category:<category>, or product:<product name>';
-COMMENT ON COLUMN recgen.customer_concerns.polarity IS '-1 complaint, +1 praise';
-COMMENT ON COLUMN recgen.customer_concerns.strength IS 'In (0, 1]: sum of |sentiment| of the matching posts, halved every 90 days of age before the customer''s latest post, capped at 1';
-COMMENT ON COLUMN recgen.customer_concerns.last_seen IS 'When the latest matching post was posted';
-COMMENT ON COLUMN recgen.customer_concerns.example_post_id IS 'The latest matching post (recgen.social_posts.post_id): untrusted text, fence it';
-
-ALTER TABLE recgen.customer_concerns ENABLE ROW LEVEL SECURITY;
-ALTER TABLE recgen.customer_concerns FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS admin_all ON recgen.customer_concerns;
 CREATE POLICY admin_all ON recgen.customer_concerns TO recgen_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS consented_social ON recgen.customer_concerns;
 CREATE POLICY consented_social ON recgen.customer_concerns FOR SELECT
     TO recgen_analyst, recgen_worker
     USING (recgen.social_allowed(customer_id));
 COMMENT ON POLICY admin_all ON recgen.customer_concerns IS 'recgen_admin reads every concern';
 COMMENT ON POLICY consented_social ON recgen.customer_concerns IS
     'Analysts and workers see concerns only of customers who consented to profiling and to social media use';
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.concern_topics TO recgen_admin;
 GRANT SELECT ON recgen.concern_topics TO recgen_analyst, recgen_worker;
 GRANT SELECT, DELETE ON recgen.customer_concerns TO recgen_admin;
@@ -95,7 +48,7 @@ GRANT SELECT ON recgen.customer_concerns TO recgen_analyst, recgen_worker;
  * (all when NULL). Not granted to anyone: callers go through
  * refresh_concerns() or the triggers.
  */
-CREATE FUNCTION recgen.refresh_concerns_of(customer_ids bigint[]) RETURNS integer
+CREATE OR REPLACE FUNCTION recgen.refresh_concerns_of(customer_ids bigint[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -153,8 +106,7 @@ $$;
 COMMENT ON FUNCTION recgen.refresh_concerns_of(bigint[]) IS
     'Internal: recomputes recgen.customer_concerns for the listed customers (all when NULL); returns the rows written';
 REVOKE ALL ON FUNCTION recgen.refresh_concerns_of(bigint[]) FROM PUBLIC;
-
-CREATE FUNCTION recgen.refresh_concerns(customer_id bigint DEFAULT NULL) RETURNS integer
+CREATE OR REPLACE FUNCTION recgen.refresh_concerns(customer_id bigint DEFAULT NULL) RETURNS integer
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -166,8 +118,7 @@ REVOKE ALL ON FUNCTION recgen.refresh_concerns(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.refresh_concerns(bigint) TO recgen_admin, recgen_worker;
 
 -- keeping concerns fresh ----------------------------------------------------
-
-CREATE FUNCTION recgen.social_posts_concerns() RETURNS trigger
+CREATE OR REPLACE FUNCTION recgen.social_posts_concerns() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -190,18 +141,16 @@ END
 $$;
 COMMENT ON FUNCTION recgen.social_posts_concerns() IS
     'Trigger: recomputes the concerns of the customers whose social posts were inserted, changed or deleted';
-
-CREATE TRIGGER social_posts_concerns_ins AFTER INSERT ON recgen.social_posts
+CREATE OR REPLACE TRIGGER social_posts_concerns_ins AFTER INSERT ON recgen.social_posts
     REFERENCING NEW TABLE AS new_posts
     FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
-CREATE TRIGGER social_posts_concerns_upd AFTER UPDATE ON recgen.social_posts
+CREATE OR REPLACE TRIGGER social_posts_concerns_upd AFTER UPDATE ON recgen.social_posts
     REFERENCING OLD TABLE AS old_posts NEW TABLE AS new_posts
     FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
-CREATE TRIGGER social_posts_concerns_del AFTER DELETE ON recgen.social_posts
+CREATE OR REPLACE TRIGGER social_posts_concerns_del AFTER DELETE ON recgen.social_posts
     REFERENCING OLD TABLE AS old_posts
     FOR EACH STATEMENT EXECUTE FUNCTION recgen.social_posts_concerns();
-
-CREATE FUNCTION recgen.customers_consent_concerns() RETURNS trigger
+CREATE OR REPLACE FUNCTION recgen.customers_consent_concerns() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -216,15 +165,13 @@ END
 $$;
 COMMENT ON FUNCTION recgen.customers_consent_concerns() IS
     'Trigger: deletes a customer''s concerns when consent_social or consent_profiling is withdrawn, and recomputes them when both are given';
-
-CREATE TRIGGER customers_consent_concerns
+CREATE OR REPLACE TRIGGER customers_consent_concerns
     AFTER UPDATE OF consent_social, consent_profiling ON recgen.customers
     FOR EACH ROW
     WHEN ((OLD.consent_social AND OLD.consent_profiling) IS DISTINCT FROM
           (NEW.consent_social AND NEW.consent_profiling))
     EXECUTE FUNCTION recgen.customers_consent_concerns();
-
-CREATE FUNCTION recgen.concern_topics_changed() RETURNS trigger
+CREATE OR REPLACE FUNCTION recgen.concern_topics_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -235,8 +182,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.concern_topics_changed() IS
     'Trigger: recomputes every customer''s concerns after recgen.concern_topics changed';
-
-CREATE TRIGGER concern_topics_changed
+CREATE OR REPLACE TRIGGER concern_topics_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recgen.concern_topics
     FOR EACH STATEMENT EXECUTE FUNCTION recgen.concern_topics_changed();
 
@@ -244,7 +190,7 @@ CREATE TRIGGER concern_topics_changed
  * What each concern points at in the catalog, for rules in recommend():
  * the categories it is about and the tags of products that address it.
  */
-CREATE VIEW recgen.customer_concern_targets WITH (security_barrier, security_invoker) AS
+CREATE OR REPLACE VIEW recgen.customer_concern_targets WITH (security_barrier, security_invoker) AS
 SELECT cc.customer_id, cc.topic, cc.polarity, cc.strength, cc.last_seen,
        CASE
            WHEN cc.topic LIKE 'category:%' THEN ARRAY[substr(cc.topic, 10)]

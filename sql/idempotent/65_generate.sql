@@ -8,7 +8,7 @@
  * round trip per rewrite round, not per customer.
  */
 
-CREATE FUNCTION recgen.generate(jobs jsonb, raise_on_error boolean DEFAULT true)
+CREATE OR REPLACE FUNCTION recgen.generate(jobs jsonb, raise_on_error boolean DEFAULT true)
 RETURNS SETOF recgen.content
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -172,8 +172,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.generate(jsonb, boolean) IS
     'Internal: runs content jobs ({kind, customer_id, tone, channel, campaign, product_id, context}) through prompt, LLM, guard, rewrites and fallback, stores each in recgen.content and returns the rows';
-
-CREATE FUNCTION recgen.content_json(c recgen.content) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.content_json(c recgen.content) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -182,8 +181,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.content_json(recgen.content) IS
     'What a content function returns: the output fields plus content_id, verdict and product_ids';
-
-CREATE FUNCTION recgen.email(customer_id bigint, tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION recgen.email(customer_id bigint, tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -200,8 +198,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.email(bigint, text, text) IS
     'A personalized marketing email for a customer: jsonb {content_id, subject, preheader, body, cta, product_ids, verdict}. Requires consent to marketing and profiling.';
-
-CREATE FUNCTION recgen.product_row(product_id bigint) RETURNS recgen.products
+CREATE OR REPLACE FUNCTION recgen.product_row(product_id bigint) RETURNS recgen.products
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -217,8 +214,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.product_row(bigint) IS
     'The row of a product, or the error no_data_found naming it (describe, explain)';
-
-CREATE FUNCTION recgen.context_with_product(ctx jsonb, p recgen.products, default_reason text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION recgen.context_with_product(ctx jsonb, p recgen.products, default_reason text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -230,8 +226,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.context_with_product(jsonb, recgen.products, text) IS
     'A context with the product a text is about, carrying the reason the context''s recommendations give for it (else default_reason)';
-
-CREATE FUNCTION recgen.describe(product_id bigint, tone text DEFAULT 'informative', customer_id bigint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION recgen.describe(product_id bigint, tone text DEFAULT 'informative', customer_id bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -253,8 +248,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.describe(bigint, text, bigint) IS
     'A product description, personalized when a customer is given (then requires consent to marketing and profiling): jsonb {content_id, text, verdict}';
-
-CREATE FUNCTION recgen.summary(customer_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.summary(customer_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -266,8 +260,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.summary(bigint) IS
     'A summary of a customer for sales and marketing teams: jsonb {content_id, text, verdict}. Requires consent to profiling.';
-
-CREATE FUNCTION recgen.snippet(customer_id bigint, channel text DEFAULT 'social') RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.snippet(customer_id bigint, channel text DEFAULT 'social') RETURNS jsonb
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -284,8 +277,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.snippet(bigint, text) IS
     'A short message for a channel (social 280, sms 160, push 120 characters: recgen.channels): jsonb {content_id, text, verdict}. Requires consent to marketing and profiling.';
-
-CREATE FUNCTION recgen.explain(customer_id bigint, product_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.explain(customer_id bigint, product_id bigint) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -300,8 +292,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.explain(bigint, bigint) IS
     '"Why this is right for you": why a product suits a customer, from the recommender''s reason: jsonb {content_id, text, verdict}. Requires consent to profiling.';
-
-CREATE FUNCTION recgen.email_batch(customer_ids bigint[], tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION recgen.email_batch(customer_ids bigint[], tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
 RETURNS TABLE (customer_id bigint, content_id bigint, verdict text, email jsonb, error text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -335,7 +326,6 @@ END
 $$;
 COMMENT ON FUNCTION recgen.email_batch(bigint[], text, text) IS
     'Emails for many customers, their LLM requests run concurrently (recgen.llm_concurrency in flight). One row per customer; customers without consent get an error row instead of failing the batch, and failed LLM calls fall back to the template.';
-
 REVOKE ALL ON FUNCTION recgen.generate(jsonb, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.generate(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
 REVOKE ALL ON FUNCTION recgen.email(bigint, text, text), recgen.describe(bigint, text, bigint),

@@ -33,15 +33,14 @@
  * than 6 characters are not searched for (they are ordinary words).
  */
 
-CREATE FUNCTION recgen.catalog_names_in(lowered_text text)
+CREATE OR REPLACE FUNCTION recgen.catalog_names_in(lowered_text text)
 RETURNS text[]
 AS 'MODULE_PATHNAME', 'recgen_catalog_names_in'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION recgen.catalog_names_in(text) IS
     'Names of recgen.products (6 characters or more) whose lower-case form occurs in the given lower-case text, once each in order of first occurrence; the guard''s product rule. The names are indexed per backend and read again after products change.';
 GRANT EXECUTE ON FUNCTION recgen.catalog_names_in(text) TO recgen_admin, recgen_analyst, recgen_worker;
-
-CREATE FUNCTION recgen.misattributed_price(lowered_text text, amount_pos integer, amount numeric,
+CREATE OR REPLACE FUNCTION recgen.misattributed_price(lowered_text text, amount_pos integer, amount numeric,
                                            amount_text text, items jsonb)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -84,8 +83,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) IS
     'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name, or its name without the last word) does not have this price or rate but another context item does, a violation detail; else NULL';
-
-CREATE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
+CREATE OR REPLACE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED

@@ -26,7 +26,7 @@
  * the split model instead).
  */
 
-CREATE FUNCTION recgen.evaluate_recommendations(
+CREATE OR REPLACE FUNCTION recgen.evaluate_recommendations(
     split timestamptz,
     k integer DEFAULT 10,
     methods text[] DEFAULT '{recgen,popular,own}',

@@ -8,7 +8,7 @@
  * and which consents are missing, never other columns.
  */
 
-CREATE FUNCTION recgen.check_consent(customer_id bigint, VARIADIC purposes text[])
+CREATE OR REPLACE FUNCTION recgen.check_consent(customer_id bigint, VARIADIC purposes text[])
 RETURNS void
 LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp

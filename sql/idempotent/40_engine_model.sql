@@ -1,0 +1,27 @@
+/*
+ * Recommendation engine: model tables and business rules.
+ *
+ * The model is built by recgen.refresh_model() (C, src/model_refresh.c)
+ * under a new model_id; recgen.model_current points at the model readers
+ * use. refresh_model() builds the new rows, moves the pointer and deletes
+ * the previous model's rows, all in its own transaction: readers in other
+ * transactions see the old model until it commits and the whole new model
+ * after (MVCC), never a half-built one, and they are never blocked.
+ *
+ * Model tables hold no personal data (items, pairs of items, scores and
+ * per-segment/per-country aggregates), so analysts and workers may read
+ * them. They are learned only from events of customers with
+ * consent_profiling and from anonymous baskets.
+ */
+
+CREATE OR REPLACE VIEW recgen.item_neighbor_pairs AS
+    SELECT n.model_id, n.product_id, n.kind, u.neighbor_id, u.score, u.support, u.ord::integer AS rank
+    FROM recgen.item_neighbors n,
+         unnest(n.neighbor_ids, n.scores, n.supports) WITH ORDINALITY AS u(neighbor_id, score, support, ord);
+COMMENT ON VIEW recgen.item_neighbor_pairs IS
+    'recgen.item_neighbors one (item, neighbour) pair a row';
+GRANT SELECT ON recgen.models, recgen.model_current, recgen.item_neighbors,
+    recgen.item_neighbor_pairs, recgen.item_popularity, recgen.rules
+    TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT INSERT, UPDATE, DELETE ON recgen.rules TO recgen_admin;
+GRANT USAGE, SELECT ON SEQUENCE recgen.rules_rule_id_seq TO recgen_admin;

@@ -1,0 +1,34 @@
+/*
+ * LLM client: the log of every call (recgen.llm_calls) and the C entry
+ * point recgen.llm_chat that the content functions use.
+ *
+ * llm_calls never holds the prompt, the answer or the API key: only what
+ * an operator needs for cost and latency (tokens, status, attempts,
+ * latency, time inside the server where it reports it). The generated
+ * text itself is in recgen.content.
+ *
+ * Rows outlive a rollback of the transaction that wrote them (an email()
+ * whose call failed raises, and rolls back): recgen keeps them in shared
+ * memory and writes them back at the next llm_chat in the database or at
+ * recgen.flush_llm_calls() (src/call_log.c; needs shared_preload_libraries).
+ */
+
+GRANT SELECT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT INSERT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT DELETE ON recgen.llm_calls TO recgen_admin;
+CREATE OR REPLACE FUNCTION recgen.llm_chat(requests jsonb, raise_on_error boolean DEFAULT true)
+RETURNS jsonb
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'recgen_llm_chat';
+COMMENT ON FUNCTION recgen.llm_chat(jsonb, boolean) IS
+    'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, finish_reason, error}); logs each in recgen.llm_calls';
+REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
+CREATE OR REPLACE FUNCTION recgen.flush_llm_calls()
+RETURNS integer
+LANGUAGE c VOLATILE PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'recgen_flush_llm_calls';
+COMMENT ON FUNCTION recgen.flush_llm_calls() IS
+    'Writes to recgen.llm_calls the rows of this database''s LLM calls whose transaction rolled back (kept in shared memory until then; recgen.llm_chat does it too before each batch). Returns how many.';
+REVOKE ALL ON FUNCTION recgen.flush_llm_calls() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.flush_llm_calls() TO recgen_admin, recgen_analyst, recgen_worker;

@@ -1,0 +1,72 @@
+/*
+ * Prompts as data: tones, brands, channels and versioned prompt templates,
+ * with the defaults that ship with the extension. Admins edit the rows;
+ * an UPDATE of a template's text keeps the old version (see the trigger).
+ *
+ * Templates are filled by recgen.fill_template: {{a.b}} is replaced by the
+ * value at path a.b of a JSON document (the context, plus tone, brand,
+ * channel and campaign); strings are inserted as they are, other values as
+ * JSON, missing paths as the empty string.
+ */
+
+/*
+ * Updating a template's text inserts the new text as the next version and
+ * deactivates the old one, so content stored earlier still names the
+ * exact version it was written with.
+ */
+CREATE OR REPLACE FUNCTION recgen.prompt_templates_version() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (NEW.system_prompt, NEW.user_template, NEW.examples, NEW.max_tokens, NEW.temperature)
+       IS NOT DISTINCT FROM
+       (OLD.system_prompt, OLD.user_template, OLD.examples, OLD.max_tokens, OLD.temperature) THEN
+        RETURN NEW;             -- only the active flag or the timestamp changed
+    END IF;
+    UPDATE recgen.prompt_templates SET active = false
+     WHERE kind = OLD.kind AND tone = OLD.tone AND version = OLD.version;
+    INSERT INTO recgen.prompt_templates
+        (kind, tone, version, system_prompt, user_template, examples, max_tokens, temperature, active)
+    SELECT NEW.kind, NEW.tone, max(t.version) + 1, NEW.system_prompt, NEW.user_template,
+           NEW.examples, NEW.max_tokens, NEW.temperature, true
+      FROM recgen.prompt_templates t WHERE t.kind = NEW.kind AND t.tone = NEW.tone;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.prompt_templates_version() IS
+    'Trigger: an UPDATE of a template''s text becomes a new active version; the old version is kept, inactive';
+CREATE OR REPLACE TRIGGER prompt_templates_version BEFORE UPDATE ON recgen.prompt_templates
+    FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION recgen.prompt_templates_version();
+GRANT SELECT ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates
+    TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT INSERT, UPDATE, DELETE ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates
+    TO recgen_admin;
+
+/*
+ * fill_template: replace every {{path}} of tmpl by the value at that path
+ * of doc (dot-separated; array elements by index).
+ */
+CREATE OR REPLACE FUNCTION recgen.fill_template(tmpl text, doc jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m text[];
+    v jsonb;
+    out text := tmpl;
+BEGIN
+    FOR m IN SELECT DISTINCT r FROM regexp_matches(tmpl, '\{\{([A-Za-z0-9_.]+)\}\}', 'g') AS r LOOP
+        v := doc #> string_to_array(m[1], '.');
+        out := replace(out, '{{' || m[1] || '}}',
+                       CASE WHEN v IS NULL OR v = 'null' THEN ''
+                            WHEN jsonb_typeof(v) = 'string' THEN v #>> '{}'
+                            WHEN jsonb_typeof(v) = 'array' AND jsonb_typeof(v -> 0) = 'string'
+                                THEN (SELECT string_agg(e, ', ') FROM jsonb_array_elements_text(v) e)
+                            ELSE v::text END);
+    END LOOP;
+    RETURN out;
+END
+$$;
+COMMENT ON FUNCTION recgen.fill_template(text, jsonb) IS
+    'Fills {{path}} placeholders of a prompt template from a JSON document (strings as text, arrays of strings comma-separated, other values as JSON, missing as empty)';
