@@ -48,6 +48,8 @@ if [[ ! -e /etc/postgresql-common/createcluster.conf ]] ||
 	$SUDO mkdir -p /etc/postgresql-common
 	echo 'create_main_cluster = false' | $SUDO tee -a /etc/postgresql-common/createcluster.conf >/dev/null
 fi
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# several checkouts may install at once: wait for the package lock
+APT_LOCK=(-o DPkg::Lock::Timeout=900)
+$SUDO apt-get "${APT_LOCK[@]}" update -qq
+$SUDO apt-get "${APT_LOCK[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "recgen: Debian packages installed"
