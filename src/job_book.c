@@ -41,7 +41,6 @@ typedef enum BookPlan
 	BP_COMPLETE,
 	BP_FAIL,
 	BP_SNOOZE,
-	BP_TOUCH,
 	BP_HEARTBEAT,
 	BP_RELEASE,
 	BP_RESCUE,
@@ -72,11 +71,7 @@ book_plan(BookPlan which)
 		[BP_FAIL] = {"SELECT recgen._job_fail($1, $2, $3, $4, $5, $6, $7, $8)", 8,
 		{INT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID, BOOLOID, INT4OID, INT4OID}},
 		[BP_SNOOZE] = {"SELECT recgen._job_snooze($1, $2, $3, $4, $5)", 5, {INT8OID, INT4OID, INT4OID, INT8OID, TEXTOID}},
-		[BP_TOUCH] = {"WITH u AS (UPDATE recgen.jobs SET lease_until = now() + $3 * interval '1 ms',"
-			" heartbeat_at = now() WHERE job_id = $1 AND state = 'running' AND leased_by = $2"
-			" AND attempt = $4 RETURNING 1) SELECT count(*) FROM u", 4,
-		{INT8OID, INT4OID, INT4OID, INT4OID}},
-		[BP_HEARTBEAT] = {"SELECT * FROM recgen._job_heartbeat($1, $2, $3, $4)", 4, {INT8ARRAYOID, INT4OID, INT4OID, JSONBOID}},
+			[BP_HEARTBEAT] = {"SELECT * FROM recgen._job_heartbeat($1, $2, $3, $4)", 4, {INT8ARRAYOID, INT4OID, INT4OID, JSONBOID}},
 		[BP_RELEASE] = {"SELECT recgen._job_release($1, $2)", 2, {INT8ARRAYOID, INT4OID}},
 		[BP_RESCUE] = {"SELECT recgen._job_rescue($1, $2, $3, $4, $5)", 5,
 		{INT4ARRAYOID, TIMESTAMPTZOID, INT4OID, INT4OID, INT4OID}},
@@ -85,18 +80,29 @@ book_plan(BookPlan which)
 		[BP_PRUNE] = {"SELECT recgen._job_prune($1, $2, $3)", 3, {INT4OID, INT4OID, INT4OID}},
 	};
 
-	if (plans[which] == NULL)
+	return JobKeptPlan(&plans[which], defs[which].sql, defs[which].nargs, defs[which].types);
+}
+
+/*
+ * JobKeptPlan
+ *		*cache, or the statement prepared and kept for the life of the
+ *		process (the plan cache revalidates it when the schema changes). The
+ *		caller is connected to SPI.
+ */
+SPIPlanPtr
+JobKeptPlan(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types)
+{
+	if (*cache == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(defs[which].sql, defs[which].nargs, (Oid *) defs[which].types);
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) types);
 
 		if (plan == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", defs[which].sql,
-				 SPI_result_code_string(SPI_result));
+			elog(ERROR, "could not prepare \"%s\": %s", sql, SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
-		plans[which] = plan;
+		*cache = plan;
 	}
-	return plans[which];
+	return *cache;
 }
 
 /*
@@ -276,38 +282,13 @@ JobBookSnooze(JobRun *job, int64 delay_ms, const char *reason)
 }
 
 /*
- * JobBookTouch
- *		Extend one job's lease and lock its row for the rest of the
- *		transaction (the rescuer skips locked rows); false when the lease
- *		was lost.
- */
-bool
-JobBookTouch(JobRun *job, int64 lease_ms)
-{
-	Datum		values[4];
-	bool		isnull;
-	Datum		d;
-	bool		ok;
-
-	values[0] = Int64GetDatum(job->job_id);
-	values[1] = Int32GetDatum(MyProcPid);
-	values[2] = Int32GetDatum((int32) Min(lease_ms, PG_INT32_MAX));
-	values[3] = Int32GetDatum(job->attempt);
-	book_exec(BP_TOUCH, values, NULL);
-	d = book_scalar(&isnull);
-	ok = !isnull && DatumGetInt64(d) == 1;
-	SPI_finish();
-	return ok;
-}
-
-/*
  * JobBookHeartbeat
- *		Extend the leases of jobs[0..n) and store their progress; held[i]
- *		tells whether this worker still holds job i. Returns how many it
- *		holds.
+ *		Extend the leases of jobs[0..n) to lease_ms from now and store their
+ *		progress; held[i] tells whether this worker still holds job i.
+ *		Returns how many it holds.
  */
 int
-JobBookHeartbeat(JobRun **jobs, int n, bool *held)
+JobBookHeartbeat(JobRun **jobs, int n, bool *held, int64 lease_ms)
 {
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
@@ -334,7 +315,7 @@ JobBookHeartbeat(JobRun **jobs, int n, bool *held)
 	appendStringInfoChar(&progress, '}');
 	values[0] = id_array(jobs, n);
 	values[1] = Int32GetDatum(MyProcPid);
-	values[2] = Int32GetDatum(recgen_job_lease);
+	values[2] = Int32GetDatum((int32) Min(lease_ms, PG_INT32_MAX));
 	if (any_progress)
 		values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(progress.data));
 	else

@@ -5,11 +5,10 @@
  *		recgen_worker, and what the handler returned turned into the job's
  *		next phase (jobs.h lists the answers a handler may give).
  *
- * Transactions: a step starts a transaction, extends the job's lease and
- * locks its row when the kind may run longer than a lease (so the rescuer,
- * which skips locked rows, leaves it alone), bounds the step by what is
- * left of the kind's timeout (statement_timeout), calls the handler and
- * commits. A final step stores the job's state change in the same
+ * Transactions: a step starts a transaction, bounds itself by what is left
+ * of the kind's timeout (statement_timeout), calls the handler and commits.
+ * (Before a step that may outlast a lease, the worker's loop extends the
+ * leases of all the jobs it holds; see worker_main.c.) A final step stores the job's state change in the same
  * transaction as whatever the handler stored, and checks that this worker
  * still holds the lease; when it does not (the job was rescued or
  * cancelled meanwhile) the whole transaction rolls back, so a job that runs
@@ -253,11 +252,11 @@ copy_jsonb(Jsonb *j, MemoryContext cxt)
 }
 
 /*
- * remaining_ms
+ * JobRemainingMs
  *		What is left of the job's time for this attempt.
  */
-static int64
-remaining_ms(JobRun *job)
+int64
+JobRemainingMs(JobRun *job)
 {
 	TimestampTz deadline = TimestampTzPlusMilliseconds(job->started, job->timeout_ms);
 	TimestampTz now = GetCurrentTimestamp();
@@ -280,11 +279,6 @@ step_body(JobRun *job)
 	Jsonb	   *progress;
 	char	   *msg;
 
-	if (job->timeout_ms > recgen_job_lease && !JobBookTouch(job, Max(recgen_job_lease, remaining_ms(job) + 1000)))
-	{
-		strlcpy(job->outcome, "lost", sizeof(job->outcome));
-		return false;
-	}
 	results = JobActionResults(job);
 	out = call_handler(job, results);
 	job->steps++;
@@ -353,7 +347,7 @@ void
 JobStep(JobRun *job)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
-	int64		left = remaining_ms(job);
+	int64		left = JobRemainingMs(job);
 	volatile bool commit = false;
 
 	if (left <= 0)

@@ -54,6 +54,7 @@ typedef struct JobRun
 	Jsonb	   *progress;		/* to store with the next heartbeat */
 	JobPhase	phase;
 	int			steps;
+	uint32		pass;			/* the worker loop's pass that last ran it */
 	char		outcome[16];	/* the last step's end: completed, retryable,
 								 * discarded, snoozed, lost */
 	struct JobLlm *llm;			/* while JP_LLM */
@@ -61,12 +62,13 @@ typedef struct JobRun
 } JobRun;
 
 /* job_book.c: the queue's bookkeeping, each inside the caller's transaction */
+#include "executor/spi.h"
+extern SPIPlanPtr JobKeptPlan(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *types);
 extern int	JobBookClaim(JobRun **jobs, int max, MemoryContext parent);
 extern bool JobBookComplete(JobRun *job, Jsonb *result);
 extern char *JobBookFail(JobRun *job, const char *error, const char *sqlstate, bool retryable);
 extern bool JobBookSnooze(JobRun *job, int64 delay_ms, const char *reason);
-extern bool JobBookTouch(JobRun *job, int64 lease_ms);
-extern int	JobBookHeartbeat(JobRun **jobs, int n, bool *held);
+extern int	JobBookHeartbeat(JobRun **jobs, int n, bool *held, int64 lease_ms);
 extern int	JobBookRelease(JobRun **jobs, int n);
 extern int	JobBookRescue(void);
 extern int	JobBookPromote(void);
@@ -79,6 +81,7 @@ extern void JobStep(JobRun *job);
 extern void JobFailAlone(JobRun *job, const char *error, const char *sqlstate, bool retryable);
 extern void JobSnoozeAlone(JobRun *job, int64 delay_ms, const char *reason);
 extern bool JobSqlstateRetryable(int sqlerrcode);
+extern int64 JobRemainingMs(JobRun *job);
 extern void JobFree(JobRun *job);
 
 #endif							/* RECGEN_JOBS_H */

@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "job_actions.h"
+#include "jobs.h"
 #include "recgen.h"
 #include "worker.h"
 
@@ -105,17 +106,7 @@ sql_plan(SqlPlan which)
 			" AND state IN " JOB_STATES_OPEN, 2, {TEXTOID, INT8OID}},
 	};
 
-	if (plans[which] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(defs[which].sql, defs[which].nargs, (Oid *) defs[which].types);
-
-		if (plan == NULL)
-			elog(ERROR, "could not prepare \"%s\": %s", defs[which].sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		plans[which] = plan;
-	}
-	return plans[which];
+	return JobKeptPlan(&plans[which], defs[which].sql, defs[which].nargs, defs[which].types);
 }
 
 /*
@@ -170,11 +161,8 @@ validator_plan(const char *name)
 				 errmsg("validator \"%s\" is not a schema-qualified function name", name)));
 	sql = psprintf("SELECT %s.%s($1, $2)",
 				   quote_identifier(pnstrdup(name, dot - name)), quote_identifier(dot + 1));
-	plan = SPI_prepare(sql, 2, types);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the validator call \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
+	plan = NULL;
+	JobKeptPlan(&plan, sql, 2, types);
 	if (nvalidators == VALIDATOR_PLANS)
 		nvalidators = 0;		/* forget the oldest ones: plans are cheap */
 	strlcpy(validator_plans[nvalidators].name, name, sizeof(validator_plans[0].name));

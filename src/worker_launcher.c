@@ -278,6 +278,48 @@ launcher_out_of_slots(const char *what, const char *dbname)
 }
 
 /*
+ * launcher_spawn
+ *		Reserve a slot for a scheduler or worker of a database and start it.
+ *		The caller holds the lock (released for a moment to log a lack of
+ *		slots). Returns whether the process was started.
+ */
+static bool
+launcher_spawn(WorkerShared *ws, WorkerDatabase *db, WorkerRole role, int *budget)
+{
+	int			slotno = launcher_free_slot(ws);
+	bool		started = false;
+
+	if (*budget > 0 && slotno >= 0)
+	{
+		ws->slots[slotno].role = role;
+		ws->slots[slotno].dboid = db->dboid;
+		if (role == WR_SCHEDULER)
+			db->has_scheduler = true;
+		else
+			db->nworkers++;
+		started = launcher_start(slotno, role, db);
+		if (started)
+			(*budget)--;
+		else
+		{
+			memset(&ws->slots[slotno], 0, sizeof(WorkerSlot));
+			ws->slots[slotno].pgprocno = -1;
+			if (role == WR_SCHEDULER)
+				db->has_scheduler = false;
+			else
+				db->nworkers--;
+		}
+	}
+	if (!started)
+	{
+		LWLockRelease(ws->lock);
+		launcher_out_of_slots(role == WR_SCHEDULER ? "scheduler" : "worker", db->name);
+		LWLockAcquire(ws->lock, LW_EXCLUSIVE);
+	}
+	return started;
+}
+
+/*
  * launcher_balance
  *		Start the schedulers and workers the databases need now. Returns
  *		the number of milliseconds until something is due.
@@ -291,6 +333,7 @@ launcher_balance(WorkerShared *ws)
 	int			used = 0;
 	int			workers = 0;
 	int			demanding = 0;
+	int			schedulers = 0;
 	int			rank = 0;
 	int			i;
 
@@ -301,6 +344,8 @@ launcher_balance(WorkerShared *ws)
 			used++;
 		if (ws->slots[i].role == WR_WORKER)
 			workers++;
+		if (ws->slots[i].role == WR_SCHEDULER)
+			schedulers++;
 	}
 	budget = Min(max_worker_processes - 2, RECGEN_WORKER_SLOTS) - used;
 	for (i = 0; i < RECGEN_WORKER_DATABASES; i++)
@@ -312,7 +357,6 @@ launcher_balance(WorkerShared *ws)
 		WorkerDatabase *db = &ws->dbs[i];
 		int			share;
 		int			target;
-		int			slotno;
 
 		if (db->dboid == InvalidOid || db->name[0] == '\0')
 			continue;
@@ -333,35 +377,22 @@ launcher_balance(WorkerShared *ws)
 			continue;
 		}
 
-		/* a scheduler when there is work, or to look for it */
-		if (!db->has_scheduler && (db->pending > 0 || db->next_check <= now))
+		/*
+		 * A scheduler when there is work, or to look for it; looks without
+		 * known work start one or two at a time.
+		 */
+		if (!db->has_scheduler && db->pending <= 0 && db->next_check <= now &&
+			schedulers >= demanding + 2)
+			wait_ms = Min(wait_ms, 100);
+		else if (!db->has_scheduler && (db->pending > 0 || db->next_check <= now))
 		{
-			slotno = launcher_free_slot(ws);
-			if (budget <= 0 || slotno < 0)
+			if (launcher_spawn(ws, db, WR_SCHEDULER, &budget))
 			{
-				LWLockRelease(ws->lock);
-				launcher_out_of_slots("scheduler", db->name);
-				LWLockAcquire(ws->lock, LW_EXCLUSIVE);
-				wait_ms = Min(wait_ms, 1000);
+				db->next_check = TimestampTzPlusMilliseconds(now, recgen_launcher_naptime);
+				schedulers++;
 			}
 			else
-			{
-				ws->slots[slotno].role = WR_SCHEDULER;
-				ws->slots[slotno].dboid = db->dboid;
-				db->has_scheduler = true;
-				db->next_check = TimestampTzPlusMilliseconds(now, recgen_launcher_naptime);
-				budget--;
-				if (!launcher_start(slotno, WR_SCHEDULER, db))
-				{
-					memset(&ws->slots[slotno], 0, sizeof(WorkerSlot));
-					ws->slots[slotno].pgprocno = -1;
-					db->has_scheduler = false;
-					LWLockRelease(ws->lock);
-					launcher_out_of_slots("scheduler", db->name);
-					LWLockAcquire(ws->lock, LW_EXCLUSIVE);
-					wait_ms = Min(wait_ms, 1000);
-				}
-			}
+				wait_ms = Min(wait_ms, 1000);
 		}
 		else if (!db->has_scheduler && db->next_check > now)
 		{
@@ -384,32 +415,12 @@ launcher_balance(WorkerShared *ws)
 		target = Max(target, Min(share, 1));
 		while (db->nworkers < target && workers < recgen_workers)
 		{
-			slotno = launcher_free_slot(ws);
-			if (budget <= 0 || slotno < 0)
+			if (!launcher_spawn(ws, db, WR_WORKER, &budget))
 			{
-				LWLockRelease(ws->lock);
-				launcher_out_of_slots("worker", db->name);
-				LWLockAcquire(ws->lock, LW_EXCLUSIVE);
 				wait_ms = Min(wait_ms, 1000);
 				break;
 			}
-			ws->slots[slotno].role = WR_WORKER;
-			ws->slots[slotno].dboid = db->dboid;
-			db->nworkers++;
 			workers++;
-			budget--;
-			if (!launcher_start(slotno, WR_WORKER, db))
-			{
-				memset(&ws->slots[slotno], 0, sizeof(WorkerSlot));
-				ws->slots[slotno].pgprocno = -1;
-				db->nworkers--;
-				workers--;
-				LWLockRelease(ws->lock);
-				launcher_out_of_slots("worker", db->name);
-				LWLockAcquire(ws->lock, LW_EXCLUSIVE);
-				wait_ms = Min(wait_ms, 1000);
-				break;
-			}
 		}
 	}
 	LWLockRelease(ws->lock);

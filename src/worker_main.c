@@ -154,10 +154,11 @@ worker_claim(WorkerLoop *w)
 
 /*
  * worker_heartbeat
- *		Extend the leases of the jobs held; forget those lost.
+ *		Extend the leases of the jobs held to lease_ms from now; forget
+ *		those lost (cancelled, rescued).
  */
 static void
-worker_heartbeat(WorkerLoop *w)
+worker_heartbeat(WorkerLoop *w, int64 lease_ms)
 {
 	bool		held[MAX_JOBS];
 	int			i;
@@ -165,7 +166,7 @@ worker_heartbeat(WorkerLoop *w)
 	if (w->njobs > 0)
 	{
 		WorkerBegin();
-		JobBookHeartbeat(w->jobs, w->njobs, held);
+		JobBookHeartbeat(w->jobs, w->njobs, held, lease_ms);
 		WorkerCommit();
 		for (i = 0; i < w->njobs; i++)
 			if (!held[i])
@@ -179,30 +180,95 @@ worker_heartbeat(WorkerLoop *w)
 }
 
 /*
+ * worker_before_long_step
+ *		A step of this job may run longer than a lease, and the loop cannot
+ *		heartbeat during a step: give back the jobs not started yet (other
+ *		workers run them meanwhile) and extend the leases of the others to
+ *		cover the step. A worker that dies meanwhile is noticed anyway (its
+ *		pid leaves the worker slots).
+ */
+static void
+worker_before_long_step(WorkerLoop *w, JobRun *job)
+{
+	JobRun	   *unstarted[MAX_JOBS];
+	int			n = 0;
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < w->njobs; i++)
+	{
+		JobRun	   *j = w->jobs[i];
+
+		if (j != job && j->phase == JP_READY && j->steps == 0)
+			unstarted[n++] = j;
+		else
+			w->jobs[kept++] = j;
+	}
+	if (n > 0)
+	{
+		int			released;
+
+		WorkerBegin();
+		released = JobBookRelease(unstarted, n);
+		WorkerCommit();
+		for (i = 0; i < n; i++)
+			JobFree(unstarted[i]);
+		w->njobs = kept;
+		WorkerWakeDatabase(MyDatabaseId, released);
+	}
+	worker_heartbeat(w, JobRemainingMs(job) + recgen_job_lease);
+}
+
+/*
+ * worker_next_ready
+ *		A job whose next step can run and that has not had a step in this
+ *		pass, or NULL.
+ */
+static JobRun *
+worker_next_ready(WorkerLoop *w, uint32 pass)
+{
+	int			i;
+
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i]->phase == JP_READY && w->jobs[i]->pass != pass)
+			return w->jobs[i];
+	return NULL;
+}
+
+/*
  * worker_run_ready
- *		Run the next step of every job that is ready; forget the finished.
- *		Returns whether a job is still ready (more work without waiting).
+ *		Run the next step of every job that is ready, with heartbeats in
+ *		between when due; then forget the finished jobs.
  */
 static void
 worker_run_ready(WorkerLoop *w)
 {
+	static uint32 pass = 0;
+	JobRun	   *job;
 	int			i;
 	int			kept = 0;
 	int			done = 0;
 	int			failed = 0;
 
+	pass++;
+	while ((job = worker_next_ready(w, pass)) != NULL)
+	{
+		job->pass = pass;
+		if (job->timeout_ms > recgen_job_lease)
+			worker_before_long_step(w, job);
+		else if (GetCurrentTimestamp() >= w->next_heartbeat)
+			worker_heartbeat(w, recgen_job_lease);
+		if (job->phase != JP_READY)
+			continue;			/* lost it */
+		WorkerSetJob(job->job_id, job->kind, w->njobs, 0, 0);
+		WorkerSetState(WS_RUNNING);
+		JobStep(job);
+		if (ProcDiePending)
+			worker_release_and_exit(w);
+	}
 	for (i = 0; i < w->njobs; i++)
 	{
-		JobRun	   *job = w->jobs[i];
-
-		if (job->phase == JP_READY)
-		{
-			WorkerSetJob(job->job_id, job->kind, w->njobs, 0, 0);
-			WorkerSetState(WS_RUNNING);
-			JobStep(job);
-			if (ProcDiePending)
-				worker_release_and_exit(w);
-		}
+		job = w->jobs[i];
 		if (job->phase == JP_FINISHED)
 		{
 			if (strcmp(job->outcome, "completed") == 0)
@@ -309,7 +375,7 @@ RecgenWorkerMain(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		if (WorkerTakeLeaseCheck())
-			worker_heartbeat(w);
+			worker_heartbeat(w, recgen_job_lease);
 
 		if (w->want_claim && recgen_workers > 0)
 			worker_claim(w);
@@ -317,7 +383,7 @@ RecgenWorkerMain(Datum arg)
 		worker_flush_calls(w);
 
 		if (w->njobs > 0 && GetCurrentTimestamp() >= w->next_heartbeat)
-			worker_heartbeat(w);
+			worker_heartbeat(w, recgen_job_lease);
 
 		for (i = 0; i < w->njobs; i++)
 			if (w->jobs[i]->phase == JP_READY)

@@ -19,7 +19,8 @@
  * Rounds run every second while jobs run (to rescue promptly), else when
  * the next job is due or the latch is set. With nothing running, nothing
  * runnable and nothing due within recgen.worker_idle_timeout, the
- * scheduler exits, telling the launcher when to look again (the next due
+ * scheduler exits (at once when its first round found nothing: the
+ * launcher's periodic look costs a slot only for a moment), telling the launcher when to look again (the next due
  * job, or recgen.launcher_naptime). In a database without recgen's job
  * queue it exits at once, and the launcher looks again after ten
  * naptimes (an enqueue there wakes it sooner).
@@ -131,6 +132,7 @@ RecgenSchedulerMain(Datum arg)
 	TimestampTz idle_since = 0;
 	TimestampTz next_due = 0;
 	bool		ready;
+	bool		had_work = false;
 
 	WorkerConnect(arg, WR_SCHEDULER);
 	WorkerBegin();
@@ -162,6 +164,8 @@ RecgenSchedulerMain(Datum arg)
 		now = GetCurrentTimestamp();
 		if (wait_ms < 0)
 		{
+			if (!had_work)
+				break;			/* a look that found nothing: leave at once */
 			if (idle_since == 0)
 				idle_since = now;
 			if (TimestampDifferenceExceeds(idle_since, now, recgen_worker_idle_timeout))
@@ -169,7 +173,10 @@ RecgenSchedulerMain(Datum arg)
 			wait_ms = recgen_worker_idle_timeout;
 		}
 		else
+		{
 			idle_since = 0;
+			had_work = true;
+		}
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 wait_ms, PG_WAIT_EXTENSION);

@@ -90,6 +90,16 @@ COMMENT ON FUNCTION recgen.wait_jobs(bigint[], interval) IS
 
 -- what the workers call -------------------------------------------------------
 
+CREATE OR REPLACE FUNCTION recgen._job_backoff(attempt integer, base_ms integer, max_ms integer)
+RETURNS interval
+LANGUAGE sql VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(max_ms::float8, base_ms * power(2, least(attempt - 1, 40))) * (0.5 + random()) * interval '1 ms'
+$$;
+COMMENT ON FUNCTION recgen._job_backoff(integer, integer, integer) IS
+    'Internal: the wait before retrying a job after its attempt-th attempt: base_ms doubled per attempt, at most max_ms, with jitter (50 to 150 %)';
+
 CREATE OR REPLACE FUNCTION recgen._job_claim(p_pid integer, p_n integer, p_lease_ms integer)
 RETURNS TABLE (job recgen.jobs, job_id bigint, attempt integer, kind text, customer_id bigint,
                handler oid, timeout_ms bigint)
@@ -158,9 +168,7 @@ BEGIN
         UPDATE recgen.jobs j
            SET state = CASE WHEN p_retryable AND j.attempt < j.max_attempts THEN 'retryable' ELSE 'discarded' END,
                run_at = CASE WHEN p_retryable AND j.attempt < j.max_attempts
-                             THEN now() + least(p_backoff_max_ms::float8,
-                                                p_backoff_base_ms * power(2, least(j.attempt - 1, 40)))
-                                          * (0.5 + random()) * interval '1 ms'
+                             THEN now() + recgen._job_backoff(j.attempt, p_backoff_base_ms, p_backoff_max_ms)
                              ELSE j.run_at END,
                finalized_at = CASE WHEN p_retryable AND j.attempt < j.max_attempts THEN NULL ELSE now() END,
                errors = j.errors || jsonb_build_array(jsonb_build_object(
@@ -261,9 +269,7 @@ BEGIN
         UPDATE recgen.jobs j
            SET state = CASE WHEN j.attempt < j.max_attempts THEN 'retryable' ELSE 'discarded' END,
                run_at = CASE WHEN j.attempt < j.max_attempts
-                             THEN now() + least(p_backoff_max_ms::float8,
-                                                p_backoff_base_ms * power(2, least(j.attempt - 1, 40)))
-                                          * (0.5 + random()) * interval '1 ms'
+                             THEN now() + recgen._job_backoff(j.attempt, p_backoff_base_ms, p_backoff_max_ms)
                              ELSE j.run_at END,
                finalized_at = CASE WHEN j.attempt < j.max_attempts THEN NULL ELSE now() END,
                errors = j.errors || jsonb_build_array(jsonb_build_object(
@@ -361,4 +367,4 @@ REVOKE ALL ON FUNCTION recgen._job_claim(integer, integer, integer),
     recgen._job_release(bigint[], integer),
     recgen._job_rescue(integer[], timestamptz, integer, integer, integer),
     recgen._job_promote(integer), recgen._job_overview(),
-    recgen._job_prune(integer, integer, integer) FROM PUBLIC;
+    recgen._job_prune(integer, integer, integer), recgen._job_backoff(integer, integer, integer) FROM PUBLIC;
