@@ -188,7 +188,7 @@ watermark_graph(const RenderOptions *opt, int wm, const char *in, const char *ou
 	char	   *g;
 
 	g = xasprintf("[%d:v]scale=%d:-2,format=rgba,colorchannelmixer=aa=%.3f[wm];"
-				  "[%s][wm]overlay=x=%s:y=%s[%s]",
+				  "[%s][wm]overlay=x=%s:y=%s:format=auto[%s]",
 				  wm, w, opt->wm_opacity, in, xs, ys, out);
 	free(xs);
 	free(ys);
@@ -341,7 +341,7 @@ compose_still(const RenderOptions *opt, const RenderCue *cues, int ncues,
 		 * a quarter of the size: a smooth gradient loses nothing when
 		 * scaled up, and gradients costs per pixel
 		 */
-		ArgAddf(&a, "gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001",
+		ArgAddf(&a, "gradients=s=%dx%d:r=1:c0=%s:c1=%s:x0=0:y0=0:x1=%d:y1=%d:speed=0.00001:seed=1",
 				opt->width / 4, opt->height / 4, c, c1 ? c1 : c,
 				opt->width / 4, opt->height / 4);
 		free(c);

@@ -172,7 +172,7 @@ COMMENT ON FUNCTION recgen.because(text) IS
  * (recgen.render_fallback for kind video_script): greeting, a concern the
  * customer raised (only present in the context with social consent), one
  * paragraph per product with its price and reason, the call to action, the
- * brand's disclaimer.
+ * brand's disclaimer if it has one.
  */
 CREATE OR REPLACE FUNCTION recgen.video_script_fallback(ctx jsonb, brand text) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -232,8 +232,8 @@ BEGIN
         EXIT WHEN recgen.word_count(array_to_string(parts || closing, ' ')) >= 140;
         closing := closing || ' ' || t;
     END LOOP;
-    closing := closing || CASE WHEN b.disclaimer IS NOT NULL AND 'video_script' = ANY (b.disclaimer_kinds)
-                               THEN ' ' || b.disclaimer ELSE '' END
+    -- a brand with a disclaimer (the bank's) says it in its narrations too
+    closing := closing || coalesce(' ' || b.disclaimer, '')
                || format(' Thank you for listening, %s, and have a lovely week.', fname);
     parts := parts || closing;
     RETURN jsonb_build_object('text', array_to_string(parts, E'\n\n'));

@@ -161,6 +161,8 @@ def test_watermark_changes_its_corner_only(tmp_path, assets):
     corner = region_diff(fa, fb, w, 30, 30, 230, 90)
     other = region_diff(fa, fb, w, w - 230, 30, w - 30, 90)
     assert corner > 40, corner
+    # the rest of the picture is the same but for coding noise (a colour
+    # conversion on the watermark's path once shifted the whole frame by 5)
     assert other < 3, other
 
 

@@ -13,10 +13,6 @@ INSERT INTO recgen.content_kinds (kind, consents, customer, needs_product, needs
 
 INSERT INTO recgen.channels VALUES ('video', 1600);
 
--- a bank's narration says its disclaimer too
-UPDATE recgen.brands SET disclaimer_kinds = disclaimer_kinds || '{video_script}'::text[]
- WHERE brand = 'bank' AND NOT 'video_script' = ANY (disclaimer_kinds);
-
 INSERT INTO recgen.prompt_templates (kind, system_prompt, user_template, examples, max_tokens, temperature) VALUES
 ('video_script',
  'You write what an advisor of {{brand.name}} says in a short personal video to one customer. {{brand.voice}} {{tone.instruction}} Write 150 to 220 words to be read aloud, in plain spoken sentences: greet the customer by first name, present every product listed with its exact name, its price and the reason given, and end by inviting them to book a call in the app or to reply. Only mention the products listed. Never invent products, prices, rates or promises. No lists, headings, links, e-mail addresses or phone numbers.',
