@@ -404,6 +404,47 @@ $$;
 COMMENT ON FUNCTION recgen.redeliver(bigint) IS
     'Replays a delivery now (same webhook-id and body): back to pending and a new attempt queued; returns its job id';
 
+CREATE OR REPLACE FUNCTION recgen.http_action(requests jsonb)
+RETURNS jsonb
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'recgen_http_action';
+COMMENT ON FUNCTION recgen.http_action(jsonb) IS
+    'Internal: sends the POST requests of a job''s http action ([{url, headers, body, timeout_ms}]) once each and returns [{status, error, duration_ms, retry_after_s}]; callable only by the extension owner';
+REVOKE ALL ON FUNCTION recgen.http_action(jsonb) FROM PUBLIC;
+
+/*
+ * webhook_ping: a signed test message ({"type": "recgen.ping"}) to an
+ * endpoint, sent now, synchronously: what an admin runs after setting up
+ * the receiver. Records no delivery.
+ */
+CREATE OR REPLACE FUNCTION recgen.webhook_ping(endpoint text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ep recgen.webhook_endpoints;
+    id text := 'msg_ping_' || replace(gen_random_uuid()::text, '-', '');
+    ts bigint := floor(extract(epoch FROM clock_timestamp()))::bigint;
+    body text := jsonb_build_object('type', 'recgen.ping', 'timestamp',
+                                    to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                    'data', jsonb_build_object('endpoint', endpoint))::text;
+BEGIN
+    SELECT * INTO ep FROM recgen.webhook_endpoints w WHERE w.name = webhook_ping.endpoint;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'webhook endpoint "%" does not exist', endpoint USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN jsonb_build_object('webhook_id', id) || (recgen.http_action(jsonb_build_array(jsonb_build_object(
+        'url', ep.url, 'timeout_ms', (extract(epoch FROM ep.timeout) * 1000)::integer, 'body', body,
+        'headers', jsonb_build_object('webhook-id', id, 'webhook-timestamp', ts::text,
+                                      'webhook-signature', recgen.webhook_signature(ep.secret, id, ts, body))))) -> 0);
+END
+$$;
+COMMENT ON FUNCTION recgen.webhook_ping(text) IS
+    'Sends a signed test message ({"type": "recgen.ping"}) to a webhook endpoint now and returns {webhook_id, status, error, duration_ms}; records no delivery. recgen_admin';
+REVOKE ALL ON FUNCTION recgen.webhook_ping(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.webhook_ping(text) TO recgen_admin;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.webhook_endpoints TO recgen_admin;
 GRANT SELECT (name, active, timeout, retry_schedule, disabled_at, disabled_reason, created_at, updated_at)
     ON recgen.webhook_endpoints TO recgen_analyst;

@@ -1,7 +1,7 @@
 -- 800_campaigns: campaign objects, the segment compiler, variants and the
 -- holdout, cron schedules, signatures and the outcome statistics.
 BEGIN;
-SELECT plan(59);
+SELECT plan(63);
 
 CREATE ROLE tap_c_analyst LOGIN IN ROLE recgen_analyst;
 CREATE ROLE tap_c_admin LOGIN IN ROLE recgen_admin;
@@ -43,7 +43,8 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
                                 'webhook_signature', 'webhook_endpoints_check', 'delivery_body', 'delivery_enqueue',
                                 'delivery_create', 'delivery_request', 'delivery_result', 'redeliver',
                                 'two_proportion_p', 'campaign_progress_notify', 'text_words', 'content_set_diversity',
-                                'customer_tables', 'forget_customer')), 0,
+                                'customer_tables', 'forget_customer', 'leased_job_payload_id', 'http_action',
+                                'webhook_ping', 'run_due_schedules', 'next_schedule_at')), 0,
           'every campaign function has a comment');
 
 -- the segment --------------------------------------------------------------
@@ -143,6 +144,18 @@ SELECT ok(recgen.webhook_secret() ~ '^whsec_[A-Za-z0-9+/]{43}=$' AND recgen.webh
 INSERT INTO recgen.webhook_endpoints (name, url) VALUES ('crm', 'https://crm.example.com/hooks/recgen');
 SELECT throws_ok($$INSERT INTO recgen.webhook_endpoints (name, url) VALUES ('x', 'gopher://crm.example.com/')$$,
                  '23514', NULL, 'only http and https URLs');
+-- the http action (what the workers send), through webhook_ping: port 9 is closed
+INSERT INTO recgen.webhook_endpoints (name, url, timeout) VALUES ('closed', 'http://127.0.0.1:9/hooks', '2 seconds');
+SELECT is((recgen.webhook_ping('closed') - 'webhook_id' - 'duration_ms')::text,
+          '{"error": "could not connect to the server", "status": null}', 'a ping to a closed port: no status, the reason');
+SELECT throws_ok($$SELECT recgen.http_action('[{"url": "file:///etc/passwd", "body": "{}"}]')$$, '22023', NULL,
+                 'the http action sends only to http and https URLs');
+SELECT throws_ok($$SELECT recgen.http_action('[{"url": "http://127.0.0.1:9/", "body": "{}", "headers": {"x-a": "b\r\nEvil: 1"}}]')$$,
+                 '22023', NULL, 'a header value with a line break is refused');
+SELECT ok(NOT has_function_privilege('recgen_admin', 'recgen.http_action(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('recgen_worker', 'recgen.http_action(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('recgen_analyst', 'recgen.webhook_ping(text)', 'EXECUTE'),
+          'only the owner posts to a URL it is given; only admins ping');
 SET ROLE tap_c_analyst;
 SELECT throws_ok($$SELECT secret FROM recgen.webhook_endpoints$$, '42501', NULL, 'analysts cannot read a secret');
 SELECT throws_ok($$SELECT url FROM recgen.webhook_endpoints$$, '42501', NULL, 'analysts cannot read where data goes');
