@@ -164,17 +164,19 @@ BEGIN
 
     -- one job per entry that may be contacted, with the run's model pinned
     -- (enqueue pins the session's recgen.llm_model; restored right after)
-    prev_model := current_setting('recgen.llm_model');
-    PERFORM set_config('recgen.llm_model', r.model, true);
-    UPDATE recgen.campaign_entries e
-       SET job_id = recgen.enqueue(
-               'campaign',
-               jsonb_build_object('entry_id', e.entry_id, 'run_id', r.run_id, 'campaign', c.name),
-               e.customer_id, c.priority, coalesce(e.hold_until, now()),
-               format('campaign:%s:%s:%s', c.campaign_id, e.entry_key, e.customer_id), 5),
-           updated_at = now()
-     WHERE e.entry_id = ANY (new_ids) AND e.campaign_id = c.campaign_id;
-    PERFORM set_config('recgen.llm_model', prev_model, true);
+    IF new_ids IS NOT NULL THEN
+        prev_model := current_setting('recgen.llm_model');
+        PERFORM set_config('recgen.llm_model', r.model, true);
+        UPDATE recgen.campaign_entries e
+           SET job_id = recgen.enqueue(
+                   'campaign',
+                   jsonb_build_object('entry_id', e.entry_id, 'run_id', r.run_id, 'campaign', c.name),
+                   e.customer_id, c.priority, coalesce(e.hold_until, now()),
+                   format('campaign:%s:%s:%s', c.campaign_id, e.entry_key, e.customer_id), 5),
+               updated_at = now()
+         WHERE e.entry_id = ANY (new_ids) AND e.campaign_id = c.campaign_id;
+        PERFORM set_config('recgen.llm_model', prev_model, true);
+    END IF;
 
     IF n > 0 THEN
         PERFORM recgen.campaign_progress_notify(r.run_id, false);

@@ -1,7 +1,7 @@
 -- 800_campaigns: campaign objects, the segment compiler, variants and the
 -- holdout, cron schedules, signatures and the outcome statistics.
 BEGIN;
-SELECT plan(63);
+SELECT plan(69);
 
 CREATE ROLE tap_c_analyst LOGIN IN ROLE recgen_analyst;
 CREATE ROLE tap_c_admin LOGIN IN ROLE recgen_admin;
@@ -121,6 +121,19 @@ SELECT is(recgen.cron_next('@daily', '2026-12-31 23:59+00'), '2027-01-01 00:00+0
 SELECT throws_ok($$SELECT recgen.cron_next('61 * * * *', now())$$, '22023', NULL, 'a minute out of range is rejected');
 SELECT throws_ok($$INSERT INTO recgen.campaigns (name, goal, trigger, schedule) VALUES ('c', 'newsletter', 'schedule', 'every day')$$,
                  '22023', NULL, 'a campaign with a bad schedule cannot be written');
+
+-- schedules (customer 5 has no marketing consent: entries are held, nothing is queued)
+INSERT INTO recgen.campaigns (name, goal, trigger, schedule, segment, created_at)
+VALUES ('daily', 'newsletter', 'schedule', '0 10 * * *', '{"customers": [5]}', '2026-01-01 09:30+00');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 09:59+00'), 0, 'nothing is due before the first tick');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 10:00:30+00'), 1, 'the 10:00 tick runs');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 10:05+00'), 0, 'and runs once');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-03 11:00+00'), 1, 'two missed ticks are caught up by one run');
+SELECT is((SELECT string_agg(run_key || '/' || source, ' ' ORDER BY run_id) FROM recgen.campaign_runs r
+             JOIN recgen.campaigns c USING (campaign_id) WHERE c.name = 'daily'),
+          'schedule:2026-01-01T10:00Z/schedule schedule:2026-01-03T10:00Z/schedule', 'runs keyed by their tick');
+SELECT is((SELECT string_agg(e.reason, ',') FROM recgen.campaign_entries e JOIN recgen.campaigns c USING (campaign_id)
+            WHERE c.name = 'daily'), 'no_consent,no_consent', 'each run records the customer it holds back');
 
 -- contact policy ------------------------------------------------------------
 SELECT is((SELECT reason FROM recgen.contact_check(5, (SELECT campaign_id FROM recgen.campaigns WHERE name = 'spring'))),
