@@ -27,8 +27,15 @@ OBJS = \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \
+	src/model_build.o \
+	src/model_events.o \
+	src/model_cooc.o \
 	src/model_content.o \
 	src/model_popularity.o \
+	src/topk.o \
+	src/neighbor_acc.o \
+	src/neighbor_sink.o \
+	src/spi_util.o \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \

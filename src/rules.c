@@ -32,8 +32,15 @@
 #include "utils/builtins.h"
 
 #include "engine.h"
+#include "rules.h"
+#include "spi_util.h"
 
-static SPIPlanPtr rules_plan = NULL;
+static KeptQuery rules_query = {
+	"SELECT rule_id, kind, product_id, category, tag, segment, country, "
+	"topic, value::float8, min_price::float8, max_price::float8 "
+	"FROM recgen.rules WHERE active AND (strategy IS NULL OR strategy = $1) "
+	"ORDER BY rule_id", 1, {TEXTOID}
+};
 
 static const char *const kind_names[] = {
 	"exclude", "boost", "eligibility", "max_per_category", "price_band",
@@ -50,26 +57,9 @@ RulesLoad(const char *strategy, int *nrules, bool *any_concern)
 {
 	Datum		args[1];
 	RecRule    *rules;
-	int			ret;
 
-	if (rules_plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT rule_id, kind, product_id, category, tag, segment, country, "
-						   "topic, value::float8, min_price::float8, max_price::float8 "
-						   "FROM recgen.rules WHERE active AND (strategy IS NULL OR strategy = $1) "
-						   "ORDER BY rule_id", 1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "preparing the rules query failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		rules_plan = plan;
-	}
 	args[0] = CStringGetTextDatum(strategy);
-	ret = SPI_execute_plan(rules_plan, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading recgen.rules failed: %s", SPI_result_code_string(ret));
+	KeptQueryRun(&rules_query, args, true, SPI_OK_SELECT);
 
 	*nrules = (int) SPI_processed;
 	*any_concern = false;
