@@ -21,6 +21,7 @@ OBJS = \
 	src/sentiment.o \
 	src/sentiment_lexicon.o \
 	src/sentiment_text.o \
+	src/sentiment_but.o \
 	src/http.o \
 	src/llm.o \
 	src/call_log.o \

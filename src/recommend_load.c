@@ -448,10 +448,14 @@ RecLoadConcerns(int64 customer_id, int *n)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		Datum		d;
 
 		cs[i].topic = SPI_getvalue(tup, desc, 1);
-		cs[i].polarity = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		cs[i].strength = isnull ? 0 : DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		/* NULLs (the table forbids them) count as neither side, no strength */
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		cs[i].polarity = isnull ? 0 : DatumGetInt32(d);
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		cs[i].strength = isnull ? 0 : DatumGetFloat8(d);
 		/* both arrays are coalesced to '{}' by the query */
 		cs[i].ncategories = TextArrayStrings(SPI_getbinval(tup, desc, 4, &isnull),
 												&cs[i].categories);

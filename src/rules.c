@@ -48,6 +48,28 @@ static const char *const kind_names[] = {
 };
 
 /*
+ * rule_kind
+ *		The kind of a rule by its name. A kind this library does not know
+ *		(the table's CHECK lists the same words, test/python/test_word_lists.py
+ *		compares them; a newer script with an older library could differ)
+ *		is an error: acting on it as anything else could recommend what a
+ *		rule was meant to hold back.
+ */
+static RecRuleKind
+rule_kind(const char *kind, int32 rule_id)
+{
+	for (int k = 0; kind_names[k]; k++)
+		if (strcmp(kind, kind_names[k]) == 0)
+			return (RecRuleKind) k;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("rule %d of recgen.rules has kind \"%s\", which this version of recgen does not know",
+					rule_id, kind),
+			 errhint("Kinds are exclude, boost, eligibility, max_per_category, price_band, concern_boost, concern_holdback and praise_interest; deactivate the rule or install the library that matches the extension's SQL.")));
+	return RULE_EXCLUDE;		/* keep the compiler quiet */
+}
+
+/*
  * RulesLoad
  *		The active rules for this strategy, in rule_id order, allocated in
  *		the current memory context. Must be called inside SPI.
@@ -75,9 +97,7 @@ RulesLoad(const char *strategy, int *nrules, bool *any_concern)
 
 		r->rule_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 		kind = SPI_getvalue(tup, desc, 2);
-		for (int k = 0; kind_names[k]; k++)
-			if (strcmp(kind, kind_names[k]) == 0)
-				r->kind = (RecRuleKind) k;
+		r->kind = rule_kind(kind, r->rule_id);
 		d = SPI_getbinval(tup, desc, 3, &isnull);
 		r->has_product = !isnull;
 		r->product_id = isnull ? 0 : DatumGetInt64(d);
@@ -220,6 +240,9 @@ RulesApply(const RecRule *rules, int nrules, const RecProduct *prod,
 					const RecConcern *cc = &concerns[c];
 
 					if (r->topic && strcmp(r->topic, cc->topic) != 0)
+						continue;
+					/* no strength or no side: nothing to act on */
+					if (!(cc->strength > 0) || cc->polarity == 0)
 						continue;
 					if (r->kind == RULE_CONCERN_BOOST && cc->polarity < 0)
 					{
