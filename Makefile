@@ -21,14 +21,22 @@ OBJS = \
 	src/sentiment.o \
 	src/sentiment_lexicon.o \
 	src/sentiment_text.o \
+	src/sentiment_but.o \
 	src/http.o \
 	src/llm.o \
 	src/call_log.o \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \
+	src/model_build.o \
+	src/model_events.o \
+	src/model_cooc.o \
 	src/model_content.o \
 	src/model_popularity.o \
+	src/topk.o \
+	src/neighbor_acc.o \
+	src/neighbor_sink.o \
+	src/spi_util.o \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \
@@ -41,6 +49,7 @@ OBJS = \
 	src/rules.o \
 	src/webhook_sign.o \
 	src/campaign_stats.o \
+	src/job_http.o \
 	src/worker_guc.o \
 	src/worker_shmem.o \
 	src/worker_launcher.o \
