@@ -171,6 +171,8 @@ def test_unreachable_endpoint(conn):
         conn.execute("SELECT recgen.email(1)")
     assert "could not connect" in ei.value.diag.message_primary
     assert "3 attempt" in ei.value.diag.message_detail
+    # the hint says how to start the local server
+    assert "tools/llm-server.sh start" in ei.value.diag.message_hint
 
 
 def test_request_timeout(conn):
