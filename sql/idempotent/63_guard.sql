@@ -268,6 +268,11 @@ BEGIN
     -- what a reader would reject (63_guard_reader.sql)
     v := v || recgen.guard_reader_rules(kind, output, context, b);
 
+    -- the rules of a spoken narration (90_video.sql)
+    IF kind = 'video_script' THEN
+        v := v || recgen.video_script_violations(output, context);
+    END IF;
+
     RETURN jsonb_build_object('ok', jsonb_array_length(v) = 0, 'violations', v);
 END
 $$;

@@ -271,6 +271,8 @@ BEGIN
             RAISE EXCEPTION 'the product name "%" does not fit the channel "%"', nm, channel
                 USING ERRCODE = 'string_data_right_truncation';
         END IF;
+    WHEN 'video_script' THEN
+        RETURN recgen.video_script_fallback(ctx, brand);   -- 90_video.sql
     WHEN 'explain' THEN
         t := format('We suggest the %s%s for you: %s.', nm,
                     coalesce(' (' || (item ->> 'price_text') || ')', ''),
