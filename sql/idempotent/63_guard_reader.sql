@@ -676,14 +676,16 @@ COMMENT ON FUNCTION recgen.guard_example_text(text, recgen.brands) IS
 
 /*
  * guard_rule_copied: a run of six words taken from an example answer of
- * the kind's active templates, within one of its sentences.
+ * the kind's active templates, within one of its sentences; a run that
+ * recgen's own fallback for the context also says is no copy.
  */
-CREATE OR REPLACE FUNCTION recgen.guard_rule_copied(kind text, f jsonb, b recgen.brands) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.guard_rule_copied(kind text, ctx jsonb, f jsonb, b recgen.brands) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     theirs text := recgen.guard_example_text(kind, b);
+    mine text;
     g text;
 BEGIN
     IF theirs IS NULL THEN
@@ -696,11 +698,26 @@ BEGIN
     IF g IS NULL THEN
         RETURN '[]';
     END IF;
+    -- recgen's own phrasing (the kind's fallback for this context) is no copy
+    BEGIN
+        mine := ' ' || recgen.guard_norm(coalesce(
+                    (SELECT string_agg(value, ' . ') FROM jsonb_each_text(recgen.render_fallback(kind, ctx, b.brand))), '')) || ' ';
+    EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+        mine := '';                         -- no fallback for this context: nothing excepted
+    END;
+    SELECT m.gram INTO g
+      FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 6) m
+     WHERE strpos(' ' || theirs || ' ', ' ' || m.gram || ' ') > 0
+       AND strpos(mine, ' ' || m.gram || ' ') = 0
+     LIMIT 1;
+    IF g IS NULL THEN
+        RETURN '[]';
+    END IF;
     RETURN jsonb_build_array(jsonb_build_object('rule', 'copied', 'detail', format('copies "%s" from an example', g)));
 END
 $$;
-COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, recgen.brands) IS
-    'Guard rule "copied": no run of six words of a sentence of the text comes from an example answer of the kind''s active templates';
+COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, jsonb, recgen.brands) IS
+    'Guard rule "copied": no run of six words of a sentence of the text comes from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
 
 /*
  * guard_reader_rules: every reader rule for one output, in the order of
@@ -725,7 +742,7 @@ BEGIN
         || recgen.guard_rule_phrases(f)
         || recgen.guard_rule_attribute(ctx, f, b)
         || recgen.guard_rule_subject(kind, output, f)
-        || recgen.guard_rule_copied(kind, f, b);
+        || recgen.guard_rule_copied(kind, ctx, f, b);
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_reader_rules(text, jsonb, jsonb, recgen.brands) IS

@@ -107,7 +107,7 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off                           -- as recgen.guard: small queries the planner overrates
 AS $$
 DECLARE
-    fname text := split_part(ctx #>> '{customer,first_name}', ' ', 1);
+    fname text := ctx #>> '{customer,first_name}';  -- as the context gives it (a surname with full_name)
     h integer;
     -- the opening's purchase: the latest one that is not recommended again
     bought text := recgen.display_name((SELECT p FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]'))
@@ -260,7 +260,7 @@ BEGIN
         -- the longest of these that fits the channel with the disclaimer; never cut
         SELECT o INTO t
           FROM unnest(ARRAY[
-                   CASE WHEN fname IS NOT NULL THEN split_part(fname, ' ', 1) || ', you might like ' ELSE 'You might like ' END
+                   CASE WHEN fname IS NOT NULL THEN fname || ', you might like ' ELSE 'You might like ' END
                    || format('the %s%s.', nm, coalesce(' (' || (item ->> 'price_text') || ')', '')),
                    format('You might like the %s%s.', nm, coalesce(' (' || (item ->> 'price_text') || ')', '')),
                    format('You might like the %s.', nm),

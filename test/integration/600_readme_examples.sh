@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 210_readme_examples.sh - the README's first SQL examples work as written on
+# 600_readme_examples.sh - the README's first SQL examples work as written on
 # the demo data: the retail and bank scenarios loaded as make demo loads them,
 # the model built, the LLM answered by the fake server (test/fake_llm.py; the
 # wording is not what is tested). Each example block of the README that starts

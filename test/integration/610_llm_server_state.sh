@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 220_llm_server_state.sh - make test leaves the demo's local LLM server
+# 610_llm_server_state.sh - make test leaves the demo's local LLM server
 # running: tools/llm-server.sh keeps its pid under the cluster's folder
 # (RECGEN_PGDATA_ROOT), so stopping the valgrind cluster (test/valgrind.sh,
 # its own folder) does not stop the server of the demo's. A sleeping process
