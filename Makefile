@@ -48,7 +48,8 @@ OBJS = \
 	src/shmem.o \
 	src/rules.o \
 	src/webhook_sign.o \
-	src/campaign_stats.o
+	src/campaign_stats.o \
+	src/job_http.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from
