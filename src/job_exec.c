@@ -40,6 +40,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -279,7 +280,38 @@ step_body(JobRun *job)
 	Jsonb	   *progress;
 	char	   *msg;
 
+	/* the model pinned at enqueue time, for what this step builds */
+	if (job->model)
+		(void) set_config_option("recgen.llm_model", job->model, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 	results = JobActionResults(job);
+	if (job->verdict == JV_SNOOZE)
+	{
+		if (!JobBookSnooze(job, job->verdict_delay_ms, job->verdict_error))
+		{
+			strlcpy(job->outcome, "lost", sizeof(job->outcome));
+			return false;
+		}
+		strlcpy(job->outcome, "snoozed", sizeof(job->outcome));
+		job->phase = JP_FINISHED;
+		return true;
+	}
+	if (job->verdict == JV_FAIL)
+	{
+		char	   *state = JobBookFail(job, job->verdict_error, "08006", true);
+
+		if (state == NULL)
+		{
+			strlcpy(job->outcome, "lost", sizeof(job->outcome));
+			return false;
+		}
+		if (strcmp(state, "discarded") == 0)
+			WorkerNotifyFinal(job->job_id, job->kind, "discarded");
+		strlcpy(job->outcome, state, sizeof(job->outcome));
+		job->phase = JP_FINISHED;
+		WorkerSetError(job->verdict_error);
+		return true;
+	}
 	out = call_handler(job, results);
 	job->steps++;
 	progress = JobJsonbField(out, "progress");
