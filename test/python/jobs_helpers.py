@@ -100,6 +100,23 @@ def jobs_db(name):
     return d
 
 
+def set_db(db_dsn, settings):
+    """ALTER DATABASE the settings (None resets one) and restart its workers,
+    so that they run with them (a worker reads its database's settings when
+    it starts)."""
+    name = db_dsn.split("dbname=")[1].split()[0]
+    with admin() as a:
+        for k, v in settings.items():
+            if v is None:
+                a.execute(f"ALTER DATABASE {name} RESET {k}")
+            else:
+                a.execute(f"ALTER DATABASE {name} SET {k} = '{v}'")
+        a.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                  " WHERE datname = %s AND backend_type = 'recgen worker'", (name,))
+        wait_for(lambda: one(a, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = %s"
+                                " AND backend_type = 'recgen worker'", (name,)))
+
+
 def connect(db_dsn):
     c = psycopg.connect(db_dsn, autocommit=True)
     c.execute("SET client_min_messages = warning")

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from content_helpers import ROOT, fake, fake_get  # noqa: F401 (fixture)
-from jobs_helpers import (SETTINGS, admin, connect, jobs_db, one, set_worker_settings, wait_for,
+from jobs_helpers import (SETTINGS, connect, jobs_db, one, set_db, set_worker_settings, wait_for,
                           wait_jobs)
 
 
@@ -27,22 +27,6 @@ def db(fake):
                "recgen.llm_max_retries": "1"})
     yield d
     set_worker_settings({k: None for k in SETTINGS})
-
-
-def set_db(db_dsn, settings):
-    """ALTER DATABASE the settings and restart its workers, so that they run
-    with them (a worker reads its database's settings when it starts)."""
-    name = db_dsn.split("dbname=")[1].split()[0]
-    with admin() as a:
-        for k, v in settings.items():
-            if v is None:
-                a.execute(f"ALTER DATABASE {name} RESET {k}")
-            else:
-                a.execute(f"ALTER DATABASE {name} SET {k} = '{v}'")
-        a.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                  " WHERE datname = %s AND backend_type = 'recgen worker'", (name,))
-        wait_for(lambda: one(a, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = %s"
-                                " AND backend_type = 'recgen worker'", (name,)))
 
 
 @pytest.fixture
@@ -201,6 +185,12 @@ def test_two_endpoints_one_stops_mid_run(db):
         assert len(per_job) == len(ids) and set(per_job.values()) == {1}
         served = fake_get(urls[1], "/requests")
         assert len(served) >= 1
+        # the stopped endpoint's circuit breaker opened; the other one never failed
+        eps = {r[0]: r[1] for r in c.execute("SELECT detail ->> 'url', detail FROM recgen.worker_status"
+                                             " WHERE role = 'endpoint'")}
+        dead, alive = eps[urls[0] + "/v1"], eps[urls[1] + "/v1"]
+        assert dead["failures"] >= 3 and dead["times_skipped"] >= 1
+        assert alive["failures"] == 0 and alive["requests"] >= 1
     finally:
         for p in servers:
             if p.poll() is None:
