@@ -268,6 +268,29 @@ JobRemainingMs(JobRun *job)
 }
 
 /*
+ * step_failed
+ *		Record a failed attempt inside the step's transaction (the handler
+ *		asked for it, or the worker judged the LLM answers). Returns false
+ *		when the lease was lost (the transaction must roll back).
+ */
+static bool
+step_failed(JobRun *job, const char *error, const char *sqlstate, bool retryable)
+{
+	char	   *state = JobBookFail(job, error, sqlstate, retryable);
+
+	if (state == NULL)
+	{
+		strlcpy(job->outcome, "lost", sizeof(job->outcome));
+		return false;
+	}
+	if (strcmp(state, "discarded") == 0)
+		WorkerNotifyFinal(job->job_id, job->kind, "discarded");
+	strlcpy(job->outcome, state, sizeof(job->outcome));
+	job->phase = JP_FINISHED;
+	return true;
+}
+
+/*
  * step_body
  *		The part of a step inside its transaction. Returns false when the
  *		transaction must roll back (the lease was lost).
@@ -298,19 +321,8 @@ step_body(JobRun *job)
 	}
 	if (job->verdict == JV_FAIL)
 	{
-		char	   *state = JobBookFail(job, job->verdict_error, "08006", true);
-
-		if (state == NULL)
-		{
-			strlcpy(job->outcome, "lost", sizeof(job->outcome));
-			return false;
-		}
-		if (strcmp(state, "discarded") == 0)
-			WorkerNotifyFinal(job->job_id, job->kind, "discarded");
-		strlcpy(job->outcome, state, sizeof(job->outcome));
-		job->phase = JP_FINISHED;
 		WorkerSetError(job->verdict_error);
-		return true;
+		return step_failed(job, job->verdict_error, "08006", true);
 	}
 	out = call_handler(job, results);
 	job->steps++;
@@ -333,20 +345,10 @@ step_body(JobRun *job)
 		case SA_FAIL:
 			{
 				char	   *retry = JobJsonbText(out, "retryable");
-				bool		retryable = retry == NULL || strcmp(retry, "true") == 0;
-				char	   *state = JobBookFail(job, JobJsonbText(out, "fail"), NULL, retryable);
 
-				if (state == NULL)
-				{
-					strlcpy(job->outcome, "lost", sizeof(job->outcome));
-					return false;
-				}
-				if (strcmp(state, "discarded") == 0)
-					WorkerNotifyFinal(job->job_id, job->kind, "discarded");
-				strlcpy(job->outcome, state, sizeof(job->outcome));
-				job->phase = JP_FINISHED;
+				return step_failed(job, JobJsonbText(out, "fail"), NULL,
+								   retry == NULL || strcmp(retry, "true") == 0);
 			}
-			break;
 		case SA_SNOOZE:
 			{
 				double		secs = strtod(JobJsonbText(out, "snooze"), NULL);

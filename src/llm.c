@@ -568,11 +568,6 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	LlmBatch   *b;
 	int			i;
 
-	if (recgen_llm_url == NULL || recgen_llm_url[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("content generation is disabled"),
-				 errhint("Set recgen.llm_url to an OpenAI-compatible endpoint.")));
 	CallLogFlush();				/* rows of earlier calls that rolled back */
 	b = LlmBatchPrepare(in_text);
 

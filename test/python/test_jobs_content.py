@@ -4,7 +4,9 @@ the job's steps with no transaction open, and each job stores exactly one
 content row (content.job_id). Covers the model pinned at enqueue time,
 consent under the worker's rights, a 429 that snoozes, an endpoint that is
 down, local rate limits, several requests in flight, SIGTERM while an answer
-is held back, and two endpoints of which one stops mid-run."""
+is held back, an unusable answer (retried, then the template on the last
+attempt, its first call written back from the shared ring), and two
+endpoints of which one stops mid-run."""
 import json
 import os
 import signal
@@ -104,6 +106,20 @@ def test_a_429_snoozes_the_job_and_it_completes_after_the_wait(conn):
     calls = conn.execute("SELECT outcome, http_status FROM recgen.llm_calls WHERE model = 'fake-429'"
                          " ORDER BY call_id").fetchall()
     assert calls == [("http_error", 429), ("ok", 200)]             # the 429 was logged, not retried inline
+
+
+def test_an_unusable_answer_retries_and_the_last_attempt_falls_back(conn):
+    conn.execute("SET recgen.llm_model = 'fake-malformed'")      # 200 with a body that is not JSON
+    j = one(conn, "SELECT recgen.enqueue('email', customer_id => 1, max_attempts => 2)")
+    assert wait_jobs(conn, [j]) == ["completed"]
+    attempt, errors = conn.execute("SELECT attempt, errors FROM recgen.jobs WHERE job_id = %s", (j,)).fetchone()
+    assert attempt == 2 and len(errors) == 1 and errors[0]["sqlstate"] == "38000" and errors[0]["retryable"]
+    rows = contents(conn, j)
+    assert len(rows) == 1 and rows[0][2] == "fallback"
+    # the first attempt's call was logged in a step that rolled back: the
+    # worker wrote it back from the shared ring
+    assert wait_for(lambda: one(conn, "SELECT count(*) = 2 FROM recgen.llm_calls WHERE model = 'fake-malformed'"
+                                      " AND outcome = 'bad_reply'"))
 
 
 def test_local_rate_limits_snooze_what_would_wait_too_long(db, fake):
