@@ -9,19 +9,21 @@
  * Writes DIR/NAME.mp4, NAME.srt, NAME.vtt, NAME.png (thumbnail) and, with
  * --keep-wav, NAME.wav; `recgen-render --help` lists the options.
  *
- * Protocol with the caller: standard output carries one line per step,
- * "progress <fraction 0..1> <phase>", and on success a last line
- * "result <JSON>" naming the files, the duration, the cue and frame
+ * Protocol with the caller (the "process" action of recgen's workers):
+ * standard output carries JSON lines, {"progress": {"fraction": 0..1,
+ * "phase": ...}} as the work goes on and, on success, a last line
+ * {"result": {...}} naming the files, the duration, the word and cue
  * counts. Errors go to standard error (for FFmpeg failures with the tail of
  * its log); the exit status is 0 on success, 1 on failure, 2 for bad
  * arguments and 3 when stopped by SIGTERM or SIGINT.
  *
- * Temporary files live in one directory (a "recgen-render-XXXXXX" under
- * --work-dir, default the output directory, so the final renames stay on
- * one file system) and are removed on success, failure and stop. A stop
- * signal only sets a flag and forwards SIGTERM to the running FFmpeg; the
- * main flow sees it and cleans up. Under SIGKILL nothing can run, so the
- * caller removes the directory it gave as --work-dir (the worker does).
+ * Temporary files live in one directory ("recgen-render-<pid>-XXXXXX"
+ * under --work-dir, default the output directory, so the final renames
+ * stay on one file system) and are removed on success, failure and stop. A
+ * stop signal only sets a flag and forwards SIGTERM to the running FFmpeg;
+ * the main flow sees it and cleans up. Under SIGKILL nothing can run: the
+ * next helper started on the same directory removes the directories whose
+ * process is gone.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -37,6 +39,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +91,34 @@ remove_tmpdir(void)
 }
 
 /*
+ * Remove the temporary directories that helpers killed with SIGKILL left in
+ * dir: "recgen-render-<pid>-XXXXXX" whose process no longer exists.
+ */
+static void
+remove_stale_tmpdirs(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+	{
+		long		pid;
+		char		suffix[16];
+
+		if (sscanf(e->d_name, "recgen-render-%ld-%15s", &pid, suffix) != 2 ||
+			strlen(suffix) != 6 || pid <= 0 || pid == getpid())
+			continue;
+		if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/%s", dir, e->d_name);
+		remove_tmpdir();
+	}
+	closedir(d);
+}
+
+/*
  * A path in the temporary directory (malloc'd).
  */
 char *
@@ -108,7 +139,7 @@ RenderProgress(double fraction, const char *phase)
 	if (fraction < last + 0.01 && fraction < 1)
 		return;
 	last = fraction;
-	printf("progress %.3f %s\n", fraction, phase);
+	printf("{\"progress\": {\"fraction\": %.3f, \"phase\": \"%s\"}}\n", fraction, phase);
 	fflush(stdout);
 }
 
@@ -518,8 +549,9 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-XXXXXX",
-			 opt.work_dir ? opt.work_dir : out_abs);
+	remove_stale_tmpdirs(opt.work_dir ? opt.work_dir : out_abs);
+	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-%ld-XXXXXX",
+			 opt.work_dir ? opt.work_dir : out_abs, (long) getpid());
 	if (mkdtemp(render_tmpdir) == NULL)
 	{
 		fprintf(stderr, "recgen-render: could not create a directory in \"%s\": %s\n",
@@ -579,7 +611,7 @@ main(int argc, char **argv)
 	cJSON_AddNumberToObject(res, "seconds", now() - t0);
 	p = cJSON_PrintUnformatted(res);
 	RenderProgress(1, "done");
-	printf("result %s\n", p);
+	printf("{\"result\": %s}\n", p);
 	fflush(stdout);
 	free(p);
 	cJSON_Delete(res);
