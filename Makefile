@@ -106,7 +106,7 @@ endif
 all: $(RENDER)
 
 $(RENDER): $(RENDER_OBJS)
-	$(CC) $(RENDER_CFLAGS) -o $@ $(RENDER_OBJS) -lespeak-ng -lcjson -lm
+	$(CC) $(RENDER_CFLAGS) -o $@ $(RENDER_OBJS) -lespeak-ng -lcjson -lcrypto -lm
 
 render/%.o: render/%.c render/render.h
 	$(CC) $(RENDER_CFLAGS) -c -o $@ $<

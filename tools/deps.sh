@@ -13,6 +13,7 @@ packages=(
 	postgresql-15-pgtap           # pgTAP extension
 	libtap-parser-sourcehandler-pgtap-perl  # pg_prove
 	libcurl4-openssl-dev          # HTTP client for the LLM
+	libssl-dev                    # SHA-256 of rendered media (recgen-render)
 	libcjson-dev                  # JSON parsing
 	curl                          # health check of the local LLM server
 	espeak-ng libespeak-ng-dev    # text to speech for videos

@@ -2,6 +2,7 @@
 speech-timed subtitles, watermark, ducked music, stop and failure clean-up,
 bad arguments. Everything is measured on the outputs with FFmpeg's tools."""
 
+import hashlib
 import json
 import os
 import signal
@@ -58,6 +59,11 @@ def test_still_streams_duration_and_files(still):
     d, res = still
     for key in ("mp4", "srt", "vtt", "png", "wav"):
         assert Path(res[key]).is_file() and Path(res[key]).stat().st_size > 0
+    # each file reported with its kind, size and SHA-256
+    assert sorted(f["kind"] for f in res["files"]) == ["audio", "subtitles", "subtitles", "thumbnail", "video"]
+    for f in res["files"]:
+        data = Path(f["path"]).read_bytes()
+        assert f["bytes"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest()
     info = check_streams(d / "v.mp4", d / "v.wav")
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     # one frame per picture: a few per cue, nowhere near 25 per second
