@@ -39,6 +39,7 @@ OBJS = \
 	src/catalog_generation.o \
 	src/shmem.o \
 	src/rules.o \
+	src/video.o \
 	src/webhook_sign.o \
 	src/campaign_stats.o
 

@@ -45,6 +45,7 @@ _PG_init(void)
 	RecgenDefineGucs();
 	RecgenDefineLlmGucs();
 	RecgenDefineEngineGucs();
+	RecgenDefineVideoGucs();
 
 	MarkGUCPrefixReserved("recgen");
 

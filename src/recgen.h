@@ -55,6 +55,14 @@ extern void RecgenDefineLlmGucs(void);
 /* engine_guc.c */
 extern void RecgenDefineEngineGucs(void);
 
+/* video.c: media directories and narration defaults */
+extern char *recgen_media_dir;
+extern char *recgen_asset_dirs;
+extern int	recgen_render_timeout;
+extern char *recgen_tts_voice;
+extern int	recgen_tts_rate;
+extern void RecgenDefineVideoGucs(void);
+
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);
 
