@@ -192,6 +192,9 @@ DECLARE
         'Whatever you decide, I am here to help, and nothing changes unless you want it to.',
         'I will keep an eye on your accounts and let you know when something new could help you.'];
     closing text;
+    reasons text[] := '{}';
+    repeats integer := 0;
+    optional text[];
     parts text[] := '{}';
     item jsonb;
     i integer := 0;
@@ -203,25 +206,36 @@ BEGIN
                              'and I have picked %s that I think could really suit you.',
                              fname, CASE n WHEN 1 THEN 'one idea' WHEN 2 THEN 'two ideas' WHEN 3 THEN 'three ideas'
                                            WHEN 4 THEN 'four ideas' ELSE n || ' ideas' END);
-    IF cats IS NOT NULL THEN
-        parts[1] := parts[1] || format(' Looking at your recent activity, you have mostly been interested in %s.', cats);
-    END IF;
-    IF concern IS NOT NULL THEN
-        parts[1] := parts[1] || CASE WHEN concern ->> 'feeling' = 'negative'
-            THEN format(' I also know that you have had concerns about %s, and I kept that in mind while choosing.', concern ->> 'topic')
-            ELSE format(' I also know you have been happy with %s, and I kept that in mind while choosing.', concern ->> 'topic') END;
-    END IF;
+    -- sentences that go first when the narration would be too long
+    optional := ARRAY[
+        CASE WHEN cats IS NOT NULL
+             THEN format(' Looking at your recent activity, you have mostly been interested in %s.', cats) END,
+        CASE WHEN concern IS NULL THEN NULL
+             WHEN concern ->> 'feeling' = 'negative'
+             THEN format(' I also know that you have had concerns about %s, and I kept that in mind while choosing.',
+                         regexp_replace(concern ->> 'topic', '^[a-z_]+:', ''))
+             ELSE format(' I also know you have been happy with %s, and I kept that in mind while choosing.',
+                         regexp_replace(concern ->> 'topic', '^[a-z_]+:', '')) END];
+    parts[1] := parts[1] || coalesce(optional[1], '') || coalesce(optional[2], '');
     FOR item IN SELECT x FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) x LOOP
         i := i + 1;
+        -- a product with a rate (a loan, a saver) is told by its rate, not its fee
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
                     coalesce(', from our ' || (item ->> 'category') || ' range', ''),
-                    CASE WHEN item ? 'rate_pct' AND coalesce(item ->> 'price_text', '') LIKE '%rate'
+                    CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
                          THEN ', with a rate of ' || (item ->> 'rate_pct') || '%'
                          ELSE coalesce(', at ' || (item ->> 'price_text'), '') END);
-        t := t || format(CASE i % 3 WHEN 1 THEN ' I picked it for you because %s.'
-                                    WHEN 2 THEN ' I chose it because %s.'
-                                    ELSE ' It is here because %s.' END,
-                         recgen.because(item ->> 'reason'));
+        IF item ->> 'reason' IS NOT NULL AND item ->> 'reason' = ANY (reasons) THEN
+            repeats := repeats + 1;
+            t := t || (ARRAY[' I chose it for the same reason.', ' It is here for the same reason.',
+                             ' The same is true of this one.', ' That goes for this one too.'])[least(repeats, 4)];
+        ELSE
+            t := t || format(CASE i % 3 WHEN 1 THEN ' I picked it for you because %s.'
+                                        WHEN 2 THEN ' I chose it because %s.'
+                                        ELSE ' It is here because %s.' END,
+                             recgen.because(item ->> 'reason'));
+        END IF;
+        reasons := reasons || (item ->> 'reason');
         parts := parts || t;
     END LOOP;
     closing := format('I would be happy to tell you more about any of them. If one sounds right for you, '
@@ -236,6 +250,13 @@ BEGIN
     closing := closing || coalesce(' ' || b.disclaimer, '')
                || format(' Thank you for listening, %s, and have a lovely week.', fname);
     parts := parts || closing;
+    -- at most 220 words: the recent activity, then the concern, make room
+    FOR i IN 1 .. 2 LOOP
+        EXIT WHEN recgen.word_count(array_to_string(parts, ' ')) <= 215;
+        IF optional[i] IS NOT NULL THEN
+            parts[1] := replace(parts[1], optional[i], '');
+        END IF;
+    END LOOP;
     RETURN jsonb_build_object('text', array_to_string(parts, E'\n\n'));
 END
 $$;
