@@ -5,7 +5,8 @@
 # presenting three recommended products), rendered by recgen-render, and
 # its path, duration, size and render time.
 #
-# RECGEN_DEMO_BANK_DB names the database (default bank); the video goes to
+# RECGEN_DEMO_BANK_DB names the database (default bank); RECGEN_DEMO_PGOPTIONS
+# adds settings (for example "-c recgen.guard_retries=0"); the video goes to
 # .pgdata/media (ignored by git).
 set -euo pipefail
 
@@ -17,7 +18,8 @@ RENDER=$(dirname "$("$ROOT/tools/cluster.sh" bindir)")/lib/recgen-render
 mkdir -p "$MEDIA"
 
 "$ROOT/tools/llm-server.sh" start >/dev/null
-export PGOPTIONS="-c client_min_messages=warning -c recgen.llm_url=$("$ROOT/tools/llm-server.sh" url) -c recgen.brand=bank -c recgen.llm_timeout=5min"
+# a slow (loaded) machine gets more time for the narration's LLM calls
+export PGOPTIONS="-c client_min_messages=warning -c recgen.llm_url=$("$ROOT/tools/llm-server.sh" url) -c recgen.brand=bank -c recgen.llm_timeout=5min ${RECGEN_DEMO_PGOPTIONS:-}"
 sql() {
 	psql "$("$ROOT/tools/cluster.sh" dsn "$BANK")" -X -qAt -v ON_ERROR_STOP=1 "$@"
 }
