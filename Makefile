@@ -21,14 +21,22 @@ OBJS = \
 	src/sentiment.o \
 	src/sentiment_lexicon.o \
 	src/sentiment_text.o \
+	src/sentiment_but.o \
 	src/http.o \
 	src/llm.o \
 	src/call_log.o \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \
+	src/model_build.o \
+	src/model_events.o \
+	src/model_cooc.o \
 	src/model_content.o \
 	src/model_popularity.o \
+	src/topk.o \
+	src/neighbor_acc.o \
+	src/neighbor_sink.o \
+	src/spi_util.o \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \
@@ -41,7 +49,8 @@ OBJS = \
 	src/rules.o \
 	src/video.o \
 	src/webhook_sign.o \
-	src/campaign_stats.o
+	src/campaign_stats.o \
+	src/job_http.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from
