@@ -236,7 +236,7 @@ usage(FILE *f)
 		  "  --subtitle-color RRGGBB  (default FFFFFF)\n"
 		  "  --subtitle-position P    bottom or top (default bottom)\n"
 		  "  --subtitle-box 0|1       text on a box (1, default) or outlined (0)\n"
-		  "  --line-chars N           characters per subtitle line (default 42)\n"
+		  "  --line-chars N           characters per subtitle line (default 42; 32 portrait)\n"
 		  "sound:\n"
 		  "  --music none|generated|FILE   (default generated)\n"
 		  "  --music-volume X         0..1 of the voice's level (default 0.25)\n"
@@ -391,7 +391,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 			.bg_colors = "0x16324f,0x2a6f97",.music_kind = MUSIC_GENERATED,
 			.music_volume = 0.25,.wm_position = "top-right",.wm_opacity = 0.6,
 			.sub_scale = 1,.sub_color = "FFFFFF",.sub_position = "bottom",
-			.sub_box = 1,.max_line_chars = 42,.preset = NULL,.crf = 23,
+			.sub_box = 1,.max_line_chars = 0,.preset = NULL,.crf = 23,
 			.ffmpeg = "ffmpeg",.font = "DejaVu Sans",
 	};
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -545,6 +545,9 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 				exit(2);
 		}
 	}
+	/* a portrait frame reads shorter lines in a larger font */
+	if (opt->max_line_chars == 0)
+		opt->max_line_chars = opt->height > opt->width ? 32 : 42;
 	if (opt->preset == NULL)
 		opt->preset = opt->bg_kind == BG_CLIP ? "superfast" : "medium";
 	if (optind < argc || (opt->script_path == NULL) == (opt->script_text == NULL) ||
