@@ -42,7 +42,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
                                 'events_enter_campaigns', 'customers_enter_campaigns', 'hmac_sha256', 'webhook_secret',
                                 'webhook_signature', 'webhook_endpoints_check', 'delivery_body', 'delivery_enqueue',
                                 'delivery_create', 'delivery_request', 'delivery_result', 'redeliver',
-                                'two_proportion_p', 'campaign_progress_notify', 'text_words', 'content_set_diversity',
+                                'two_proportion_p', 'campaign_progress_notify',
                                 'customer_tables', 'forget_customer', 'leased_job_payload_id', 'http_action',
                                 'webhook_ping', 'run_due_schedules', 'next_schedule_at')), 0,
           'every campaign function has a comment');
