@@ -54,11 +54,12 @@ SELECT c.name AS campaign,
   JOIN recgen.campaigns c ON c.campaign_id = r.campaign_id
   CROSS JOIN LATERAL (
         SELECT count(*) AS entries,
-               count(*) FILTER (WHERE e.state = 'queued') AS queued,
-               count(*) FILTER (WHERE e.state = 'waiting') AS waiting,
-               count(*) FILTER (WHERE e.state = 'generating') AS running,
+               count(*) FILTER (WHERE e.state = 'queued' AND NOT x.dead AND NOT x.running) AS queued,
+               count(*) FILTER (WHERE e.state = 'waiting' AND NOT x.dead) AS waiting,
+               count(*) FILTER (WHERE e.state IN ('queued', 'generating') AND x.running
+                                   OR e.state = 'generating' AND NOT x.dead) AS running,
                count(*) FILTER (WHERE e.state = 'generated') AS done,
-               count(*) FILTER (WHERE e.state = 'failed') AS failed,
+               count(*) FILTER (WHERE e.state = 'failed' OR e.state IN ('queued', 'waiting', 'generating') AND x.dead) AS failed,
                count(*) FILTER (WHERE e.state = 'held') AS held,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'holdout') AS holdout,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'capped') AS capped,
@@ -67,7 +68,13 @@ SELECT c.name AS campaign,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'reentry') AS reentry,
                count(*) FILTER (WHERE e.state = 'generated' AND e.sent_at > now() - interval '5 minutes') AS done_last_5min,
                max(e.updated_at) AS last_change
-          FROM recgen.campaign_entries e WHERE e.run_id = r.run_id) s
+          FROM recgen.campaign_entries e
+          LEFT JOIN recgen.jobs j ON j.job_id = e.job_id
+          -- an entry whose job ended without finishing it (discarded after its
+          -- attempts, cancelled, pruned) failed
+          CROSS JOIN LATERAL (SELECT e.job_id IS NOT NULL AND (j.job_id IS NULL OR j.state IN ('discarded', 'cancelled', 'completed')) AS dead,
+                                     coalesce(j.state = 'running', false) AS running) x
+         WHERE e.run_id = r.run_id) s
   LEFT JOIN LATERAL (
         SELECT sum(ct.prompt_tokens) AS prompt_tokens, sum(ct.completion_tokens) AS completion_tokens
           FROM recgen.campaign_entries e
@@ -89,7 +96,7 @@ COMMENT ON COLUMN recgen.campaign_progress.queued IS 'Entries whose job has not 
 COMMENT ON COLUMN recgen.campaign_progress.waiting IS 'Entries held until the customer''s quiet hours end';
 COMMENT ON COLUMN recgen.campaign_progress.running IS 'Entries whose content is being generated';
 COMMENT ON COLUMN recgen.campaign_progress.done IS 'Entries with their content generated and stored';
-COMMENT ON COLUMN recgen.campaign_progress.failed IS 'Entries whose job failed for good (see recgen.jobs)';
+COMMENT ON COLUMN recgen.campaign_progress.failed IS 'Entries that failed for good: nothing to recommend, or their job discarded after its attempts or cancelled (its errors are in recgen.jobs)';
 COMMENT ON COLUMN recgen.campaign_progress.held IS 'Entries held back (holdout, capped, quiet_hours with skip, no_consent, reentry)';
 COMMENT ON COLUMN recgen.campaign_progress.quiet_hours IS 'Entries that met quiet hours: skipped, or waiting for them to end';
 COMMENT ON COLUMN recgen.campaign_progress.delivered IS 'Contents delivered to the webhook endpoint';
