@@ -278,6 +278,10 @@ BEGIN
         RETURN jsonb_build_object('result', jsonb_build_object('failed', err.message, 'sqlstate', err.sqlstate));
     END IF;
     reqs := recgen.generation_requests(g);
+    IF job.model IS NOT NULL THEN       -- the model pinned when the run queued the job
+        SELECT coalesce(jsonb_agg(r || jsonb_build_object('model', job.model)), '[]') INTO reqs
+          FROM jsonb_array_elements(reqs) r;
+    END IF;
     IF jsonb_array_length(reqs) > 0 THEN
         RETURN jsonb_build_object('state', jsonb_build_object('g', g), 'llm', reqs);
     END IF;
