@@ -59,8 +59,7 @@ typedef enum StepAction
 	SA_FAIL,
 	SA_SNOOZE,
 	SA_LLM,
-	SA_PROCESS,
-	SA_HTTP
+	SA_PROCESS
 } StepAction;
 
 #define HANDLER_CACHE 32
@@ -233,8 +232,6 @@ parse_action(Jsonb *out)
 		return SA_LLM;
 	if (JobJsonbField(out, "process") != NULL)
 		return SA_PROCESS;
-	if (JobJsonbField(out, "http") != NULL)
-		return SA_HTTP;
 	return SA_DONE;
 }
 
@@ -331,11 +328,6 @@ step_body(JobRun *job)
 				strlcpy(job->outcome, "snoozed", sizeof(job->outcome));
 				job->phase = JP_FINISHED;
 			}
-			break;
-		case SA_HTTP:
-			job->state = copy_jsonb(JobJsonbField(out, "state"), job->cxt);
-			job->http = copy_jsonb(JobJsonbField(out, "http"), job->cxt);
-			job->phase = JP_HTTP;
 			break;
 		case SA_LLM:
 		case SA_PROCESS:

@@ -11,8 +11,6 @@
  *	{"state": s, "llm": [...]}	send these LLM requests, with no transaction
  *								open, then call again with (s, their results)
  *	{"state": s, "process": {...}}	run a helper program, then call again
- *	{"state": s, "http": [...]}	POST these requests once each (job_http.c),
- *								with no transaction open, then call again
  *	{"fail": msg, "retryable": b}	fail this attempt
  *	{"snooze": seconds}			run again later without using an attempt
  * and "progress" beside any of them is shown in recgen.jobs.progress.
@@ -35,7 +33,6 @@ typedef enum JobPhase
 	JP_READY,					/* its next step can run now */
 	JP_LLM,						/* waiting for LLM answers */
 	JP_PROCESS,					/* waiting for a helper program */
-	JP_HTTP,					/* POST requests to send (job_http.c) */
 	JP_FINISHED					/* done, failed, snoozed, lost: forget it */
 } JobPhase;
 
@@ -62,7 +59,6 @@ typedef struct JobRun
 								 * discarded, snoozed, lost */
 	struct JobLlm *llm;			/* while JP_LLM */
 	struct JobProcess *proc;	/* while JP_PROCESS */
-	Jsonb	   *http;			/* while JP_HTTP: the requests */
 } JobRun;
 
 /* job_book.c: the queue's bookkeeping, each inside the caller's transaction */

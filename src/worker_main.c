@@ -52,7 +52,6 @@
 
 #include "call_log.h"
 #include "job_actions.h"
-#include "job_http.h"
 #include "jobs.h"
 #include "recgen.h"
 #include "worker.h"
@@ -287,46 +286,6 @@ worker_run_ready(WorkerLoop *w)
 }
 
 /*
- * worker_run_http
- *		Send the requests of every job waiting on an http action, with no
- *		transaction open, and make the job ready for its next step.
- */
-static void
-worker_run_http(WorkerLoop *w)
-{
-	int			i;
-
-	for (i = 0; i < w->njobs; i++)
-	{
-		JobRun	   *job = w->jobs[i];
-		MemoryContext old;
-
-		if (job->phase != JP_HTTP)
-			continue;
-		old = MemoryContextSwitchTo(job->cxt);
-		PG_TRY();
-		{
-			job->results = JobHttpRun(job->http);
-			job->phase = JP_READY;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *e;
-
-			MemoryContextSwitchTo(job->cxt);
-			e = CopyErrorData();
-			FlushErrorState();
-			if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-				ReThrowError(e);
-			JobFailAlone(job, e->message, unpack_sql_state(e->sqlerrcode), false);
-		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(old);
-		job->http = NULL;
-	}
-}
-
-/*
  * worker_flush_calls
  *		Write back the llm_calls rows of rolled-back transactions of this
  *		database, at most once a second.
@@ -421,7 +380,6 @@ RecgenWorkerMain(Datum arg)
 		if (w->want_claim && recgen_workers > 0)
 			worker_claim(w);
 		worker_run_ready(w);
-		worker_run_http(w);
 		worker_flush_calls(w);
 
 		if (w->njobs > 0 && GetCurrentTimestamp() >= w->next_heartbeat)
