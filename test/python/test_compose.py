@@ -96,7 +96,7 @@ def test_the_bank_brand_gets_its_own_examples_and_disclaimer(conn, fake):
             bank_users.add(last_request(fake)["messages"][1]["content"])
     finally:
         conn.execute("RESET recgen.brand")
-    examples = one(conn, "SELECT examples FROM recgen.prompt_templates WHERE kind = 'email' AND tone = '*' AND active")
+    examples = one(conn, "SELECT examples FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active")
     bank_only = {x["user"] for x in examples if x.get("brand") == "bank"}
     assert bank_only & bank_users          # a bank example is used for the bank
     default = set()
@@ -107,10 +107,10 @@ def test_the_bank_brand_gets_its_own_examples_and_disclaimer(conn, fake):
 
 
 def test_free_form_writing_is_one_template_setting_away(conn, fake):
-    v1 = one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = '*' AND active")
-    conn.execute("UPDATE recgen.prompt_templates SET composition = 'free' WHERE kind = 'email' AND tone = '*' AND active")
+    v1 = one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active")
+    conn.execute("UPDATE recgen.prompt_templates SET composition = 'free' WHERE kind = 'email' AND tone = 'friendly' AND active")
     try:
-        assert one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = '*' AND active") == v1 + 1
+        assert one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active") == v1 + 1
         e = one(conn, "SELECT recgen.email(1)")
         body = last_request(fake)
         assert list(body["response_format"]["json_schema"]["schema"]["properties"])[:2] == ["subject", "preheader"]
@@ -121,4 +121,4 @@ def test_free_form_writing_is_one_template_setting_away(conn, fake):
                 (e["content_id"],))
         assert g["ok"]
     finally:
-        conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = '*' AND active")
+        conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = 'friendly' AND active")
