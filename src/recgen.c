@@ -49,6 +49,7 @@ _PG_init(void)
 	RecgenDefineEngineGucs();
 	RecgenDefineWorkerGucs();
 	RecgenDefineEndpointGucs();
+	RecgenDefineVideoGucs();
 
 	MarkGUCPrefixReserved("recgen");
 
