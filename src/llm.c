@@ -126,6 +126,21 @@ llm_ordered_schema(cJSON *schema)
 }
 
 /*
+ * llm_request_model
+ *		The model a request names ("model", as jobs pin it), else
+ *		recgen.llm_model.
+ */
+static const char *
+llm_request_model(cJSON *in)
+{
+	cJSON	   *model = cJSON_GetObjectItemCaseSensitive(in, "model");
+
+	if (cJSON_IsString(model) && model->valuestring[0] != '\0')
+		return model->valuestring;
+	return recgen_llm_model ? recgen_llm_model : "";
+}
+
+/*
  * llm_build_body
  *		The chat-completions body of one request object of the input array:
  *		{"messages": [...], "max_tokens"?, "temperature"?, "schema"?,
@@ -150,7 +165,7 @@ llm_build_body(cJSON *in)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an LLM request needs a non-empty \"messages\" array")));
 	}
-	cJSON_AddStringToObject(body, "model", recgen_llm_model ? recgen_llm_model : "");
+	cJSON_AddStringToObject(body, "model", llm_request_model(in));
 	cJSON_AddItemToObject(body, "messages", cJSON_Duplicate(messages, true));
 	cJSON_AddNumberToObject(body, "max_tokens",
 							cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens);
@@ -441,7 +456,7 @@ LlmBatchPrepare(const char *requests_json)
 			call->purpose = pstrdup(cJSON_IsString(purpose) ? purpose->valuestring : "chat");
 			call->has_customer = cJSON_IsNumber(cust);
 			call->customer_id = cJSON_IsNumber(cust) ? (int64) cust->valuedouble : 0;
-			call->model = pstrdup(recgen_llm_model ? recgen_llm_model : "");
+			call->model = pstrdup(llm_request_model(item));
 		}
 	}
 	PG_FINALLY();
