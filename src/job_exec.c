@@ -38,6 +38,7 @@
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -393,6 +394,9 @@ JobStep(JobRun *job)
 	}
 
 	WorkerBegin();
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("recgen job " INT64_FORMAT " (%s), attempt %d, step %d",
+									job->job_id, job->kind, job->attempt, job->steps + 1));
 	PG_TRY();
 	{
 		enable_timeout_after(STATEMENT_TIMEOUT, (int) Min(left, PG_INT32_MAX));
@@ -435,6 +439,7 @@ JobStep(JobRun *job)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(oldcxt);
 }
 

@@ -4,14 +4,11 @@ stopped in immediate mode with jobs queued and running, for SQL jobs (a mark
 per run, committed with the completion) and for email jobs on the fake LLM
 server (one content row per job). Every job must end completed, and have run
 to its end exactly once: no content lost, none twice."""
-import os
-import signal
-
 import pytest
 
 from content_helpers import fake, fake_get  # noqa: F401 (fixture)
-from jobs_helpers import (SETTINGS, connect, jobs_db, one, pg_ctl, reconnect, set_db, set_worker_settings,
-                          start_cluster, wait_for, wait_jobs)
+from jobs_helpers import (SETTINGS, connect, jobs_db, kill_and_reconnect, one, pg_ctl, reconnect, set_db,
+                          set_worker_settings, start_cluster, wait_for, wait_jobs)
 
 
 # The private cluster runs with synchronous_commit off, so a crash may lose
@@ -43,9 +40,7 @@ def test_a_worker_killed_in_the_middle_of_a_job(db):
     j = one(conn, "SELECT recgen.enqueue('tst_mark', '{\"sleep\": 3}')")
     pid = wait_for(lambda: one(conn, "SELECT leased_by FROM recgen.jobs WHERE job_id = %s AND state = 'running'", (j,)))
     assert pid
-    conn.close()
-    os.kill(pid, signal.SIGKILL)          # the postmaster resets every process
-    conn = reconnect(db)
+    conn = kill_and_reconnect(conn, db, pid)   # the postmaster resets every process
     assert wait_jobs(conn, [j], timeout=90) == ["completed"]
     assert completed_marks(conn, [j]) == {j: 1}
     attempt, errors = conn.execute("SELECT attempt, errors FROM recgen.jobs WHERE job_id = %s", (j,)).fetchone()
@@ -77,9 +72,7 @@ def test_a_worker_killed_while_waiting_for_an_llm_answer(db, fake):
     j = one(conn, "SELECT recgen.enqueue('email', customer_id => 1)")
     assert wait_for(lambda: any(r["body"].get("model") == "fake-slowonce" for r in fake_get(fake, "/requests")))
     pid = one(conn, "SELECT leased_by FROM recgen.jobs WHERE job_id = %s AND state = 'running'", (j,))
-    conn.close()
-    os.kill(pid, signal.SIGKILL)
-    conn = reconnect(db)
+    conn = kill_and_reconnect(conn, db, pid)
     assert wait_jobs(conn, [j], timeout=90) == ["completed"]
     assert content_rows(conn, [j]) == {j: 1}
     assert one(conn, "SELECT attempt FROM recgen.jobs WHERE job_id = %s", (j,)) == 2
