@@ -45,6 +45,10 @@ extern int	recgen_llm_backoff_base;
 extern int	recgen_llm_backoff_max;
 extern int	recgen_guard_retries;
 extern char *recgen_brand;
+extern int	recgen_llm_token_limit;
+extern int	recgen_llm_max_requests;
+extern int	recgen_llm_max_concurrency;
+extern int	recgen_llm_role_max_inflight;
 
 /* guc.c */
 extern void RecgenDefineGucs(void);
@@ -62,7 +66,21 @@ extern bool RecgenIsPreloaded(void);
 #include "port/atomics.h"
 #include "storage/lwlock.h"
 
+#include "storage/spin.h"
+
 #include "call_log.h"
+
+/* LLM requests in flight per role (llm_limits.c) */
+#define RECGEN_INFLIGHT_ROLES 128
+typedef struct LlmInflight
+{
+	slock_t		mutex;
+	struct
+	{
+		Oid			role;
+		int			count;
+	}			roles[RECGEN_INFLIGHT_ROLES];
+} LlmInflight;
 
 typedef struct RecgenSharedState
 {
@@ -71,6 +89,8 @@ typedef struct RecgenSharedState
 	/* llm_calls rows whose transaction rolled back (call_log.c) */
 	LWLock	   *call_ring_lock;
 	CallRing	call_ring;
+	/* LLM requests in flight per role (llm_limits.c) */
+	LlmInflight inflight;
 } RecgenSharedState;
 
 extern void RecgenInstallShmemHooks(void);
@@ -78,6 +98,10 @@ extern RecgenSharedState *RecgenShared(void);
 
 /* catalog_generation.c */
 extern void RecgenInstallCatalogHooks(void);
+
+/* llm_limits.c */
+extern int	LlmAcquireSlots(int want);
+extern void LlmReleaseSlots(void);
 
 /* call_log.c */
 extern void RecgenInstallCallLogHooks(void);

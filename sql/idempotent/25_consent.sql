@@ -1,16 +1,18 @@
 /*
  * Consent checks shared by every function that works on one customer.
  *
- * recgen.check_consent raises a clear error for an unknown customer or a
- * missing consent. It is SECURITY DEFINER because row-level security hides
- * non-consenting customers from analysts: without it, "no consent" would
- * look like "unknown customer". It reveals only whether the customer exists
- * and which consents are missing, never other columns.
+ * recgen.check_consent runs with the caller's rights, so it sees customers
+ * through row-level security. A customer the caller cannot see (an
+ * analyst or worker looking for one who refused profiling) gets the same
+ * error as one that does not exist, whatever the reason: which consents a
+ * hidden customer gave cannot be probed. For a customer the caller sees,
+ * each missing consent is named (insufficient_privilege), so "no consent"
+ * is never mistaken for "unknown customer".
  */
 
 CREATE OR REPLACE FUNCTION recgen.check_consent(customer_id bigint, VARIADIC purposes text[])
 RETURNS void
-LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER
+LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -23,9 +25,10 @@ BEGIN
       FROM recgen.customers cu
      WHERE cu.customer_id = check_consent.customer_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'customer % does not exist', customer_id
+        -- the same for an unknown customer and one hidden from the caller
+        RAISE EXCEPTION 'customer % is unknown or not visible to you', customer_id
             USING ERRCODE = 'no_data_found',
-                  HINT = 'Customers are rows of recgen.customers.';
+                  HINT = 'Customers are rows of recgen.customers; analysts and workers see only those who consented to profiling.';
     END IF;
     FOREACH p IN ARRAY purposes LOOP
         granted := CASE p
@@ -48,7 +51,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.check_consent(bigint, text[]) IS
-    'Raises an error unless the customer exists and has given every listed consent (marketing, profiling, social)';
+    'Raises an error unless the customer is visible to the caller and has given every listed consent (marketing, profiling, social); an unknown or hidden customer gets the same no_data_found error';
 REVOKE ALL ON FUNCTION recgen.check_consent(bigint, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.check_consent(bigint, text[])
     TO recgen_admin, recgen_analyst, recgen_worker;

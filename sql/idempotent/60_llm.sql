@@ -13,9 +13,24 @@
  * recgen.flush_llm_calls() (src/call_log.c; needs shared_preload_libraries).
  */
 
+/*
+ * Only recgen's C code writes llm_calls rows, as the table's owner
+ * (src/call_log.c): no role may INSERT or UPDATE them, so usage and cost
+ * cannot be forged. Admins read every row and DELETE old ones; analysts and
+ * workers see the rows of customers who consented to profiling, and the
+ * rows of calls made for no customer.
+ */
+REVOKE INSERT, UPDATE, TRUNCATE ON recgen.llm_calls FROM recgen_admin, recgen_analyst, recgen_worker;
 GRANT SELECT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
-GRANT INSERT ON recgen.llm_calls TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT DELETE ON recgen.llm_calls TO recgen_admin;
+DROP POLICY IF EXISTS admin_all ON recgen.llm_calls;
+CREATE POLICY admin_all ON recgen.llm_calls FOR ALL TO recgen_admin USING (true);
+DROP POLICY IF EXISTS consented_profiling ON recgen.llm_calls;
+CREATE POLICY consented_profiling ON recgen.llm_calls FOR SELECT TO recgen_analyst, recgen_worker
+    USING (customer_id IS NULL OR recgen.profiling_allowed(customer_id));
+COMMENT ON POLICY admin_all ON recgen.llm_calls IS 'recgen_admin reads (and deletes) every call row';
+COMMENT ON POLICY consented_profiling ON recgen.llm_calls IS
+    'Analysts and workers see the calls of customers who consented to profiling, and calls for no customer';
 CREATE OR REPLACE FUNCTION recgen.llm_chat(requests jsonb, raise_on_error boolean DEFAULT true)
 RETURNS jsonb
 LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE

@@ -31,16 +31,30 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.money_text(numeric, text) IS
     'An amount as content shows it: £12.50, €3.00, $7.99 or 12.50 CHF';
+/*
+ * fence_customer_text: customer-written text as a prompt may carry it, one
+ * line between <<customer_text>> markers. Nothing inside can imitate a
+ * marker: compatibility forms are folded (NFKC, in UTF-8 databases: a
+ * full-width ＜ is a <), every angle bracket and look-alike (< > ‹ › « »
+ * and the like) and every invisible formatting character is removed, and
+ * so is the marker's name ("customer_text", however written). The cap
+ * applies to what is left.
+ */
 CREATE OR REPLACE FUNCTION recgen.fence_customer_text(body text, cap integer DEFAULT 160) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT '<<customer_text>>'
-        || left(regexp_replace(replace(replace(body, '<<', '‹'), '>>', '›'), '[\r\n\t]+', ' ', 'g'), cap)
+        || left(btrim(regexp_replace(regexp_replace(regexp_replace(
+               CASE WHEN getdatabaseencoding() = 'UTF8' THEN normalize(body, NFKC) ELSE body END,
+               '[<>\u2039\u203A\u00AB\u00BB\u2329\u232A\u3008\u3009\u27E8\u27E9\u276E\u276F\u02C2\u02C3\u2264\u2265\u200B-\u200F\u2060\uFEFF]',
+               '', 'g'),
+               'customer[^[:alnum:]]{0,3}text', '', 'gi'),
+               '[[:space:]]+', ' ', 'g')), cap)
         || '<</customer_text>>'
 $$;
 COMMENT ON FUNCTION recgen.fence_customer_text(text, integer) IS
-    'Untrusted customer-written text as it may appear in a prompt: markers removed, one line, capped, fenced';
+    'Untrusted customer-written text as it may appear in a prompt: brackets, look-alikes, invisible characters and the marker''s name removed, one line, capped, fenced in <<customer_text>> markers';
 
 /*
  * The engine's reason codes (recgen.recommend().reason) as words a customer

@@ -224,8 +224,11 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- leaks of the prompt machinery
-    IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}' OR strpos(low, 'customer_text>>') > 0 THEN
+    -- leaks of the prompt machinery: a placeholder, or a fence marker in
+    -- any form ("‹/customer_text›", full-width, split by invisible characters)
+    IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}'
+       OR regexp_replace(CASE WHEN getdatabaseencoding() = 'UTF8' THEN normalize(low, NFKC) ELSE low END,
+                         '[\u200B-\u200F\u2060\uFEFF]', '', 'g') ~* 'customer[^[:alnum:][:space:]]{0,3}text' THEN
         v := v || jsonb_build_object('rule', 'leak', 'detail', 'contains a template placeholder or fence marker');
     END IF;
 

@@ -140,7 +140,7 @@ SELECT throws_ok($$SELECT * FROM recgen.recommend(1, 5, 'cheapest')$$, '22023', 
                  'an invalid strategy is an error');
 SELECT throws_ok($$SELECT * FROM recgen.recommend(1, 0)$$, '22023', 'n must be between 1 and 1000, not 0',
                  'n <= 0 is an error');
-SELECT throws_ok($$SELECT * FROM recgen.recommend(999, 5)$$, 'P0002', 'customer 999 does not exist',
+SELECT throws_ok($$SELECT * FROM recgen.recommend(999, 5)$$, 'P0002', 'customer 999 is unknown or not visible to you',
                  'an unknown customer is an error');
 SELECT throws_ok($$SELECT * FROM recgen.recommend(2, 5)$$, '42501', 'customer 2 has not consented to profiling',
                  'a customer without consent gets an error naming the missing consent');

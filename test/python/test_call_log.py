@@ -125,11 +125,21 @@ def test_rows_go_back_to_their_own_database(conn, fake):
         other.close()
 
 
-def test_analysts_may_flush(conn):
+def test_analysts_flush_their_own_rows(conn):
+    """A session writes back its own role's rows, a superuser's every
+    role's; nobody else's rows enter an analyst's transaction."""
+    conn.execute("SET ROLE recgen_analyst")
     conn.execute("BEGIN")
     one(conn, "SELECT recgen.email(1)")
     conn.execute("ROLLBACK")
+    conn.execute("RESET ROLE")
+    conn.execute("BEGIN")
+    one(conn, "SELECT recgen.email(4)")
+    conn.execute("ROLLBACK")                             # one row of each role waits
     conn.execute("SET ROLE recgen_analyst")
+    assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
+    assert one(conn, "SELECT recgen.flush_llm_calls()") == 0
+    conn.execute("RESET ROLE")
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
 
 

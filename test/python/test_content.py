@@ -231,7 +231,7 @@ def test_batch_runs_concurrently(conn, fake):
     assert set(by_id) == {1, 2, 3, 4, 5, 6, 999}
     for cid in (1, 4, 5, 6):
         assert by_id[cid][2] == "pass" and by_id[cid][3]["subject"]
-    assert "marketing" in by_id[2][4] and "profiling" in by_id[3][4] and "does not exist" in by_id[999][4]
+    assert "marketing" in by_id[2][4] and "profiling" in by_id[3][4] and "unknown" in by_id[999][4]
     assert fake_get(fake, "/inflight")["max"] >= 2
 
 
