@@ -39,7 +39,9 @@ OBJS = \
 	src/catalog_names.o \
 	src/catalog_generation.o \
 	src/shmem.o \
-	src/rules.o
+	src/rules.o \
+	src/webhook_sign.o \
+	src/campaign_stats.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from

@@ -1,177 +1,463 @@
 /*
- * The generation loop shared by every content function, and the public
- * functions. See 64_content.sql for the flow and the consent rules.
+ * The generation pipeline shared by every content function and by the
+ * background workers, and the public content functions.
  *
- * recgen.generate(jobs, raise_on_error) takes an array of jobs
- * ({kind, customer_id, tone, channel, campaign, product_id, context}) and
- * sends each round's requests of all jobs at once, so a batch costs one
- * round trip per rewrite round, not per customer.
+ * A batch of content jobs goes through four steps:
+ *
+ *   state := generation_prepare(jobs)       consent, context, template, prompts
+ *   LOOP
+ *     reqs := generation_requests(state)    the LLM requests to send now
+ *     EXIT WHEN reqs = '[]'
+ *     res  := <send reqs>                   recgen.llm_chat, or a worker's curl
+ *     state := generation_absorb(state, res)    guard; rewrite requests
+ *   END LOOP
+ *   generation_store(state)                 one content row a job
+ *
+ * The state is a jsonb document; nothing but these functions reads or
+ * writes it. The steps are separate so that a background worker can send
+ * the requests with no transaction open: it prepares in one short
+ * transaction, sends, and absorbs and stores in another (docs/jobs.md).
+ * The synchronous functions (email, ...) run all steps in one call.
+ *
+ * A job is {kind, customer_id?, product_id?, tone?, channel?, campaign?,
+ * n?, job_id?}: never a context. prepare checks the consents the kind
+ * needs (recgen.content_kinds) and builds the context itself, so a caller
+ * cannot hand in a forged one, and store writes the verdict the guard
+ * gave. The pipeline functions are therefore callable only by the
+ * extension's owner: the public functions below are SECURITY DEFINER
+ * wrappers that take arguments, not contexts, and check consent
+ * explicitly (the owner is not bound by row-level security; recgen.context
+ * and recgen.check_consent filter on consent themselves).
+ *
+ * Errors of one job. With raise_on_error (the single-content functions),
+ * the first error raises with its own SQLSTATE. Without (batches,
+ * workers), a job that cannot be prepared, or whose fallback breaks the
+ * guard, is marked failed with its SQLSTATE and message
+ * (generation_errors) and the other jobs go on. on_llm_error says what a
+ * failed LLM request does: 'fallback' renders the template, 'fail' leaves
+ * the job failed with the request's outcome so a worker can retry it.
  */
 
+/*
+ * generation_prepare: validates each job, checks consent, builds its
+ * context and prompt. Returns the pipeline state.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_prepare(jobs jsonb, raise_on_error boolean DEFAULT true,
+                                                     on_llm_error text DEFAULT 'fallback')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_brand text := current_setting('recgen.brand');
+    out jsonb[] := '{}';
+    j jsonb;
+    s jsonb;
+    e_state text;
+    e_msg text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    IF jsonb_typeof(jobs) IS DISTINCT FROM 'array' THEN
+        RAISE EXCEPTION 'jobs must be a JSON array of content jobs'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF on_llm_error NOT IN ('fallback', 'fail') THEN
+        RAISE EXCEPTION 'on_llm_error must be "fallback" or "fail", not "%"', on_llm_error
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM recgen.brands WHERE brand = v_brand) THEN
+        RAISE EXCEPTION 'unknown brand "%"', v_brand
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Brands are rows of recgen.brands (recgen.brand).';
+    END IF;
+    FOR j IN SELECT x FROM jsonb_array_elements(jobs) x LOOP
+        IF raise_on_error THEN
+            s := recgen.generation_prepare_job(j, v_brand);
+        ELSE
+            BEGIN
+                s := recgen.generation_prepare_job(j, v_brand);
+            EXCEPTION WHEN OTHERS THEN   -- (OTHERS never catches a cancel)
+                GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT,
+                                        e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+                s := jsonb_build_object('spec', j, 'state', 'failed',
+                                        'error', jsonb_strip_nulls(jsonb_build_object(
+                                            'sqlstate', e_state, 'message', e_msg,
+                                            'detail', nullif(e_detail, ''), 'hint', nullif(e_hint, ''))));
+            END;
+        END IF;
+        out := out || s;
+    END LOOP;
+    RETURN jsonb_build_object(
+        'brand', v_brand,
+        'model', current_setting('recgen.llm_model'),
+        'rounds', current_setting('recgen.guard_retries')::integer + 1,
+        'round', 0,
+        'raise_on_error', raise_on_error,
+        'on_llm_error', on_llm_error,
+        'jobs', to_jsonb(out));
+END
+$$;
+COMMENT ON FUNCTION recgen.generation_prepare(jsonb, boolean, text) IS
+    'Internal (generation pipeline): checks each content job ({kind, customer_id, product_id, tone, channel, campaign, n, job_id}), its consents, builds its context and prompt; returns the pipeline state';
+
+/*
+ * generation_prepare_job: one job of generation_prepare.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_prepare_job(j jsonb, v_brand text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k recgen.content_kinds;
+    v_kind text := j ->> 'kind';
+    v_customer bigint;
+    v_tone text;
+    v_channel text;
+    v_n integer;
+    p recgen.products;
+    ctx jsonb;
+    tpl recgen.prompt_templates;
+    doc jsonb;
+    msgs jsonb;
+    ex jsonb;
+BEGIN
+    IF jsonb_typeof(j) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'a content job must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO k FROM recgen.content_kinds ck WHERE ck.kind = v_kind;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown kind of content "%"', v_kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Kinds are rows of recgen.content_kinds: %s.',
+                                (SELECT string_agg(kind, ', ' ORDER BY kind) FROM recgen.content_kinds));
+    END IF;
+    IF j ? 'context' THEN
+        RAISE EXCEPTION 'a content job does not take a context'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'recgen builds the context of every content itself, from the customer and product ids.';
+    END IF;
+    v_customer := (j ->> 'customer_id')::bigint;
+    v_tone := coalesce(j ->> 'tone', k.default_tone);
+    v_channel := coalesce(j ->> 'channel', k.default_channel);
+    v_n := coalesce((j ->> 'n')::integer, k.context_items);
+
+    IF v_customer IS NULL AND k.customer = 'required' THEN
+        RAISE EXCEPTION 'customer_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF v_customer IS NOT NULL AND k.customer = 'none' THEN
+        RAISE EXCEPTION 'content of kind "%" is not about a customer', v_kind
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM recgen.tones t WHERE t.tone = v_tone) THEN
+        RAISE EXCEPTION 'unknown tone "%"', v_tone
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Tones are rows of recgen.tones: %s.',
+                                (SELECT string_agg(tone, ', ' ORDER BY tone) FROM recgen.tones));
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM recgen.channels c WHERE c.channel = v_channel) THEN
+        RAISE EXCEPTION 'unknown channel "%"', v_channel
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Channels are rows of recgen.channels: %s.',
+                                (SELECT string_agg(channel, ', ' ORDER BY channel) FROM recgen.channels));
+    END IF;
+    IF k.needs_product THEN
+        IF j ->> 'product_id' IS NULL THEN
+            RAISE EXCEPTION 'product_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        p := recgen.product_row((j ->> 'product_id')::bigint);
+    END IF;
+
+    -- consent first: nothing of the customer is read before it is checked
+    IF v_customer IS NOT NULL THEN
+        IF cardinality(k.consents) > 0 THEN
+            PERFORM recgen.check_consent(v_customer, VARIADIC k.consents);
+        END IF;
+        ctx := recgen.context(v_customer, v_n);
+    ELSE
+        ctx := jsonb_build_object('customer', '{}'::jsonb, 'items', '[]'::jsonb);
+    END IF;
+    IF k.needs_product THEN
+        ctx := recgen.context_with_product(ctx, p, CASE WHEN v_customer IS NOT NULL THEN k.product_reason END);
+    END IF;
+    IF k.needs_items AND jsonb_array_length(coalesce(ctx -> 'items', '[]')) = 0 THEN
+        RAISE EXCEPTION 'no product can be recommended to customer %', v_customer
+            USING ERRCODE = 'no_data_found',
+                  DETAIL = format('Content of kind "%s" recommends products, and recgen.recommend(%s, %s) returned none.',
+                                  v_kind, v_customer, v_n),
+                  HINT = 'The rules in recgen.rules (exclude, eligibility, price_band), products out of stock or inactive, '
+                         || 'or recgen.repurchase can leave nothing to recommend; a model must have been built '
+                         || '(recgen.refresh_model). Nothing was generated or sent.';
+    END IF;
+
+    SELECT * INTO tpl FROM recgen.prompt_templates t
+     WHERE t.kind = v_kind AND t.active AND t.tone IN (v_tone, '*')
+     ORDER BY t.tone = v_tone DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no active prompt template for kind "%" and tone "%"', v_kind, v_tone
+            USING ERRCODE = 'undefined_object', HINT = 'Templates are rows of recgen.prompt_templates.';
+    END IF;
+    doc := ctx || jsonb_build_object(
+        'brand', (SELECT jsonb_build_object('name', b.brand, 'voice', b.voice) FROM recgen.brands b WHERE b.brand = v_brand),
+        'tone', (SELECT jsonb_build_object('name', t.tone, 'instruction', t.instruction) FROM recgen.tones t WHERE t.tone = v_tone),
+        'channel', (SELECT jsonb_build_object('name', c.channel, 'max_chars', c.max_chars) FROM recgen.channels c
+                     WHERE c.channel = v_channel),
+        'campaign_line', coalesce(' Campaign: ' || (j ->> 'campaign') || '.', ''),
+        'customer_line', coalesce(' Reader: ' || (ctx #>> '{customer,first_name}') || '. Why it suits them: '
+                                  || (ctx #>> '{product,reason}') || '.', ''),
+        'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
+                                     FROM jsonb_array_elements(ctx -> 'concerns') x), ''),
+        'items_text', coalesce((SELECT string_agg(recgen.item_line(i), E'\n')
+                                  FROM jsonb_array_elements(ctx -> 'items') i), '(none)'));
+    msgs := jsonb_build_array(jsonb_build_object('role', 'system', 'content', recgen.fill_template(tpl.system_prompt, doc)));
+    FOR ex IN SELECT * FROM jsonb_array_elements(tpl.examples) LOOP
+        msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', ex ->> 'user'),
+                                          jsonb_build_object('role', 'assistant', 'content', ex ->> 'assistant'));
+    END LOOP;
+    msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', recgen.fill_template(tpl.user_template, doc)));
+
+    RETURN jsonb_build_object(
+        'spec', jsonb_strip_nulls(jsonb_build_object(
+            'kind', v_kind, 'customer_id', v_customer, 'product_id', p.product_id, 'tone', v_tone,
+            'channel', v_channel, 'campaign', j ->> 'campaign', 'job_id', (j ->> 'job_id')::bigint)),
+        'context', ctx,
+        'state', 'pending',
+        'messages', msgs,
+        'requests', jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+            'part', 'whole',
+            'messages', msgs,
+            'max_tokens', tpl.max_tokens,
+            'temperature', tpl.temperature,
+            'schema', CASE WHEN v_kind = 'email' THEN recgen.email_schema() END,
+            'schema_name', v_kind,
+            'purpose', v_kind,
+            'customer_id', v_customer))),
+        'tpl_tone', tpl.tone, 'tpl_version', tpl.version,
+        'violations', '[]'::jsonb, 'calls', '[]'::jsonb,
+        'attempts', 0, 'pt', 0, 'ct', 0, 'ms', 0);
+END
+$$;
+COMMENT ON FUNCTION recgen.generation_prepare_job(jsonb, text) IS
+    'Internal (generation pipeline): one job of recgen.generation_prepare';
+
+/*
+ * generation_requests: the LLM requests every pending job sends now, in
+ * job order, each tagged with its job index (0-based) and part. The
+ * results go back to generation_absorb in the same order.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_requests(state jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(r || jsonb_build_object('job', j.ord - 1) ORDER BY j.ord, q.ord), '[]')
+      FROM jsonb_array_elements(state -> 'jobs') WITH ORDINALITY j(job, ord),
+           jsonb_array_elements(CASE WHEN j.job ->> 'state' = 'pending' THEN j.job -> 'requests' ELSE '[]' END)
+               WITH ORDINALITY q(r, ord)
+$$;
+COMMENT ON FUNCTION recgen.generation_requests(jsonb) IS
+    'Internal (generation pipeline): the LLM requests of the pending jobs of a pipeline state, each with its job index; their results go to recgen.generation_absorb in the same order';
+
+/*
+ * generation_fallback: a job without an accepted answer rendered from its
+ * context alone (recgen.render_fallback), guarded like an answer. A
+ * fallback that breaks the guard (a customer-supplied name with a banned
+ * phrase, say) fails the job, or raises with raise_on_error.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_fallback(s jsonb, v_brand text, raise_on_error boolean)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    out jsonb := recgen.render_fallback(s #>> '{spec,kind}', s -> 'context', v_brand, s #>> '{spec,channel}');
+    g jsonb := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
+BEGIN
+    IF (g ->> 'ok')::boolean THEN
+        RETURN s || jsonb_build_object('state', 'fallback', 'output', out);
+    END IF;
+    IF raise_on_error THEN
+        RAISE EXCEPTION 'could not produce deliverable % content', s #>> '{spec,kind}'
+            USING ERRCODE = 'data_exception',
+                  DETAIL = format('The fallback rendering broke the guard: %s', g -> 'violations');
+    END IF;
+    RETURN s || jsonb_build_object('state', 'failed', 'error', jsonb_build_object(
+        'sqlstate', '22000', 'message', format('could not produce deliverable %s content', s #>> '{spec,kind}'),
+        'detail', format('The fallback rendering broke the guard: %s', g -> 'violations')));
+END
+$$;
+COMMENT ON FUNCTION recgen.generation_fallback(jsonb, text, boolean) IS
+    'Internal (generation pipeline): a job rendered from its context alone and guarded; failed (or raising) when even that breaks the guard';
+
+/*
+ * generation_absorb: takes the results of generation_requests(state), in
+ * order (llm_chat's result objects: ok, outcome, status, content, json,
+ * finish_reason, tokens, latency_ms, call_id, error), guards every answer
+ * and either accepts it or prepares the rewrite request with the
+ * violations fed back. A job rejected in the last round, or whose request
+ * failed under on_llm_error 'fallback', is rendered from its context.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_absorb(state jsonb, results jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reqs jsonb := recgen.generation_requests(state);
+    v_round integer := (state ->> 'round')::integer + 1;
+    v_last boolean := v_round >= (state ->> 'rounds')::integer;
+    v_brand text := state ->> 'brand';
+    v_raise boolean := (state ->> 'raise_on_error')::boolean;
+    jobs jsonb[];
+    s jsonb;
+    r jsonb;
+    out jsonb;
+    g jsonb;
+    k integer;
+    i integer;
+BEGIN
+    IF jsonb_array_length(coalesce(results, '[]')) <> jsonb_array_length(reqs) THEN
+        RAISE EXCEPTION 'expected % LLM results, got %', jsonb_array_length(reqs), jsonb_array_length(coalesce(results, '[]'))
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT array_agg(x ORDER BY o) INTO jobs FROM jsonb_array_elements(state -> 'jobs') WITH ORDINALITY t(x, o);
+    FOR i IN 0 .. jsonb_array_length(reqs) - 1 LOOP
+        k := (reqs -> i ->> 'job')::integer + 1;
+        r := results -> i;
+        s := jobs[k];
+        s := s || jsonb_build_object('calls', (s -> 'calls') || coalesce(r -> 'call_id', 'null'),
+                                     'pt', (s ->> 'pt')::int + coalesce((r ->> 'prompt_tokens')::int, 0),
+                                     'ct', (s ->> 'ct')::int + coalesce((r ->> 'completion_tokens')::int, 0),
+                                     'ms', (s ->> 'ms')::float8 + coalesce((r ->> 'latency_ms')::float8, 0));
+        IF NOT coalesce((r ->> 'ok')::boolean, false) THEN
+            IF state ->> 'on_llm_error' = 'fail' THEN
+                s := s || jsonb_build_object('state', 'failed', 'error', jsonb_strip_nulls(jsonb_build_object(
+                        'sqlstate', CASE WHEN r ->> 'outcome' IN ('connection_error', 'timeout') THEN '08006' ELSE '38000' END,
+                        'message', coalesce(r ->> 'error', 'the LLM request failed'),
+                        'outcome', r ->> 'outcome', 'status', r -> 'status',
+                        'retry_after_ms', r -> 'retry_after_ms')));
+            ELSE
+                s := recgen.generation_fallback(s || jsonb_build_object('violations', (s -> 'violations')
+                        || jsonb_build_object('rule', 'llm_error', 'detail', r ->> 'error')), v_brand, v_raise);
+            END IF;
+        ELSE
+            s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
+            out := recgen.postprocess(s #>> '{spec,kind}', r, v_brand);
+            g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
+            IF r ->> 'finish_reason' = 'length' THEN
+                g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(
+                    'rule', 'truncated', 'detail', 'the answer was cut off at the token limit; be shorter'));
+            END IF;
+            IF (g ->> 'ok')::boolean THEN
+                s := s || jsonb_build_object('state', 'pass', 'output', out);
+            ELSE
+                s := s || jsonb_build_object(
+                    'violations', (s -> 'violations') || (g -> 'violations'),
+                    'messages', (s -> 'messages') || jsonb_build_array(
+                        jsonb_build_object('role', 'assistant', 'content', coalesce(r ->> 'content', '')),
+                        jsonb_build_object('role', 'user', 'content',
+                            'Your answer broke these rules: '
+                            || (SELECT string_agg(v ->> 'detail', '; ') FROM jsonb_array_elements(g -> 'violations') v)
+                            || '. Write it again, following every rule.')));
+                IF v_last THEN
+                    s := recgen.generation_fallback(s, v_brand, v_raise);
+                ELSE
+                    s := jsonb_set(s, '{requests,0,messages}', s -> 'messages');
+                END IF;
+            END IF;
+        END IF;
+        jobs[k] := s;
+    END LOOP;
+    RETURN state || jsonb_build_object('round', v_round, 'jobs', to_jsonb(jobs));
+END
+$$;
+COMMENT ON FUNCTION recgen.generation_absorb(jsonb, jsonb) IS
+    'Internal (generation pipeline): guards the LLM answers to recgen.generation_requests(state), in order, and returns the state with accepted answers, rewrite requests, fallbacks or failures';
+
+/*
+ * generation_store: one content row per job that passed or fell back.
+ * Idempotent per job_id: a job stored before returns its stored row.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_store(state jsonb)
+RETURNS SETOF recgen.content
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s jsonb;
+    sp jsonb;
+    v_row recgen.content;
+BEGIN
+    FOR s IN SELECT x FROM jsonb_array_elements(state -> 'jobs') x WHERE x ->> 'state' IN ('pass', 'fallback') LOOP
+        sp := s -> 'spec';
+        INSERT INTO recgen.content (customer_id, kind, tone, channel, brand, campaign, product_id,
+                                    template_tone, template_version, model, context, output, product_ids,
+                                    verdict, violations, attempts, call_ids, prompt_tokens,
+                                    completion_tokens, llm_ms, job_id)
+        VALUES (coalesce((sp ->> 'customer_id')::bigint, 0), sp ->> 'kind', sp ->> 'tone', sp ->> 'channel',
+                state ->> 'brand', sp ->> 'campaign', (sp ->> 'product_id')::bigint,
+                s ->> 'tpl_tone', (s ->> 'tpl_version')::int, state ->> 'model', s -> 'context', s -> 'output',
+                coalesce((SELECT array_agg((i ->> 'product_id')::bigint)
+                            FROM jsonb_array_elements(coalesce(s #> '{context,items}', '[]')
+                                                      || coalesce(s #> '{context,product}', '[]')) i), '{}'),
+                s ->> 'state', s -> 'violations', (s ->> 'attempts')::int,
+                coalesce((SELECT array_agg(x::text::bigint) FROM jsonb_array_elements(s -> 'calls') x
+                           WHERE jsonb_typeof(x) = 'number'), '{}'),
+                (s ->> 'pt')::int, (s ->> 'ct')::int, (s ->> 'ms')::float8, (sp ->> 'job_id')::bigint)
+        ON CONFLICT (customer_id, job_id) WHERE job_id IS NOT NULL DO NOTHING
+        RETURNING * INTO v_row;
+        IF NOT FOUND THEN
+            SELECT * INTO v_row FROM recgen.content c
+             WHERE c.customer_id = coalesce((sp ->> 'customer_id')::bigint, 0)
+               AND c.job_id = (sp ->> 'job_id')::bigint;
+        END IF;
+        RETURN NEXT v_row;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION recgen.generation_store(jsonb) IS
+    'Internal (generation pipeline): stores one content row per job of the state that passed the guard or fell back; idempotent per job_id (a job stored before returns its row)';
+
+/*
+ * generation_errors: the jobs of a state that produced no content, and why.
+ */
+CREATE OR REPLACE FUNCTION recgen.generation_errors(state jsonb)
+RETURNS TABLE (job integer, customer_id bigint, sqlstate text, message text, detail text, hint text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (j.ord - 1)::integer, (j.s #>> '{spec,customer_id}')::bigint, j.s #>> '{error,sqlstate}',
+           j.s #>> '{error,message}', j.s #>> '{error,detail}', j.s #>> '{error,hint}'
+      FROM jsonb_array_elements(state -> 'jobs') WITH ORDINALITY j(s, ord)
+     WHERE j.s ->> 'state' = 'failed'
+     ORDER BY j.ord
+$$;
+COMMENT ON FUNCTION recgen.generation_errors(jsonb) IS
+    'Internal (generation pipeline): the jobs of a state that produced no content, with SQLSTATE, message, detail and hint';
+
+/*
+ * generate: the whole pipeline in one transaction, requests sent with
+ * recgen.llm_chat (all pending jobs of a round at once).
+ */
 CREATE OR REPLACE FUNCTION recgen.generate(jobs jsonb, raise_on_error boolean DEFAULT true)
 RETURNS SETOF recgen.content
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_brand text := current_setting('recgen.brand');
-    v_model text := current_setting('recgen.llm_model');
-    v_rounds integer := current_setting('recgen.guard_retries')::integer + 1;
-    n integer := jsonb_array_length(jobs);
-    st jsonb[];                 -- per job: state
-    j jsonb;
-    s jsonb;
-    tpl recgen.prompt_templates;
-    doc jsonb;
-    msgs jsonb;
-    ex jsonb;
+    st jsonb := recgen.generation_prepare(jobs, raise_on_error, 'fallback');
     reqs jsonb;
-    idx integer[];
-    res jsonb;
-    r jsonb;
-    out jsonb;
-    g jsonb;
-    k integer;
-    ii integer;
-    rnd integer;
-    v_row recgen.content;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM recgen.brands WHERE brand = v_brand) THEN
-        RAISE EXCEPTION 'unknown brand "%"', v_brand
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Brands are rows of recgen.brands (recgen.brand).';
-    END IF;
-
-    -- prompts
-    FOR k IN 1 .. n LOOP
-        j := jobs -> (k - 1);
-        IF NOT EXISTS (SELECT 1 FROM recgen.tones WHERE tone = j ->> 'tone') THEN
-            RAISE EXCEPTION 'unknown tone "%"', j ->> 'tone'
-                USING ERRCODE = 'invalid_parameter_value', HINT = 'Tones are rows of recgen.tones.';
-        END IF;
-        SELECT * INTO tpl FROM recgen.prompt_templates t
-         WHERE t.kind = j ->> 'kind' AND t.active AND t.tone IN (j ->> 'tone', '*')
-         ORDER BY t.tone = j ->> 'tone' DESC LIMIT 1;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'no active prompt template for kind "%" and tone "%"', j ->> 'kind', j ->> 'tone'
-                USING ERRCODE = 'undefined_object', HINT = 'Templates are rows of recgen.prompt_templates.';
-        END IF;
-        doc := (j -> 'context') || jsonb_build_object(
-            'brand', (SELECT jsonb_build_object('name', b.brand, 'voice', b.voice) FROM recgen.brands b WHERE b.brand = v_brand),
-            'tone', (SELECT jsonb_build_object('name', t.tone, 'instruction', t.instruction) FROM recgen.tones t WHERE t.tone = j ->> 'tone'),
-            'channel', (SELECT jsonb_build_object('name', c.channel, 'max_chars', c.max_chars) FROM recgen.channels c
-                         WHERE c.channel = coalesce(j ->> 'channel', 'email')),
-            'campaign_line', coalesce(' Campaign: ' || (j ->> 'campaign') || '.', ''),
-            'customer_line', coalesce(' Reader: ' || (j #>> '{context,customer,first_name}') || '. Why it suits them: '
-                                      || (j #>> '{context,product,reason}') || '.', ''),
-            'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
-                                         FROM jsonb_array_elements(j #> '{context,concerns}') x), ''),
-            'items_text', coalesce((SELECT string_agg(recgen.item_line(i), E'\n')
-                                      FROM jsonb_array_elements(j #> '{context,items}') i), '(none)'));
-        msgs := jsonb_build_array(jsonb_build_object('role', 'system', 'content', recgen.fill_template(tpl.system_prompt, doc)));
-        FOR ex IN SELECT * FROM jsonb_array_elements(tpl.examples) LOOP
-            msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', ex ->> 'user'),
-                                              jsonb_build_object('role', 'assistant', 'content', ex ->> 'assistant'));
-        END LOOP;
-        msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', recgen.fill_template(tpl.user_template, doc)));
-        st[k] := jsonb_build_object('state', 'pending', 'messages', msgs, 'tpl_tone', tpl.tone,
-                                    'tpl_version', tpl.version, 'max_tokens', tpl.max_tokens,
-                                    'temperature', tpl.temperature, 'violations', '[]'::jsonb,
-                                    'calls', '[]'::jsonb, 'attempts', 0, 'pt', 0, 'ct', 0, 'ms', 0);
+    LOOP
+        reqs := recgen.generation_requests(st);
+        EXIT WHEN jsonb_array_length(reqs) = 0;
+        st := recgen.generation_absorb(st, recgen.llm_chat(reqs, raise_on_error));
     END LOOP;
-
-    -- rounds of LLM requests, all pending jobs at once
-    FOR rnd IN 1 .. v_rounds LOOP
-        idx := '{}';
-        reqs := '[]';
-        FOR k IN 1 .. n LOOP
-            IF st[k] ->> 'state' = 'pending' THEN
-                j := jobs -> (k - 1);
-                idx := idx || k;
-                reqs := reqs || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-                    'messages', st[k] -> 'messages',
-                    'max_tokens', st[k] -> 'max_tokens',
-                    'temperature', st[k] -> 'temperature',
-                    'schema', CASE WHEN j ->> 'kind' = 'email' THEN recgen.email_schema() END,
-                    'schema_name', j ->> 'kind',
-                    'purpose', j ->> 'kind',
-                    'customer_id', j -> 'customer_id')));
-            END IF;
-        END LOOP;
-        EXIT WHEN cardinality(idx) = 0;
-        res := recgen.llm_chat(reqs, raise_on_error);
-        FOR ii IN 1 .. cardinality(idx) LOOP
-            k := idx[ii];
-            j := jobs -> (k - 1);
-            r := res -> (ii - 1);
-            s := st[k];
-            s := s || jsonb_build_object('calls', (s -> 'calls') || (r -> 'call_id'),
-                                         'pt', (s ->> 'pt')::int + (r ->> 'prompt_tokens')::int,
-                                         'ct', (s ->> 'ct')::int + (r ->> 'completion_tokens')::int,
-                                         'ms', (s ->> 'ms')::float8 + (r ->> 'latency_ms')::float8);
-            IF NOT (r ->> 'ok')::boolean THEN
-                s := s || jsonb_build_object('state', 'fallback', 'violations', (s -> 'violations')
-                        || jsonb_build_object('rule', 'llm_error', 'detail', r ->> 'error'));
-            ELSE
-                s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
-                out := recgen.postprocess(j ->> 'kind', r, v_brand);
-                g := recgen.guard(j ->> 'kind', out, j -> 'context', v_brand, j ->> 'channel');
-                IF r ->> 'finish_reason' = 'length' THEN
-                    g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(
-                        'rule', 'truncated', 'detail', 'the answer was cut off at the token limit; be shorter'));
-                END IF;
-                IF (g ->> 'ok')::boolean THEN
-                    s := s || jsonb_build_object('state', 'pass', 'output', out);
-                ELSE
-                    s := s || jsonb_build_object(
-                        'state', CASE WHEN rnd < v_rounds THEN 'pending' ELSE 'fallback' END,
-                        'violations', (s -> 'violations') || (g -> 'violations'),
-                        'messages', (s -> 'messages') || jsonb_build_array(
-                            jsonb_build_object('role', 'assistant', 'content', coalesce(r ->> 'content', '')),
-                            jsonb_build_object('role', 'user', 'content',
-                                'Your answer broke these rules: '
-                                || (SELECT string_agg(v ->> 'detail', '; ') FROM jsonb_array_elements(g -> 'violations') v)
-                                || '. Write it again, following every rule.')));
-                END IF;
-            END IF;
-            st[k] := s;
-        END LOOP;
-    END LOOP;
-
-    -- fallbacks, storage
-    FOR k IN 1 .. n LOOP
-        j := jobs -> (k - 1);
-        s := st[k];
-        IF s ->> 'state' <> 'pass' THEN
-            out := recgen.render_fallback(j ->> 'kind', j -> 'context', v_brand, j ->> 'channel');
-            g := recgen.guard(j ->> 'kind', out, j -> 'context', v_brand, j ->> 'channel');
-            IF NOT (g ->> 'ok')::boolean THEN
-                RAISE EXCEPTION 'could not produce deliverable % content', j ->> 'kind'
-                    USING ERRCODE = 'data_exception',
-                          DETAIL = format('The fallback rendering broke the guard: %s', g -> 'violations');
-            END IF;
-            s := s || jsonb_build_object('state', 'fallback', 'output', out);
-        END IF;
-        INSERT INTO recgen.content (customer_id, kind, tone, channel, brand, campaign, product_id,
-                                    template_tone, template_version, model, context, output, product_ids,
-                                    verdict, violations, attempts, call_ids, prompt_tokens,
-                                    completion_tokens, llm_ms)
-        VALUES (coalesce((j ->> 'customer_id')::bigint, 0), j ->> 'kind', j ->> 'tone', j ->> 'channel',
-                v_brand, j ->> 'campaign', (j ->> 'product_id')::bigint,
-                s ->> 'tpl_tone', (s ->> 'tpl_version')::int, v_model, j -> 'context', s -> 'output',
-                coalesce((SELECT array_agg((i ->> 'product_id')::bigint)
-                            FROM jsonb_array_elements(coalesce(j #> '{context,items}', '[]')
-                                                      || coalesce(j #> '{context,product}', '[]')) i), '{}'),
-                s ->> 'state', s -> 'violations', (s ->> 'attempts')::int,
-                coalesce((SELECT array_agg(x::text::bigint) FROM jsonb_array_elements(s -> 'calls') x
-                           WHERE jsonb_typeof(x) = 'number'), '{}'),
-                (s ->> 'pt')::int, (s ->> 'ct')::int, (s ->> 'ms')::float8)
-        RETURNING * INTO v_row;
-        RETURN NEXT v_row;
-    END LOOP;
+    RETURN QUERY SELECT * FROM recgen.generation_store(st);
 END
 $$;
 COMMENT ON FUNCTION recgen.generate(jsonb, boolean) IS
-    'Internal: runs content jobs ({kind, customer_id, tone, channel, campaign, product_id, context}) through prompt, LLM, guard, rewrites and fallback, stores each in recgen.content and returns the rows';
+    'Internal: runs content jobs ({kind, customer_id, product_id, tone, channel, campaign}) through the generation pipeline in one transaction and returns the stored rows';
+
 CREATE OR REPLACE FUNCTION recgen.content_json(c recgen.content) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -181,23 +467,31 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.content_json(recgen.content) IS
     'What a content function returns: the output fields plus content_id, verdict and product_ids';
-CREATE OR REPLACE FUNCTION recgen.email(customer_id bigint, tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+
+/*
+ * generate_one: one job through the pipeline, as a content function
+ * returns it.
+ */
+CREATE OR REPLACE FUNCTION recgen.generate_one(job jsonb) RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF customer_id IS NULL THEN
-        RAISE EXCEPTION 'customer_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM recgen.check_consent(customer_id, 'marketing', 'profiling');
-    RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
-        'kind', 'email', 'customer_id', customer_id, 'tone', coalesce(tone, 'friendly'), 'channel', 'email',
-        'campaign', campaign, 'context', recgen.context(customer_id, 3)))) g);
-END
+    SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(job)) g
+$$;
+COMMENT ON FUNCTION recgen.generate_one(jsonb) IS
+    'Internal: one content job through the generation pipeline, returned as recgen.content_json';
+
+CREATE OR REPLACE FUNCTION recgen.email(customer_id bigint, tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT recgen.generate_one(jsonb_build_object('kind', 'email', 'customer_id', customer_id,
+                                                  'tone', coalesce(tone, 'friendly'), 'campaign', campaign))
 $$;
 COMMENT ON FUNCTION recgen.email(bigint, text, text) IS
-    'A personalized marketing email for a customer: jsonb {content_id, subject, preheader, body, cta, product_ids, verdict}. Requires consent to marketing and profiling.';
+    'A personalized marketing email for a customer: jsonb {content_id, subject, preheader, body, cta, product_ids, verdict}. Requires consent to marketing and profiling, and at least one product recgen.recommend() can suggest.';
+
 CREATE OR REPLACE FUNCTION recgen.product_row(product_id bigint) RETURNS recgen.products
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -214,6 +508,7 @@ END
 $$;
 COMMENT ON FUNCTION recgen.product_row(bigint) IS
     'The row of a product, or the error no_data_found naming it (describe, explain)';
+
 CREATE OR REPLACE FUNCTION recgen.context_with_product(ctx jsonb, p recgen.products, default_reason text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -226,98 +521,75 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.context_with_product(jsonb, recgen.products, text) IS
     'A context with the product a text is about, carrying the reason the context''s recommendations give for it (else default_reason)';
+
 CREATE OR REPLACE FUNCTION recgen.describe(product_id bigint, tone text DEFAULT 'informative', customer_id bigint DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    p recgen.products := recgen.product_row(product_id);
-    ctx jsonb;
-BEGIN
-    IF customer_id IS NULL THEN
-        ctx := recgen.context_with_product(jsonb_build_object('customer', '{}'::jsonb, 'items', '[]'::jsonb), p);
-    ELSE
-        PERFORM recgen.check_consent(customer_id, 'marketing', 'profiling');
-        ctx := recgen.context_with_product(recgen.context(customer_id, 3), p, 'it matches what you like');
-    END IF;
-    RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
-        'kind', 'describe', 'customer_id', customer_id, 'tone', coalesce(tone, 'informative'), 'channel', 'web',
-        'product_id', p.product_id, 'context', ctx))) g);
-END
+    SELECT recgen.generate_one(jsonb_strip_nulls(jsonb_build_object(
+        'kind', 'describe', 'product_id', product_id, 'customer_id', customer_id,
+        'tone', coalesce(tone, 'informative'), 'channel', 'web')))
 $$;
 COMMENT ON FUNCTION recgen.describe(bigint, text, bigint) IS
     'A product description, personalized when a customer is given (then requires consent to marketing and profiling): jsonb {content_id, text, verdict}';
+
 CREATE OR REPLACE FUNCTION recgen.summary(customer_id bigint) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
-        'kind', 'summary', 'customer_id', customer_id, 'tone', 'professional', 'channel', 'sales',
-        'context', recgen.context(customer_id, 3)))) g);
-END
+    SELECT recgen.generate_one(jsonb_build_object('kind', 'summary', 'customer_id', customer_id))
 $$;
 COMMENT ON FUNCTION recgen.summary(bigint) IS
     'A summary of a customer for sales and marketing teams: jsonb {content_id, text, verdict}. Requires consent to profiling.';
+
 CREATE OR REPLACE FUNCTION recgen.snippet(customer_id bigint, channel text DEFAULT 'social') RETURNS jsonb
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM recgen.channels c WHERE c.channel = snippet.channel) THEN
-        RAISE EXCEPTION 'unknown channel "%"', channel
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Channels are rows of recgen.channels.';
-    END IF;
-    PERFORM recgen.check_consent(customer_id, 'marketing', 'profiling');
-    RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
-        'kind', 'snippet', 'customer_id', customer_id, 'tone', 'friendly', 'channel', channel,
-        'context', recgen.context(customer_id, 1)))) g);
-END
+    SELECT recgen.generate_one(jsonb_build_object('kind', 'snippet', 'customer_id', customer_id,
+                                                  'channel', channel))
 $$;
 COMMENT ON FUNCTION recgen.snippet(bigint, text) IS
-    'A short message for a channel (social 280, sms 160, push 120 characters: recgen.channels): jsonb {content_id, text, verdict}. Requires consent to marketing and profiling.';
+    'A short message for a channel (social 280, sms 160, push 120 characters: recgen.channels): jsonb {content_id, text, verdict}. Requires consent to marketing and profiling, and a product to recommend.';
+
 CREATE OR REPLACE FUNCTION recgen.explain(customer_id bigint, product_id bigint) RETURNS jsonb
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    p recgen.products := recgen.product_row(product_id);
-    ctx jsonb := recgen.context_with_product(recgen.context(customer_id, 5), p);
-BEGIN
-    RETURN (SELECT recgen.content_json(g) FROM recgen.generate(jsonb_build_array(jsonb_build_object(
-        'kind', 'explain', 'customer_id', customer_id, 'tone', 'friendly', 'channel', 'web',
-        'product_id', p.product_id, 'context', ctx))) g);
-END
+    SELECT recgen.generate_one(jsonb_build_object('kind', 'explain', 'customer_id', customer_id,
+                                                  'product_id', product_id))
 $$;
 COMMENT ON FUNCTION recgen.explain(bigint, bigint) IS
     '"Why this is right for you": why a product suits a customer, from the recommender''s reason: jsonb {content_id, text, verdict}. Requires consent to profiling.';
+
 CREATE OR REPLACE FUNCTION recgen.email_batch(customer_ids bigint[], tone text DEFAULT 'friendly', campaign text DEFAULT NULL)
 RETURNS TABLE (customer_id bigint, content_id bigint, verdict text, email jsonb, error text)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    cid bigint;
-    jobs jsonb := '[]';
+    st jsonb;
+    reqs jsonb;
     g recgen.content;
+    e record;
 BEGIN
-    FOREACH cid IN ARRAY coalesce(customer_ids, '{}') LOOP
-        BEGIN
-            PERFORM recgen.check_consent(cid, 'marketing', 'profiling');
-            jobs := jobs || jsonb_build_array(jsonb_build_object(
-                'kind', 'email', 'customer_id', cid, 'tone', coalesce(tone, 'friendly'), 'channel', 'email',
-                'campaign', campaign, 'context', recgen.context(cid, 3)));
-        EXCEPTION WHEN no_data_found OR insufficient_privilege THEN
-            customer_id := cid; content_id := NULL; verdict := NULL; email := NULL;
-            error := SQLERRM;
-            RETURN NEXT;
-        END;
+    st := recgen.generation_prepare(
+        (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', 'email', 'customer_id', c, 'tone', coalesce(tone, 'friendly'),
+                                                      'campaign', campaign) ORDER BY o), '[]')
+           FROM unnest(coalesce(customer_ids, '{}')) WITH ORDINALITY u(c, o)),
+        false, 'fallback');
+    LOOP
+        reqs := recgen.generation_requests(st);
+        EXIT WHEN jsonb_array_length(reqs) = 0;
+        st := recgen.generation_absorb(st, recgen.llm_chat(reqs, false));
     END LOOP;
-    IF jsonb_array_length(jobs) = 0 THEN
-        RETURN;
-    END IF;
-    FOR g IN SELECT * FROM recgen.generate(jobs, false) LOOP
+    FOR e IN SELECT * FROM recgen.generation_errors(st) LOOP
+        customer_id := e.customer_id; content_id := NULL; verdict := NULL; email := NULL;
+        error := e.message;
+        RETURN NEXT;
+    END LOOP;
+    FOR g IN SELECT * FROM recgen.generation_store(st) LOOP
         customer_id := g.customer_id; content_id := g.content_id; verdict := g.verdict;
         email := recgen.content_json(g); error := NULL;
         RETURN NEXT;
@@ -325,9 +597,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.email_batch(bigint[], text, text) IS
-    'Emails for many customers, their LLM requests run concurrently (recgen.llm_concurrency in flight). One row per customer; customers without consent get an error row instead of failing the batch, and failed LLM calls fall back to the template.';
-REVOKE ALL ON FUNCTION recgen.generate(jsonb, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION recgen.generate(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
+    'Emails for many customers, their LLM requests run concurrently (recgen.llm_concurrency in flight). One row per customer; a customer who cannot get one (no consent, unknown, nothing to recommend, a fallback that breaks the guard) gets an error row instead of failing the batch, and failed LLM calls fall back to the template.';
+
+-- The pipeline is the extension owner's alone: callers go through the
+-- functions below, which take ids and build everything else themselves.
+REVOKE ALL ON FUNCTION recgen.generate(jsonb, boolean), recgen.generate_one(jsonb),
+    recgen.generation_prepare(jsonb, boolean, text), recgen.generation_prepare_job(jsonb, text),
+    recgen.generation_fallback(jsonb, text, boolean),
+    recgen.generation_requests(jsonb), recgen.generation_absorb(jsonb, jsonb),
+    recgen.generation_store(jsonb), recgen.generation_errors(jsonb)
+    FROM PUBLIC, recgen_admin, recgen_analyst, recgen_worker;
 REVOKE ALL ON FUNCTION recgen.email(bigint, text, text), recgen.describe(bigint, text, bigint),
     recgen.summary(bigint), recgen.snippet(bigint, text), recgen.explain(bigint, bigint),
     recgen.email_batch(bigint[], text, text) FROM PUBLIC;

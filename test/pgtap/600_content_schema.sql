@@ -1,6 +1,6 @@
 -- Content generation: objects, shipped defaults, security properties.
 BEGIN;
-SELECT plan(23);
+SELECT plan(28);
 
 SELECT has_table('recgen', 'content', 'recgen.content exists');
 SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
@@ -20,7 +20,9 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
             WHERE n.nspname = 'recgen'
               AND p.proname IN ('email', 'describe', 'summary', 'snippet', 'explain', 'email_batch', 'context',
                                 'guard', 'llm_chat', 'generate', 'fill_template', 'render_fallback', 'postprocess',
-                                'misattributed_price', 'flush_llm_calls')
+                                'misattributed_price', 'flush_llm_calls', 'generation_prepare',
+                                'generation_prepare_job', 'generation_requests', 'generation_absorb',
+                                'generation_fallback', 'generation_store', 'generation_errors', 'generate_one')
               AND obj_description(p.oid, 'pg_proc') IS NULL), 0, 'every content function has a comment');
 SELECT is((SELECT provolatile::text FROM pg_proc WHERE oid = 'recgen.email(bigint,text,text)'::regprocedure), 'v',
           'email() is volatile');
@@ -28,6 +30,23 @@ SELECT ok(NOT has_function_privilege('public', 'recgen.llm_chat(jsonb,boolean)',
           'PUBLIC cannot call the LLM client');
 SELECT ok(has_function_privilege('recgen_analyst', 'recgen.email(bigint,text,text)', 'EXECUTE'),
           'analysts can generate emails');
+SELECT is((SELECT count(*)::int FROM pg_proc p, unnest(ARRAY['public', 'recgen_admin', 'recgen_analyst', 'recgen_worker']) r
+            WHERE p.pronamespace = 'recgen'::regnamespace
+              AND (p.proname LIKE 'generation\_%' OR p.proname IN ('generate', 'generate_one'))
+              AND has_function_privilege(r, p.oid, 'EXECUTE')), 0,
+          'no role but the extension owner may run the generation pipeline (it trusts its state)');
+SELECT is((SELECT count(*)::int FROM pg_proc p
+            WHERE p.oid IN ('recgen.email(bigint,text,text)'::regprocedure, 'recgen.describe(bigint,text,bigint)'::regprocedure,
+                            'recgen.summary(bigint)'::regprocedure, 'recgen.snippet(bigint,text)'::regprocedure,
+                            'recgen.explain(bigint,bigint)'::regprocedure, 'recgen.email_batch(bigint[],text,text)'::regprocedure)
+              AND p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)), 6,
+          'the content functions run the pipeline as its owner, with a pinned search_path');
+SELECT set_eq($$SELECT kind FROM recgen.content_kinds$$, ARRAY['email', 'describe', 'summary', 'snippet', 'explain'],
+              'the five kinds of content are rows of content_kinds');
+SELECT throws_ok($$INSERT INTO recgen.prompt_templates (kind, system_prompt, user_template) VALUES ('poem', 's', 'u')$$,
+                 '23503', NULL, 'a template needs a kind of content_kinds');
+SELECT ok((SELECT indisunique FROM pg_index WHERE indexrelid = 'recgen.content_job_idx'::regclass),
+          'content is unique per background job');
 SELECT is((SELECT count(*)::int FROM pg_settings WHERE name IN ('recgen.llm_max_tokens', 'recgen.llm_temperature',
             'recgen.llm_json_schema', 'recgen.llm_backoff_base', 'recgen.llm_backoff_max', 'recgen.guard_retries',
             'recgen.brand')), 7, 'the generation settings are defined');
