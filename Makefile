@@ -25,6 +25,7 @@ OBJS = \
 	src/llm.o \
 	src/call_log.o \
 	src/llm_limits.o \
+	src/caller.o \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \

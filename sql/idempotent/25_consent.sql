@@ -1,14 +1,25 @@
 /*
  * Consent checks shared by every function that works on one customer.
  *
- * recgen.check_consent runs with the caller's rights, so it sees customers
- * through row-level security. A customer the caller cannot see (an
- * analyst or worker looking for one who refused profiling) gets the same
- * error as one that does not exist, whatever the reason: which consents a
- * hidden customer gave cannot be probed. For a customer the caller sees,
- * each missing consent is named (insufficient_privilege), so "no consent"
- * is never mistaken for "unknown customer".
+ * A customer the calling role cannot see (an analyst or worker asking for
+ * one who refused profiling) gets the same error as one that does not
+ * exist, whatever the reason: which consents a hidden customer gave cannot
+ * be probed. Visibility is the outer caller's (recgen.caller_sees_customer,
+ * C: the role outside every SECURITY DEFINER function, under its policies),
+ * so the answer is the same whether an analyst calls check_consent or a
+ * content function that runs as the extension's owner does. For a customer
+ * the caller sees, each missing consent is named (insufficient_privilege),
+ * so "no consent" is never mistaken for "unknown customer".
  */
+
+CREATE OR REPLACE FUNCTION recgen.caller_sees_customer(customer_id bigint) RETURNS boolean
+LANGUAGE c STABLE STRICT PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'recgen_caller_sees_customer';
+COMMENT ON FUNCTION recgen.caller_sees_customer(bigint) IS
+    'Whether the calling role (current_user outside SECURITY DEFINER functions) sees the customer in recgen.customers under its row-level security';
+REVOKE ALL ON FUNCTION recgen.caller_sees_customer(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.caller_sees_customer(bigint) TO recgen_admin, recgen_analyst, recgen_worker;
+
 
 CREATE OR REPLACE FUNCTION recgen.check_consent(customer_id bigint, VARIADIC purposes text[])
 RETURNS void
@@ -24,7 +35,7 @@ BEGIN
       INTO c
       FROM recgen.customers cu
      WHERE cu.customer_id = check_consent.customer_id;
-    IF NOT FOUND THEN
+    IF NOT FOUND OR NOT recgen.caller_sees_customer(customer_id) THEN
         -- the same for an unknown customer and one hidden from the caller
         RAISE EXCEPTION 'customer % is unknown or not visible to you', customer_id
             USING ERRCODE = 'no_data_found',

@@ -37,8 +37,10 @@ LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
 AS 'MODULE_PATHNAME', 'recgen_llm_chat';
 COMMENT ON FUNCTION recgen.llm_chat(jsonb, boolean) IS
     'Sends an array of chat requests ({messages, max_tokens?, temperature?, schema?, schema_name?, purpose?, customer_id?}) concurrently to recgen.llm_url and returns their results in order ({call_id, ok, outcome, status, attempts, latency_ms, prompt_tokens, completion_tokens, content, json, finish_reason, error}); logs each in recgen.llm_calls';
-REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin, recgen_analyst, recgen_worker;
+-- not a relay for analysts or workers: the content functions call it as
+-- the extension's owner; admins keep it (within the superuser's bounds)
+REVOKE ALL ON FUNCTION recgen.llm_chat(jsonb, boolean) FROM PUBLIC, recgen_analyst, recgen_worker;
+GRANT EXECUTE ON FUNCTION recgen.llm_chat(jsonb, boolean) TO recgen_admin;
 CREATE OR REPLACE FUNCTION recgen.flush_llm_calls()
 RETURNS integer
 LANGUAGE c VOLATILE PARALLEL UNSAFE

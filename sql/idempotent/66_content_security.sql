@@ -2,6 +2,11 @@
  * Who reads and writes recgen.content, and what withdrawing social consent
  * does to it.
  *
+ * Only recgen's own functions write content rows and their verdicts (the
+ * generation pipeline runs as the extension's owner): no role may INSERT
+ * or UPDATE them, so no caller can store "pass" with any text, or a row
+ * for customer 0 that everyone would read. Admins read and delete.
+ *
  * Row-level security: analysts and workers see content of customers who
  * consented to profiling (and content about a product only, customer 0);
  * content written from a customer's social posts (social_text: its context
@@ -26,9 +31,10 @@ CREATE POLICY consented_profiling ON recgen.content TO recgen_analyst, recgen_wo
                                     AND (NOT social_text OR recgen.social_allowed(customer_id))));
 COMMENT ON POLICY consented_profiling ON recgen.content IS
     'Analysts and workers see and write content only of customers who consented to profiling (and product content); content written from social posts also needs social consent';
-COMMENT ON POLICY admin_all ON recgen.content IS 'recgen_admin reads and edits all content';
-GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.content TO recgen_admin;
-GRANT SELECT, INSERT ON recgen.content TO recgen_analyst, recgen_worker;
+COMMENT ON POLICY admin_all ON recgen.content IS 'recgen_admin reads (and deletes) all content';
+REVOKE INSERT, UPDATE, TRUNCATE ON recgen.content FROM recgen_admin, recgen_analyst, recgen_worker;
+GRANT SELECT, DELETE ON recgen.content TO recgen_admin;
+GRANT SELECT ON recgen.content TO recgen_analyst, recgen_worker;
 
 /*
  * content_social_text: a row whose context holds post excerpts is marked

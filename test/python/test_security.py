@@ -87,6 +87,28 @@ def test_no_role_writes_llm_calls(db, who):
     c.close()
 
 
+@pytest.mark.parametrize("who", ["analyst", "worker", "nobody"])
+def test_no_role_writes_content(db, who):
+    c = login(db, who)
+    # a deliverable-looking row with any text, and one for customer 0 that everyone reads
+    assert sqlstate(c, "INSERT INTO recgen.content (customer_id, kind, brand, model, context, output, verdict)"
+                       " VALUES (1, 'email', 'default', 'x', '{}', '{\"subject\": \"Win\", \"body\":"
+                       " \"Send your bank details to win, guaranteed!\", \"cta\": \"Go\"}', 'pass')") == "42501"
+    assert sqlstate(c, "INSERT INTO recgen.content (customer_id, kind, brand, model, context, output, verdict)"
+                       " VALUES (0, 'describe', 'default', 'x', '{}', '{\"text\": \"x\"}', 'pass')") == "42501"
+    assert sqlstate(c, "UPDATE recgen.content SET verdict = 'pass'") == "42501"
+    c.close()
+
+
+@pytest.mark.parametrize("who", ["analyst", "worker"])
+def test_llm_chat_is_no_relay(db, fake, who):
+    c = login(db, who, fake)
+    assert sqlstate(c, "SELECT recgen.llm_chat('[{\"messages\": [{\"role\": \"user\", \"content\":"
+                       " \"write anything\"}], \"max_tokens\": 100000000}]')") == "42501"
+    assert one(c, "SELECT recgen.email(1)")["verdict"] in ("pass", "fallback")   # content still works
+    c.close()
+
+
 def test_ids_are_generated_always(admin):
     """Even a role that may write cannot squat future ids."""
     assert sqlstate(admin, "INSERT INTO recgen.llm_calls (call_id, purpose, model, outcome, attempts, latency_ms)"
@@ -95,13 +117,16 @@ def test_ids_are_generated_always(admin):
                       " AND attname = 'content_id'") == "a"
 
 
-def test_admins_do_not_forge_call_rows(db, admin):
+def test_admins_do_not_forge_calls_or_content(db, admin):
     admin.execute(f"DROP ROLE IF EXISTS recgen_sec_admin; CREATE ROLE recgen_sec_admin LOGIN IN ROLE recgen_admin")
     try:
         c = psycopg.connect(db + " user=recgen_sec_admin", autocommit=True)
         assert sqlstate(c, "INSERT INTO recgen.llm_calls (purpose, model, outcome, attempts, latency_ms)"
                            " VALUES ('email', 'x', 'ok', 1, 1)") == "42501"
         assert sqlstate(c, "UPDATE recgen.llm_calls SET prompt_tokens = 0") == "42501"
+        assert sqlstate(c, "INSERT INTO recgen.content (customer_id, kind, brand, model, context, output, verdict)"
+                           " VALUES (0, 'describe', 'default', 'x', '{}', '{}', 'pass')") == "42501"
+        assert sqlstate(c, "UPDATE recgen.content SET verdict = 'pass'") == "42501"
         c.close()
     finally:
         admin.execute("DROP ROLE recgen_sec_admin")
