@@ -17,7 +17,9 @@
 # binaries, so a copy under .pgdata/pg is a complete, private installation:
 # several checkouts (and CI) can each build and test their own recgen.so
 # without touching /usr or each other. RECGEN_PORT picks the port;
-# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one).
+# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one);
+# RECGEN_PRELOAD what shared_preload_libraries holds (default recgen; the
+# test without preloading sets it empty).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,7 +90,7 @@ init_cluster() {
 		port = $PORT
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$RUNDIR'
-		shared_preload_libraries = 'recgen'
+		shared_preload_libraries = '${RECGEN_PRELOAD-recgen}'
 		max_connections = 50
 		shared_buffers = 256MB
 		work_mem = 32MB

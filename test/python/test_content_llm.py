@@ -55,15 +55,27 @@ def stored(conn, content_id):
 
 
 def test_email_structure_and_grounding(conn):
-    e = one(conn, "SELECT recgen.email(1)")
-    assert e["verdict"] in ("pass", "fallback")
-    assert e["subject"].strip() and e["body"].strip() and e["cta"].strip()
-    ctx, output, call_ids = stored(conn, e["content_id"])
-    assert e["product_ids"] == [i["product_id"] for i in ctx["items"]]
-    assert one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(output), json.dumps(ctx)))["ok"]
-    call = conn.execute("SELECT outcome, completion_tokens, prompt_tokens FROM recgen.llm_calls WHERE call_id = %s",
-                        (call_ids[0],)).fetchone()
-    assert call[0] == "ok" and call[1] > 0 and call[2] > 0
+    """Grounding of what the model wrote, not of the template: of four
+    emails (guard_retries 0, so a rejected answer falls back at once) at
+    least one must be the model's own, and each of those is checked. SmolLM2
+    passes the guard about four times in five (docs/content.md)."""
+    rows = conn.execute("SELECT customer_id, verdict, content_id FROM recgen.email_batch(ARRAY[1, 4, 5, 6])").fetchall()
+    assert len(rows) == 4 and all(r[1] in ("pass", "fallback") for r in rows)
+    passed = [r for r in rows if r[1] == "pass"]
+    assert passed, "every email fell back: nothing the model wrote to check"
+    for _, _, content_id in passed:
+        ctx, output, call_ids = stored(conn, content_id)
+        assert output["subject"].strip() and output["body"].strip() and output["cta"].strip()
+        # the model's answer, not the deterministic rendering of the same context
+        fallback = one(conn, "SELECT recgen.render_fallback('email', %s, 'default', 'email')", (json.dumps(ctx),))
+        assert output["body"] != fallback["body"]
+        assert one(conn, "SELECT product_ids FROM recgen.content WHERE content_id = %s", (content_id,)) == \
+            [i["product_id"] for i in ctx["items"]]
+        g = one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(output), json.dumps(ctx)))
+        assert g["ok"], g                    # no price, product or claim outside the context
+        call = conn.execute("SELECT outcome, completion_tokens, prompt_tokens FROM recgen.llm_calls WHERE call_id = %s",
+                            (call_ids[0],)).fetchone()
+        assert call[0] == "ok" and call[1] > 0 and call[2] > 0
 
 
 def test_sms_snippet_fits(conn):
