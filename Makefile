@@ -21,6 +21,7 @@ OBJS = \
 	src/sentiment.o \
 	src/sentiment_lexicon.o \
 	src/sentiment_text.o \
+	src/sentiment_but.o \
 	src/http.o \
 	src/llm.o \
 	src/call_log.o \
@@ -29,8 +30,15 @@ OBJS = \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \
+	src/model_build.o \
+	src/model_events.o \
+	src/model_cooc.o \
 	src/model_content.o \
 	src/model_popularity.o \
+	src/topk.o \
+	src/neighbor_acc.o \
+	src/neighbor_sink.o \
+	src/spi_util.o \
 	src/recommend.o \
 	src/recommend_load.o \
 	src/recommend_score.o \
@@ -42,7 +50,8 @@ OBJS = \
 	src/shmem.o \
 	src/rules.o \
 	src/webhook_sign.o \
-	src/campaign_stats.o
+	src/campaign_stats.o \
+	src/job_http.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from
@@ -80,6 +89,18 @@ endif
 
 EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
 
+# recgen-render, the video helper program (render/): a program of its own
+# because it links espeak-ng (GPL-3.0-or-later), which recgen.so never does
+# (README "Licence"). Installed beside the server's programs (bindir).
+RENDER      = render/recgen-render
+RENDER_OBJS = render/main.o render/speech.o render/cues.o render/compose.o render/run.o
+RENDER_CFLAGS = -O2 -g -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+ifeq ($(WERROR),1)
+RENDER_CFLAGS += -Werror
+endif
+EXTRA_CLEAN += $(RENDER) $(RENDER_OBJS)
+
 # The parts the built scripts are made of.
 SQL_PARTS = $(wildcard sql/incremental/*/*.sql) $(wildcard sql/idempotent/*.sql)
 
@@ -91,6 +112,23 @@ else
 all install installcheck:
 	@echo "pg_config not found: run 'make demo' or 'make deps' first" >&2; exit 1
 endif
+
+all: $(RENDER)
+
+$(RENDER): $(RENDER_OBJS)
+	$(CC) $(RENDER_CFLAGS) -o $@ $(RENDER_OBJS) -lespeak-ng -lcjson -lm
+
+render/%.o: render/%.c render/render.h
+	$(CC) $(RENDER_CFLAGS) -c -o $@ $<
+
+install: install-render
+uninstall: uninstall-render
+.PHONY: install-render uninstall-render
+install-render: $(RENDER)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(RENDER) '$(DESTDIR)$(bindir)/recgen-render'
+uninstall-render:
+	rm -f '$(DESTDIR)$(bindir)/recgen-render'
 
 # Every object is rebuilt when any header changes (PGXS has no automatic
 # dependencies here; a stale object against a changed struct crashes).

@@ -36,7 +36,8 @@
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
-#include "recgen.h"
+#include "catalog_cache.h"
+#include "shmem.h"
 
 /* this transaction changed recgen.products */
 static bool catalog_changed_here = false;

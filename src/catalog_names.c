@@ -35,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "int64_hash.h"
 #include "recgen.h"
 
 /* bytes of a name's start that index it; names shorter are not searched */
@@ -61,7 +62,7 @@ typedef struct PrefixEntry
 #define SH_ELEMENT_TYPE		PrefixEntry
 #define SH_KEY_TYPE			uint64
 #define SH_KEY				prefix
-#define SH_HASH_KEY(tb, k)	hash_combine(murmurhash32((uint32) (k)), murmurhash32((uint32) ((k) >> 32)))
+#define SH_HASH_KEY(tb, k)	RecHashInt64(k)
 #define SH_EQUAL(tb, a, b)	((a) == (b))
 #define SH_SCOPE			static inline
 #define SH_DECLARE

@@ -18,10 +18,12 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "utils/guc.h"
 
 #include "engine.h"
-#include "recgen.h"
+#include "settings.h"
 
 int			recgen_model_max_basket = 100;
 int			recgen_model_neighbors = 50;

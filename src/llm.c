@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "http.h"
+#include "llm_limits.h"
 #include "recgen.h"
 
 /* What we keep of one request between building it and logging it */

@@ -31,7 +31,9 @@
 #include "storage/spin.h"
 #include "utils/wait_event.h"
 
-#include "recgen.h"
+#include "llm_limits.h"
+#include "settings.h"
+#include "shmem.h"
 
 /* what this backend holds, for the release at exit */
 static int	held = 0;

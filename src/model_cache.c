@@ -26,14 +26,15 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "int64_hash.h"
 #include "recommend.h"
+#include "spi_util.h"
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *cache_items = NULL;
@@ -47,63 +48,15 @@ static int64 *cache_pop_ids = NULL;
 static double *cache_pop_scores = NULL;
 static int32 *cache_pop_ranks = NULL;
 
-static SPIPlanPtr neighbors_plan = NULL;
-static SPIPlanPtr popularity_plan = NULL;
-
-/*
- * hash_int64
- *		dynahash hash function of an int64 key.
- */
-static uint32
-hash_int64(const void *key, Size keysize)
-{
-	uint64		k = *(const uint64 *) key;
-
-	return murmurhash32((uint32) k ^ (uint32) (k >> 32));
-}
-
-/*
- * match_int64
- *		dynahash comparison of int64 keys (0 when equal).
- */
-static int
-match_int64(const void *key1, const void *key2, Size keysize)
-{
-	return *(const int64 *) key1 != *(const int64 *) key2;
-}
-
-/*
- * RecInt64HashCtl
- *		Fill a HASHCTL for a table keyed by an int64 at the start of its
- *		entries, with cheap hash and match functions (REC_INT64_HASH_FLAGS).
- */
-void
-RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt)
-{
-	memset(ctl, 0, sizeof(HASHCTL));
-	ctl->keysize = sizeof(int64);
-	ctl->entrysize = entrysize;
-	ctl->hash = hash_int64;
-	ctl->match = match_int64;
-	ctl->hcxt = cxt;
-}
-
-/*
- * prepare_kept
- *		Prepare a query once per backend and keep its plan.
- */
-static SPIPlanPtr
-prepare_kept(const char *sql)
-{
-	Oid			types[1] = {INT8OID};
-	SPIPlanPtr	plan = SPI_prepare(sql, 1, types);
-
-	if (plan == NULL)
-		elog(ERROR, "preparing a model cache query failed: %s",
-			 SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
+static KeptQuery neighbors_query = {
+	"SELECT product_id, kind = 'content', neighbor_ids, scores "
+	"FROM recgen.item_neighbors WHERE model_id = $1", 1, {INT8OID}
+};
+static KeptQuery popularity_query = {
+	"SELECT product_id, score::float8, rank FROM recgen.item_popularity "
+	"WHERE model_id = $1 AND scope = 'all' AND scope_value = '' "
+	"ORDER BY rank, product_id", 1, {INT8OID}
+};
 
 /*
  * cache_entry
@@ -132,14 +85,8 @@ static void
 load_neighbors(int64 model_id)
 {
 	Datum		args[1] = {Int64GetDatum(model_id)};
-	int			ret;
 
-	if (neighbors_plan == NULL)
-		neighbors_plan = prepare_kept("SELECT product_id, kind = 'content', neighbor_ids, scores "
-									  "FROM recgen.item_neighbors WHERE model_id = $1");
-	ret = SPI_execute_plan(neighbors_plan, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading recgen.item_neighbors failed: %s", SPI_result_code_string(ret));
+	KeptQueryRun(&neighbors_query, args, true, SPI_OK_SELECT);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -180,17 +127,9 @@ static void
 load_popularity(int64 model_id)
 {
 	Datum		args[1] = {Int64GetDatum(model_id)};
-	int			ret;
 	MemoryContext old;
 
-	if (popularity_plan == NULL)
-		popularity_plan = prepare_kept("SELECT product_id, score::float8, rank "
-									   "FROM recgen.item_popularity WHERE model_id = $1 "
-									   "AND scope = 'all' AND scope_value = '' "
-									   "ORDER BY rank, product_id");
-	ret = SPI_execute_plan(popularity_plan, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading recgen.item_popularity failed: %s", SPI_result_code_string(ret));
+	KeptQueryRun(&popularity_query, args, true, SPI_OK_SELECT);
 	old = MemoryContextSwitchTo(cache_cxt);
 	cache_pop_ids = palloc(sizeof(int64) * (SPI_processed + 1));
 	cache_pop_scores = palloc(sizeof(double) * (SPI_processed + 1));

@@ -34,7 +34,6 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -43,6 +42,9 @@
 #include "utils/timestamp.h"
 
 #include "engine.h"
+#include "int64_hash.h"
+#include "model_build.h"
+#include "spi_util.h"
 
 /* one scope and item: key = scope << 32 | item; scope 0 is "all", whose
  * entries are a dense array by item (every purchase counts there) */
@@ -60,8 +62,7 @@ typedef struct PopEntry
 #define SH_ELEMENT_TYPE		PopEntry
 #define SH_KEY_TYPE			uint64
 #define SH_KEY				key
-/* both halves mixed: item ^ scope alone would collide for small numbers */
-#define SH_HASH_KEY(tb, k)	hash_combine(murmurhash32((uint32) (k)), murmurhash32((uint32) ((k) >> 32)))
+#define SH_HASH_KEY(tb, k)	RecHashInt64(k)
 #define SH_EQUAL(tb, a, b)	((a) == (b))
 #define SH_SCOPE			static inline
 #define SH_DECLARE
@@ -253,9 +254,12 @@ PopAccumAdd(PopAccum *pa, int32 item, TimestampTz at)
 		add_to(pa, pa->cur_country, item, w, recent, before);
 }
 
-/* sorting context: product ids by item index, scope positions by id */
-static const int64 *sort_item_ids;
-static const uint32 *sort_scope_pos;
+/* what cmp_rank needs: product ids by item index, scope positions by id */
+typedef struct RankOrder
+{
+	const int64 *item_ids;
+	const uint32 *scope_pos;
+} RankOrder;
 
 /*
  * cmp_scope
@@ -278,8 +282,9 @@ cmp_scope(const void *a, const void *b)
  *		order, which B-tree inserts at the rightmost leaf take fastest.
  */
 static int
-cmp_rank(const void *a, const void *b)
+cmp_rank(const void *a, const void *b, void *arg)
 {
+	const RankOrder *ro = (const RankOrder *) arg;
 	const PopEntry *x = *(PopEntry *const *) a;
 	const PopEntry *y = *(PopEntry *const *) b;
 	uint32		sx = (uint32) (x->key >> 32),
@@ -288,12 +293,31 @@ cmp_rank(const void *a, const void *b)
 				py;
 
 	if (sx != sy)
-		return sort_scope_pos[sx] < sort_scope_pos[sy] ? -1 : 1;
+		return ro->scope_pos[sx] < ro->scope_pos[sy] ? -1 : 1;
 	if (x->w != y->w)
 		return x->w > y->w ? -1 : 1;
-	px = sort_item_ids[(uint32) x->key];
-	py = sort_item_ids[(uint32) y->key];
+	px = ro->item_ids[(uint32) x->key];
+	py = ro->item_ids[(uint32) y->key];
 	return (px > py) - (px < py);
+}
+
+/*
+ * write_chunk
+ *		Insert m rows of model_id from the columns (scope, scope_value,
+ *		product_id, score, trend, purchases, rank).
+ */
+static void
+write_chunk(int64 model_id, SpiColumn *cols, int m)
+{
+	Oid			scalar_types[1] = {INT8OID};
+	Datum		scalars[1] = {Int64GetDatum(model_id)};
+	int			lengths[7] = {m, m, m, m, m, m, m};
+
+	SpiRunArrays("INSERT INTO recgen.item_popularity "
+				 "(model_id, scope, scope_value, product_id, score, trend, purchases, rank) "
+				 "SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8) AS u",
+				 1, scalar_types, scalars, 7, cols, lengths, SPI_OK_INSERT);
+	CHECK_FOR_INTERRUPTS();
 }
 
 /*
@@ -310,13 +334,15 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	poptab_iterator it;
 	PopEntry   *e;
 	uint64		k = 0;
-	Datum	   *scope = palloc(sizeof(Datum) * chunk);
-	Datum	   *value = palloc(sizeof(Datum) * chunk);
-	Datum	   *product = palloc(sizeof(Datum) * chunk);
-	Datum	   *score = palloc(sizeof(Datum) * chunk);
-	Datum	   *trend = palloc(sizeof(Datum) * chunk);
-	Datum	   *purchases = palloc(sizeof(Datum) * chunk);
-	Datum	   *rank = palloc(sizeof(Datum) * chunk);
+	SpiColumn	cols[7] = {
+		{TEXTOID, palloc(sizeof(Datum) * chunk)},	/* scope */
+		{TEXTOID, palloc(sizeof(Datum) * chunk)},	/* scope_value */
+		{INT8OID, palloc(sizeof(Datum) * chunk)},	/* product_id */
+		{FLOAT4OID, palloc(sizeof(Datum) * chunk)}, /* score */
+		{FLOAT4OID, palloc(sizeof(Datum) * chunk)}, /* trend */
+		{INT4OID, palloc(sizeof(Datum) * chunk)},	/* purchases */
+		{INT4OID, palloc(sizeof(Datum) * chunk)}	/* rank */
+	};
 	int			m = 0;
 	Datum		kind_text[3];
 	Datum	   *value_text = palloc(sizeof(Datum) * pa->nscopes);
@@ -324,8 +350,7 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	int32		r = 0;
 	uint32		cur = UINT32_MAX;
 	int64		written = 0;
-	Oid			types[8] = {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-	FLOAT4ARRAYOID, FLOAT4ARRAYOID, INT4ARRAYOID, INT4ARRAYOID};
+	RankOrder	ro;
 
 	for (uint32 sc = 0; sc < pa->nscopes; sc++)
 		if (pa->scope_by_id[sc]->dense)
@@ -353,10 +378,10 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 		for (uint32 i = 0; i < pa->nscopes; i++)
 			pos[order[i]->id] = i;
 		pfree(order);
-		sort_scope_pos = pos;
+		ro.scope_pos = pos;
 	}
-	sort_item_ids = item_ids;
-	qsort(all, n, sizeof(PopEntry *), cmp_rank);
+	ro.item_ids = item_ids;
+	qsort_arg(all, n, sizeof(PopEntry *), cmp_rank, &ro);
 
 	kind_text[0] = CStringGetTextDatum("all");
 	kind_text[1] = CStringGetTextDatum("segment");
@@ -364,34 +389,10 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 	for (uint32 s = 0; s < pa->nscopes; s++)
 		value_text[s] = CStringGetTextDatum(pa->scope_by_id[s]->value);
 
-	for (uint64 i = 0; i <= n; i++)
+	for (uint64 i = 0; i < n; i++)
 	{
-		if (m == chunk || (i == n && m > 0))
-		{
-			Datum		args[8];
-			int			ret;
+		PopScope   *s;
 
-			args[0] = Int64GetDatum(model_id);
-			args[1] = PointerGetDatum(construct_array(scope, m, TEXTOID, -1, false, TYPALIGN_INT));
-			args[2] = PointerGetDatum(construct_array(value, m, TEXTOID, -1, false, TYPALIGN_INT));
-			args[3] = PointerGetDatum(construct_array(product, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			args[4] = PointerGetDatum(construct_array(score, m, FLOAT4OID, 4, true, TYPALIGN_INT));
-			args[5] = PointerGetDatum(construct_array(trend, m, FLOAT4OID, 4, true, TYPALIGN_INT));
-			args[6] = PointerGetDatum(construct_array(purchases, m, INT4OID, 4, true, TYPALIGN_INT));
-			args[7] = PointerGetDatum(construct_array(rank, m, INT4OID, 4, true, TYPALIGN_INT));
-			ret = SPI_execute_with_args("INSERT INTO recgen.item_popularity "
-										"(model_id, scope, scope_value, product_id, score, trend, purchases, rank) "
-										"SELECT $1, u.* FROM unnest($2, $3, $4, $5, $6, $7, $8) AS u",
-										8, types, args, NULL, false, 0);
-			if (ret != SPI_OK_INSERT)
-				elog(ERROR, "inserting popularity failed: %s", SPI_result_code_string(ret));
-			for (int a = 1; a < 8; a++)
-				pfree(DatumGetPointer(args[a]));
-			m = 0;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (i == n)
-			break;
 		e = all[i];
 		if ((uint32) (e->key >> 32) != cur)
 		{
@@ -400,23 +401,30 @@ PopAccumWrite(PopAccum *pa, int64 model_id, const int64 *item_ids)
 			r = 0;
 		}
 		r++;
-		if (r > recgen_model_scope_items && recgen_model_scope_items > 0 &&
-			pa->scope_by_id[cur]->kind[0] != 'a')
+		s = pa->scope_by_id[cur];
+		if (r > recgen_model_scope_items && recgen_model_scope_items > 0 && s->kind[0] != 'a')
 			continue;
-		{
-			PopScope   *s = pa->scope_by_id[cur];
-
-			scope[m] = kind_text[s->kind[0] == 'a' ? 0 : s->kind[0] == 's' ? 1 : 2];
-			value[m] = value_text[cur];
-		}
-		product[m] = Int64GetDatum(item_ids[(uint32) e->key]);
-		written++;
-		score[m] = Float4GetDatum(top > 0 ? (float4) (e->w / top) : 0.0f);
-		trend[m] = Float4GetDatum((float4) ((e->recent + 1.0) / (e->before / 2.0 + 1.0)));
-		purchases[m] = Int32GetDatum(e->n);
-		rank[m] = Int32GetDatum(r);
+		cols[0].values[m] = kind_text[s->kind[0] == 'a' ? 0 : s->kind[0] == 's' ? 1 : 2];
+		cols[1].values[m] = value_text[cur];
+		cols[2].values[m] = Int64GetDatum(item_ids[(uint32) e->key]);
+		cols[3].values[m] = Float4GetDatum(top > 0 ? (float4) (e->w / top) : 0.0f);
+		cols[4].values[m] = Float4GetDatum((float4) ((e->recent + 1.0) / (e->before / 2.0 + 1.0)));
+		cols[5].values[m] = Int32GetDatum(e->n);
+		cols[6].values[m] = Int32GetDatum(r);
 		m++;
+		written++;
+		if (m == chunk)
+		{
+			write_chunk(model_id, cols, m);
+			m = 0;
+		}
 	}
+	if (m > 0)
+		write_chunk(model_id, cols, m);
 	pfree(all);
+	pfree((void *) ro.scope_pos);
+	for (int c = 0; c < 7; c++)
+		pfree(cols[c].values);
+	pfree(value_text);
 	return written;
 }

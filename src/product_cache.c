@@ -44,8 +44,10 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "recgen.h"
+#include "catalog_cache.h"
+#include "int64_hash.h"
 #include "recommend.h"
+#include "spi_util.h"
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *cache_table = NULL;
@@ -56,7 +58,13 @@ static HTAB *call_table = NULL;
 static MemoryContext call_cxt = NULL;
 static bool call_cached = false;
 
-static SPIPlanPtr facts_plan = NULL;
+static KeptQuery facts_query = {
+	"SELECT p.product_id, p.name, p.category, p.price::float8, "
+	"p.tags, p.attributes->>'tier', "
+	"p.active AND coalesce(p.stock, 1) > 0, "
+	"p.repurchase_interval, p.created_at "
+	"FROM recgen.products p WHERE p.product_id = ANY($1)", 1, {INT8ARRAYOID}
+};
 
 /*
  * new_table
@@ -136,7 +144,7 @@ facts_from_row(ProductFacts *f, HeapTuple tup, TupleDesc desc)
 	f->prod.ntags = 0;
 	f->prod.tags = NULL;
 	if (!nulls[4])
-		f->prod.ntags = RecTextArrayStrings(v[4], &f->prod.tags);
+		f->prod.ntags = TextArrayStrings(v[4], &f->prod.tags);
 	f->has_tier = false;
 	if (!nulls[5])
 	{
@@ -167,22 +175,6 @@ ProductFactsFetch(const int64 *ids, int n)
 
 	if (n == 0)
 		return;
-	if (facts_plan == NULL)
-	{
-		Oid			types[1] = {INT8ARRAYOID};
-		SPIPlanPtr	plan = SPI_prepare("SELECT p.product_id, p.name, p.category, p.price::float8, "
-									   "p.tags, p.attributes->>'tier', "
-									   "p.active AND coalesce(p.stock, 1) > 0, "
-									   "p.repurchase_interval, p.created_at "
-									   "FROM recgen.products p WHERE p.product_id = ANY($1)",
-									   1, types);
-
-		if (plan == NULL)
-			elog(ERROR, "preparing the product facts query failed: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		facts_plan = plan;
-	}
 	elems = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 		elems[i] = Int64GetDatum(ids[i]);
@@ -190,7 +182,7 @@ ProductFactsFetch(const int64 *ids, int n)
 											  TYPALIGN_DOUBLE));
 
 	/* cached facts come from a snapshot newer than the generation read */
-	CatalogCacheSelect(facts_plan, args, call_cached, "product facts");
+	CatalogCacheSelect(KeptQueryPlan(&facts_query), args, call_cached, "product facts");
 
 	/* entries are complete before they are entered: an error leaves none half-filled */
 	oldcxt = MemoryContextSwitchTo(call_cxt);

@@ -55,7 +55,6 @@
 #include "utils/timestamp.h"
 
 #include "engine.h"
-#include "recgen.h"
 #include "recommend.h"
 
 static const char *const strategy_names[] = {

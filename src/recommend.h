@@ -21,6 +21,7 @@
 #include "utils/hsearch.h"
 
 #include "engine.h"
+#include "rules.h"
 
 typedef enum Strategy
 {
@@ -126,8 +127,6 @@ typedef struct ModelItem
 	double		pop;			/* overall popularity, 0 if never bought */
 } ModelItem;
 
-extern void RecInt64HashCtl(HASHCTL *ctl, Size entrysize, MemoryContext cxt);
-#define REC_INT64_HASH_FLAGS	(HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT)
 extern void ModelCacheEnsure(int64 model_id, TimestampTz built_at);
 extern const ModelItem *ModelCacheItem(int64 product_id);
 extern int	ModelCacheSize(void);
@@ -144,7 +143,6 @@ typedef struct RecCustomer
 	bool		concern_tables;
 } RecCustomer;
 
-extern int	RecTextArrayStrings(Datum array, char ***out);
 extern void RecCheckCustomer(int64 customer_id, RecCustomer *cust);
 extern double RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of);
 extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb);

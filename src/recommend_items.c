@@ -20,8 +20,7 @@
  */
 #include "postgres.h"
 
-#include "common/hashfn.h"
-
+#include "int64_hash.h"
 #include "recommend.h"
 
 typedef struct ItemSlot
@@ -35,7 +34,7 @@ typedef struct ItemSlot
 #define SH_ELEMENT_TYPE		ItemSlot
 #define SH_KEY_TYPE			int64
 #define SH_KEY				key
-#define SH_HASH_KEY(tb, k)	murmurhash32((uint32) (k) ^ (uint32) ((uint64) (k) >> 32))
+#define SH_HASH_KEY(tb, k)	RecHashInt64((uint64) (k))
 #define SH_EQUAL(tb, a, b)	((a) == (b))
 #define SH_SCOPE			static inline
 #define SH_DECLARE

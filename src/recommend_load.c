@@ -6,7 +6,7 @@
  *		popular, new and same-category items), product facts and concerns.
  *
  * Every query runs with the caller's rights, so row-level security
- * applies. Plans are prepared once per backend and kept (SPI_keepplan);
+ * applies. Plans are prepared once per backend and kept (KeptQuery);
  * the plan cache re-plans them after DDL. Product facts (stock, active,
  * price...) come from product_cache.c, which reads them again after any
  * committed catalog change; neighbour lists and overall popularity come
@@ -34,106 +34,49 @@
 
 #include "engine.h"
 #include "recommend.h"
+#include "spi_util.h"
 
 enum
 {
-	P_CONSENT,
-	P_CUSTOMER,
-	P_HISTORY,
-	P_POPULAR,
-	P_NEWITEMS,
-	P_CATEGORY,
-	P_COUNT
+	Q_CONSENT,
+	Q_CUSTOMER,
+	Q_HISTORY,
+	Q_POPULAR,
+	Q_NEWITEMS,
+	Q_CATEGORY,
+	Q_COUNT
 };
 
-static SPIPlanPtr plans[P_COUNT];
-
-/*
- * get_plan
- *		The kept plan for one of the fixed queries, prepared on first use.
- */
-static SPIPlanPtr
-get_plan(int which)
-{
-	static const char *const sql[P_COUNT] = {
-		"SELECT recgen.check_consent($1, 'profiling')",
-		"SELECT m.model_id, m.built_at, c.segment, c.country, "
+static KeptQuery queries[Q_COUNT] = {
+	{"SELECT recgen.check_consent($1, 'profiling')", 1, {INT8OID}},
+	{"SELECT m.model_id, m.built_at, c.segment, c.country, "
 		"to_regclass('recgen.customer_concerns') IS NOT NULL "
 		"AND to_regclass('recgen.concern_topics') IS NOT NULL, c.consent_profiling "
 		"FROM recgen.customers c LEFT JOIN (recgen.model_current mc "
 		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
-		"WHERE c.customer_id = $1",
-		"SELECT e.product_id, CASE e.kind WHEN 'cart_add' THEN 0 WHEN 'click' THEN 1 "
+		"WHERE c.customer_id = $1", 1, {INT8OID}},
+	{"SELECT e.product_id, CASE e.kind WHEN 'cart_add' THEN 0 WHEN 'click' THEN 1 "
 		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at "
 		"FROM recgen.events e WHERE e.customer_id = $1 AND e.occurred_at < $2 "
-		"ORDER BY e.occurred_at DESC",
-		"SELECT product_id, score::float8 FROM recgen.item_popularity "
+		"ORDER BY e.occurred_at DESC", 2, {INT8OID, TIMESTAMPTZOID}},
+	{"SELECT product_id, score::float8 FROM recgen.item_popularity "
 		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
-		"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
+	4, {INT8OID, TEXTOID, TEXTOID, INT4OID}},
+	{"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
 		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
-		"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
-		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500"
-	};
-	static const int nargs[P_COUNT] = {1, 1, 2, 4, 1, 1};
-	static const Oid types[P_COUNT][4] = {
-		{INT8OID},
-		{INT8OID},
-		{INT8OID, TIMESTAMPTZOID, FLOAT8OID},
-		{INT8OID, TEXTOID, TEXTOID, INT4OID},
-		{TIMESTAMPTZOID},
-		{TEXTARRAYOID}
-	};
-
-	if (plans[which] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql[which], nargs[which], (Oid *) types[which]);
-
-		if (plan == NULL)
-			elog(ERROR, "preparing a recommend query failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		plans[which] = plan;
-	}
-	return plans[which];
-}
+	1, {TIMESTAMPTZOID}},
+	{"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
+		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500", 1, {TEXTARRAYOID}}
+};
 
 /*
- * run_plan
+ * run_query
  *		Execute one of the fixed queries (read-only).
  */
 static void
-run_plan(int which, Datum *args)
+run_query(int which, Datum *args)
 {
-	int			ret = SPI_execute_plan(get_plan(which), args, NULL, true, 0);
-
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "a recommend query failed: %s", SPI_result_code_string(ret));
-}
-
-/*
- * RecTextArrayStrings
- *		The non-null elements of a text[] datum as C strings, allocated in
- *		the current memory context (the intermediate arrays are freed);
- *		returns how many, the strings in *out.
- */
-int
-RecTextArrayStrings(Datum array, char ***out)
-{
-	ArrayType  *arr = DatumGetArrayTypeP(array);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			ne;
-	int			n = 0;
-
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &ne);
-	*out = palloc(sizeof(char *) * Max(ne, 1));
-	for (int k = 0; k < ne; k++)
-		if (!nulls[k])
-			(*out)[n++] = TextDatumGetCString(elems[k]);
-	pfree(elems);
-	pfree(nulls);
-	if ((Pointer) arr != DatumGetPointer(array))
-		pfree(arr);
-	return n;
+	KeptQueryRun(&queries[which], args, true, SPI_OK_SELECT);
 }
 
 /*
@@ -152,7 +95,7 @@ RecCheckCustomer(int64 customer_id, RecCustomer *cust)
 	bool		consent = false;
 	bool		no_model = true;
 
-	run_plan(P_CUSTOMER, args);
+	run_query(Q_CUSTOMER, args);
 	if (SPI_processed > 0)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
@@ -173,7 +116,7 @@ RecCheckCustomer(int64 customer_id, RecCustomer *cust)
 	/* raises the error, unless the row is only hidden from the caller */
 	if (!consent)
 	{
-		run_plan(P_CONSENT, args);
+		run_query(Q_CONSENT, args);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	if (!visible)
@@ -208,7 +151,7 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 
 	args[0] = Int64GetDatum(customer_id);
 	args[1] = TimestampTzGetDatum(as_of);
-	run_plan(P_HISTORY, args);
+	run_query(Q_HISTORY, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[r];
@@ -352,7 +295,7 @@ RecLoadPopular(RecItems *items, int64 model_id, const char *scope, const char *v
 	args[1] = CStringGetTextDatum(scope);
 	args[2] = CStringGetTextDatum(value);
 	args[3] = Int32GetDatum(limit);
-	run_plan(P_POPULAR, args);
+	run_query(Q_POPULAR, args);
 	n = (int) SPI_processed;
 	for (int i = 0; i < n; i++)
 	{
@@ -375,7 +318,7 @@ RecLoadNewItems(RecItems *items, TimestampTz since)
 {
 	Datum		args[1] = {TimestampTzGetDatum(since)};
 
-	run_plan(P_NEWITEMS, args);
+	run_query(Q_NEWITEMS, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
@@ -404,7 +347,7 @@ RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist)
 		if (hist[i]->prod.category)
 			cats[nc++] = CStringGetTextDatum(hist[i]->prod.category);
 	args[0] = PointerGetDatum(construct_array(cats, nc, TEXTOID, -1, false, TYPALIGN_INT));
-	run_plan(P_CATEGORY, args);
+	run_query(Q_CATEGORY, args);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
@@ -492,15 +435,12 @@ RecLoadConcerns(int64 customer_id, int *n)
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(customer_id)};
 	RecConcern *cs;
-	int			ret;
 
-	ret = SPI_execute_with_args("SELECT cc.topic, cc.polarity::int4, cc.strength::float8, "
-								"coalesce(t.categories, '{}'), coalesce(t.remedy_tags, '{}') "
-								"FROM recgen.customer_concerns cc JOIN recgen.concern_topics t "
-								"ON t.topic = cc.topic WHERE cc.customer_id = $1",
-								1, argtypes, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading recgen.customer_concerns failed: %s", SPI_result_code_string(ret));
+	SpiRunChecked("SELECT cc.topic, cc.polarity::int4, cc.strength::float8, "
+				  "coalesce(t.categories, '{}'), coalesce(t.remedy_tags, '{}') "
+				  "FROM recgen.customer_concerns cc JOIN recgen.concern_topics t "
+				  "ON t.topic = cc.topic WHERE cc.customer_id = $1",
+				  1, argtypes, args, true, SPI_OK_SELECT);
 	*n = (int) SPI_processed;
 	cs = palloc0(sizeof(RecConcern) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
@@ -508,14 +448,18 @@ RecLoadConcerns(int64 customer_id, int *n)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
+		Datum		d;
 
 		cs[i].topic = SPI_getvalue(tup, desc, 1);
-		cs[i].polarity = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		cs[i].strength = isnull ? 0 : DatumGetFloat8(SPI_getbinval(tup, desc, 3, &isnull));
+		/* NULLs (the table forbids them) count as neither side, no strength */
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		cs[i].polarity = isnull ? 0 : DatumGetInt32(d);
+		d = SPI_getbinval(tup, desc, 3, &isnull);
+		cs[i].strength = isnull ? 0 : DatumGetFloat8(d);
 		/* both arrays are coalesced to '{}' by the query */
-		cs[i].ncategories = RecTextArrayStrings(SPI_getbinval(tup, desc, 4, &isnull),
+		cs[i].ncategories = TextArrayStrings(SPI_getbinval(tup, desc, 4, &isnull),
 												&cs[i].categories);
-		cs[i].nremedy = RecTextArrayStrings(SPI_getbinval(tup, desc, 5, &isnull),
+		cs[i].nremedy = TextArrayStrings(SPI_getbinval(tup, desc, 5, &isnull),
 											&cs[i].remedy_tags);
 	}
 	SPI_freetuptable(SPI_tuptable);

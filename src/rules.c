@@ -32,13 +32,42 @@
 #include "utils/builtins.h"
 
 #include "engine.h"
+#include "rules.h"
+#include "spi_util.h"
 
-static SPIPlanPtr rules_plan = NULL;
+static KeptQuery rules_query = {
+	"SELECT rule_id, kind, product_id, category, tag, segment, country, "
+	"topic, value::float8, min_price::float8, max_price::float8 "
+	"FROM recgen.rules WHERE active AND (strategy IS NULL OR strategy = $1) "
+	"ORDER BY rule_id", 1, {TEXTOID}
+};
 
 static const char *const kind_names[] = {
 	"exclude", "boost", "eligibility", "max_per_category", "price_band",
 	"concern_boost", "concern_holdback", "praise_interest", NULL
 };
+
+/*
+ * rule_kind
+ *		The kind of a rule by its name. A kind this library does not know
+ *		(the table's CHECK lists the same words, test/python/test_word_lists.py
+ *		compares them; a newer script with an older library could differ)
+ *		is an error: acting on it as anything else could recommend what a
+ *		rule was meant to hold back.
+ */
+static RecRuleKind
+rule_kind(const char *kind, int32 rule_id)
+{
+	for (int k = 0; kind_names[k]; k++)
+		if (strcmp(kind, kind_names[k]) == 0)
+			return (RecRuleKind) k;
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("rule %d of recgen.rules has kind \"%s\", which this version of recgen does not know",
+					rule_id, kind),
+			 errhint("Kinds are exclude, boost, eligibility, max_per_category, price_band, concern_boost, concern_holdback and praise_interest; deactivate the rule or install the library that matches the extension's SQL.")));
+	return RULE_EXCLUDE;		/* keep the compiler quiet */
+}
 
 /*
  * RulesLoad
@@ -50,26 +79,9 @@ RulesLoad(const char *strategy, int *nrules, bool *any_concern)
 {
 	Datum		args[1];
 	RecRule    *rules;
-	int			ret;
 
-	if (rules_plan == NULL)
-	{
-		Oid			argtypes[1] = {TEXTOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT rule_id, kind, product_id, category, tag, segment, country, "
-						   "topic, value::float8, min_price::float8, max_price::float8 "
-						   "FROM recgen.rules WHERE active AND (strategy IS NULL OR strategy = $1) "
-						   "ORDER BY rule_id", 1, argtypes);
-		if (plan == NULL)
-			elog(ERROR, "preparing the rules query failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		rules_plan = plan;
-	}
 	args[0] = CStringGetTextDatum(strategy);
-	ret = SPI_execute_plan(rules_plan, args, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading recgen.rules failed: %s", SPI_result_code_string(ret));
+	KeptQueryRun(&rules_query, args, true, SPI_OK_SELECT);
 
 	*nrules = (int) SPI_processed;
 	*any_concern = false;
@@ -85,9 +97,7 @@ RulesLoad(const char *strategy, int *nrules, bool *any_concern)
 
 		r->rule_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 		kind = SPI_getvalue(tup, desc, 2);
-		for (int k = 0; kind_names[k]; k++)
-			if (strcmp(kind, kind_names[k]) == 0)
-				r->kind = (RecRuleKind) k;
+		r->kind = rule_kind(kind, r->rule_id);
 		d = SPI_getbinval(tup, desc, 3, &isnull);
 		r->has_product = !isnull;
 		r->product_id = isnull ? 0 : DatumGetInt64(d);
@@ -230,6 +240,9 @@ RulesApply(const RecRule *rules, int nrules, const RecProduct *prod,
 					const RecConcern *cc = &concerns[c];
 
 					if (r->topic && strcmp(r->topic, cc->topic) != 0)
+						continue;
+					/* no strength or no side: nothing to act on */
+					if (!(cc->strength > 0) || cc->polarity == 0)
 						continue;
 					if (r->kind == RULE_CONCERN_BOOST && cc->polarity < 0)
 					{

@@ -33,8 +33,12 @@
  *
  * Speed. The lexicon is hashed once per backend (sentiment_lexicon.c). A
  * call allocates nothing per token: the text, the lower-cased tokens and the
- * per-token arrays live in scratch buffers kept in TopMemoryContext and
- * grown on demand, so a scan over many rows does not churn memory.
+ * per-token arrays live in scratch buffers, kept between calls while they
+ * are small (see scratch()), sized exactly from a first pass otherwise.
+ * Every step is linear in the text (the "but" rule O(n log n),
+ * sentiment_but.c) and checks for interrupts every few thousand words,
+ * so a 10 MB post scores in a fraction of a second and a cancel stops
+ * it; an error raised meanwhile says which text in its context.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -52,6 +56,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -80,33 +85,60 @@ typedef struct SentimentScores
 	double		neg;
 } SentimentScores;
 
-/* Scratch buffers, reused by every call in this backend */
-static char *scratch_text = NULL;
-static Size scratch_text_size = 0;
-static char *scratch_low = NULL;
-static Size scratch_low_size = 0;
-static Token *scratch_tokens = NULL;
-static double *scratch_sent = NULL;
-static Size scratch_ntokens = 0;
+/*
+ * Scratch buffers: kept in TopMemoryContext between calls while a text
+ * needs at most SCRATCH_KEEP bytes of each (posts are a few hundred
+ * bytes), so a scan over many rows does not churn memory; a larger text
+ * gets its buffers in a context of its own, deleted when it is scored,
+ * so a 10 MB post leaves nothing behind.
+ */
+#define SCRATCH_KEEP ((Size) 256 * 1024)
+
+typedef enum ScratchKind
+{
+	SCRATCH_TEXT,				/* the text with emoji replaced */
+	SCRATCH_LOW,				/* the lower-cased tokens */
+	SCRATCH_TOKENS,				/* Token per token */
+	SCRATCH_SENT,				/* valence per token */
+	SCRATCH_KINDS
+} ScratchKind;
+
+static void *kept_buf[SCRATCH_KINDS];
+static Size kept_size[SCRATCH_KINDS];
 
 /*
- * ensure_buffer
- *		Grow a scratch buffer in TopMemoryContext to at least need bytes.
+ * scratch
+ *		A buffer of at least need bytes for one call: a kept one when need
+ *		is small, else one in *large (created on first use as a child of
+ *		the current memory context; the caller deletes it).
  */
 static void *
-ensure_buffer(void *buf, Size *size, Size need)
+scratch(ScratchKind which, Size need, MemoryContext *large)
 {
-	Size		newsize;
+	need = Max(need, 16);
+	if (need <= SCRATCH_KEEP)
+	{
+		if (kept_buf[which] == NULL || kept_size[which] < need)
+		{
+			Size		newsize = Min(Max(need, Max(kept_size[which] * 2, 1024)), SCRATCH_KEEP);
 
-	if (buf != NULL && *size >= need)
-		return buf;
-	newsize = Max(need, Max(*size * 2, 1024));
-	if (buf)
-		pfree(buf);
-	buf = MemoryContextAllocExtended(TopMemoryContext, newsize, MCXT_ALLOC_HUGE);
-	*size = newsize;
-	return buf;
+			if (kept_buf[which])
+				pfree(kept_buf[which]);
+			kept_buf[which] = NULL;
+			kept_size[which] = 0;
+			kept_buf[which] = MemoryContextAlloc(TopMemoryContext, newsize);
+			kept_size[which] = newsize;
+		}
+		return kept_buf[which];
+	}
+	if (*large == NULL)
+		*large = AllocSetContextCreate(CurrentMemoryContext, "recgen sentiment of a long text",
+									   ALLOCSET_DEFAULT_SIZES);
+	return MemoryContextAllocExtended(*large, need, MCXT_ALLOC_HUGE);
 }
+
+/* how often the long loops check for interrupts (a power of two) */
+#define INTERRUPT_EVERY 4096
 
 /* ASCII whitespace as Python's str.split() sees it */
 static const bool ascii_space[256] = {
@@ -379,6 +411,41 @@ py_round(double x, int digits)
 }
 
 /*
+ * count_tokens
+ *		How many whitespace-separated tokens the text [p, end) has (step 2
+ *		splits it the same way).
+ */
+static int
+count_tokens(const unsigned char *p, const unsigned char *end, bool ascii)
+{
+	int			n = 0;
+	bool		in_token = false;
+
+	while (p < end)
+	{
+		int			sl;
+
+		if (ascii)
+			sl = ascii_space[*p] ? 1 : 0;
+		else
+			sl = space_len(p, end);
+		if (sl > 0)
+		{
+			in_token = false;
+			p += sl;
+			continue;
+		}
+		if (!in_token)
+			n++;
+		in_token = true;
+		p += (*p < 0x80) ? 1 : Max(1, Min(pg_utf_mblen(p), end - p));
+		if ((n & (INTERRUPT_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return n;
+}
+
+/*
  * score_text
  *		Score UTF-8 text of len bytes: the compound score, and pos, neu and
  *		neg when detail is true (else they are left unset).
@@ -407,6 +474,10 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 	int			neu_count = 0;
 	const unsigned char *t;
 	const unsigned char *tend;
+	char	   *scratch_text;
+	int			ntokens;
+	int64		steps = 0;
+	MemoryContext large = NULL;
 
 	SentimentLexiconEnsureLoaded();
 
@@ -441,10 +512,24 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 		d = (char *) end;
 	else
 	{
+		Size		need = 0;
+
+		/* the rewritten text's exact size: a space and the description per emoji */
+		for (const unsigned char *q = p; q < end;)
+		{
+			int			l = (*q < 0x80) ? 1 : Min(pg_utf_mblen(q), end - q);
+			int			dlen;
+
+			if ((((q - p) + 1) & (INTERRUPT_EVERY - 1)) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (*q >= 0x80 && SentimentLookupEmoji(utf8_to_unicode(q), &dlen) != NULL)
+				need += dlen + 1;
+			else
+				need += l;
+			q += Max(l, 1);
+		}
 		ep_count = qm_count = 0;
-		scratch_text = ensure_buffer(scratch_text, &scratch_text_size,
-									 (Size) len * (SentimentEmojiMaxLen() / 2 + 1) + 8);
-		d = scratch_text;
+		d = scratch_text = scratch(SCRATCH_TEXT, need + 8, &large);
 	}
 	while (!ascii && p < end)
 	{
@@ -452,6 +537,8 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 		int			dlen;
 		const char *desc;
 
+		if (((++steps) & (INTERRUPT_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (*p < 0x80)
 		{
 			if (*p == '!')
@@ -493,24 +580,10 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 	/* 2. split on whitespace, strip punctuation, lower-case */
 	p = ascii ? (const unsigned char *) text : (const unsigned char *) scratch_text;
 	end = (const unsigned char *) d;
-	scratch_low = ensure_buffer(scratch_low, &scratch_low_size, (Size) (end - p) * 2 + 8);
-	if (scratch_ntokens < (Size) (end - p) / 2 + 2)
-	{
-		Size		want = Max((Size) (end - p) / 2 + 2, 256);
-
-		if (scratch_tokens)
-			pfree(scratch_tokens);
-		if (scratch_sent)
-			pfree(scratch_sent);
-		scratch_tokens = MemoryContextAllocExtended(TopMemoryContext, sizeof(Token) * want,
-													MCXT_ALLOC_HUGE);
-		scratch_sent = MemoryContextAllocExtended(TopMemoryContext, sizeof(double) * want,
-												  MCXT_ALLOC_HUGE);
-		scratch_ntokens = want;
-	}
-	w = scratch_tokens;
-	sent = scratch_sent;
-	low = scratch_low;
+	ntokens = count_tokens(p, end, ascii);
+	low = scratch(SCRATCH_LOW, (Size) (end - p) * (ascii ? 1 : 2) + 8, &large);
+	w = scratch(SCRATCH_TOKENS, sizeof(Token) * (ntokens + 1), &large);
+	sent = scratch(SCRATCH_SENT, sizeof(double) * (ntokens + 1), &large);
 	while (p < end)
 	{
 		int			sl;
@@ -521,6 +594,8 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 			p += sl;
 			continue;
 		}
+		if (((n + 1) & (INTERRUPT_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		t = p;
 		if (ascii)
 		{
@@ -592,9 +667,12 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 		n++;
 	}
 
+	Assert(n <= ntokens);
 	if (n == 0)
 	{
 		out->compound = out->pos = out->neu = out->neg = 0.0;
+		if (large)
+			MemoryContextDelete(large);
 		return;
 	}
 	cap_diff = (n - n_upper > 0 && n - n_upper < n);
@@ -602,6 +680,8 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 	/* 3. valence of each word */
 	for (int i = 0; i < n; i++)
 	{
+		if (((i + 1) & (INTERRUPT_EVERY - 1)) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if ((w[i].info != NULL && w[i].info->booster) ||
 			(i < n - 1 && WORD_IS(w[i], SW_KIND) && WORD_IS(w[i + 1], SW_OF)))
 			sent[i] = 0.0;
@@ -614,20 +694,10 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 	/* 4. "but": as the reference, through the first equal value */
 	if (bi >= 0)
 	{
-		for (int k = 0; k < n; k++)
-		{
-			double		s = sent[k];
-			int			si = 0;
+		MemoryContext old = large ? MemoryContextSwitchTo(large) : CurrentMemoryContext;
 
-			if (s == 0)
-				continue;		/* rescaling a zero changes nothing */
-			while (sent[si] != s)
-				si++;
-			if (si < bi)
-				sent[si] = s * 0.5;
-			else if (si > bi)
-				sent[si] = s * 1.5;
-		}
+		SentimentButShift(sent, n, bi);
+		MemoryContextSwitchTo(old);
 	}
 
 	/* 5. sum, punctuation emphasis, normalization, proportions */
@@ -647,7 +717,11 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 		out->compound = 1.0;
 	out->compound = py_round(out->compound, 4);
 	if (!detail)
+	{
+		if (large)
+			MemoryContextDelete(large);
 		return;
+	}
 
 	for (int i = 0; i < n; i++)
 	{
@@ -669,6 +743,18 @@ score_text(const char *text, int len, bool detail, SentimentScores *out)
 		out->neg = py_round(fabs(neg_sum / total), 3);
 		out->neu = py_round(fabs(neu_count / total), 3);
 	}
+	if (large)
+		MemoryContextDelete(large);
+}
+
+/*
+ * score_error_context
+ *		Error context of a scoring (a cancel included): which text.
+ */
+static void
+score_error_context(void *arg)
+{
+	errcontext("recgen.sentiment of a text of %d bytes", *(int *) arg);
 }
 
 /*
@@ -681,6 +767,12 @@ score_datum(text *t, bool detail, SentimentScores *out)
 {
 	char	   *s = VARDATA_ANY(t);
 	int			len = VARSIZE_ANY_EXHDR(t);
+	ErrorContextCallback errcb;
+
+	errcb.callback = score_error_context;
+	errcb.arg = &len;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
 
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
@@ -695,6 +787,7 @@ score_datum(text *t, bool detail, SentimentScores *out)
 			(void) pg_verify_mbstr(PG_UTF8, s, len, false); /* SQL_ASCII */
 	}
 	score_text(s, len, detail, out);
+	error_context_stack = errcb.previous;
 }
 
 /*

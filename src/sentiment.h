@@ -55,6 +55,9 @@ extern bool SentimentHasUpper(const char *s, int len);
 #define SENTIMENT_HASH_INIT 2166136261u
 #define SENTIMENT_HASH_STEP(h, c) (((h) ^ (unsigned char) (c)) * 16777619u)
 
+/* sentiment_but.c */
+extern void SentimentButShift(double *sent, int n, int bi);
+
 /* sentiment_lexicon.c */
 extern void SentimentLexiconEnsureLoaded(void);
 extern const SentimentWordInfo *SentimentLookupWord(const char *word, int len);

@@ -25,7 +25,7 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "recgen.h"
+#include "shmem.h"
 
 static RecgenSharedState *shared_state = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;

@@ -11,6 +11,7 @@ packages=(
 	postgresql-server-dev-15      # headers, pg_config and PGXS
 	postgresql-contrib            # pgbench for the benchmarks
 	postgresql-15-pgtap           # pgTAP extension
+	postgresql-15-cron            # pg_cron: the minute timer of scheduled campaigns
 	libtap-parser-sourcehandler-pgtap-perl  # pg_prove
 	libcurl4-openssl-dev          # HTTP client for the LLM
 	libcjson-dev                  # JSON parsing

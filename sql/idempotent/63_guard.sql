@@ -252,6 +252,11 @@ BEGIN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
     END IF;
 
+    -- the rules of a spoken narration (90_video.sql)
+    IF kind = 'video_script' THEN
+        v := v || recgen.video_script_violations(output, context);
+    END IF;
+
     RETURN jsonb_build_object('ok', jsonb_array_length(v) = 0, 'violations', v);
 END
 $$;

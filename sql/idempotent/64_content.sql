@@ -84,6 +84,8 @@ BEGIN
         t := CASE WHEN fname IS NULL THEN 'You might like ' ELSE fname || ', you might like ' END
              || format('%s%s.', item ->> 'name', coalesce(' (' || (item ->> 'price_text') || ')', ''));
         t := left(t, coalesce(max_chars, 160) - length(tail));
+    WHEN 'video_script' THEN
+        RETURN recgen.video_script_fallback(ctx, brand);   -- 90_video.sql
     WHEN 'explain' THEN
         t := format('We suggest %s%s because %s.', item ->> 'name',
                     coalesce(' (' || (item ->> 'price_text') || ')', ''),

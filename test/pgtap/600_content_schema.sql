@@ -11,7 +11,7 @@ SELECT set_eq($$SELECT tone FROM recgen.tones$$,
               ARRAY['formal', 'friendly', 'professional', 'promotional', 'informative', 'subtle_upsell'],
               'the six tones ship');
 SELECT set_eq($$SELECT DISTINCT kind FROM recgen.prompt_templates WHERE active$$,
-              ARRAY['email', 'describe', 'summary', 'snippet', 'explain'],
+              $$SELECT kind FROM recgen.content_kinds$$,
               'an active template for every kind');
 SELECT ok((SELECT disclaimer IS NOT NULL FROM recgen.brands WHERE brand = 'bank'), 'the bank brand requires a disclaimer');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'sms'), 160, 'sms takes 160 characters');
@@ -41,8 +41,9 @@ SELECT is((SELECT count(*)::int FROM pg_proc p
                             'recgen.explain(bigint,bigint)'::regprocedure, 'recgen.email_batch(bigint[],text,text)'::regprocedure)
               AND p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig)), 6,
           'the content functions run the pipeline as its owner, with a pinned search_path');
-SELECT set_eq($$SELECT kind FROM recgen.content_kinds$$, ARRAY['email', 'describe', 'summary', 'snippet', 'explain'],
-              'the five kinds of content are rows of content_kinds');
+SELECT set_eq($$SELECT kind FROM recgen.content_kinds$$, ARRAY['email', 'describe', 'summary', 'snippet', 'explain',
+                                                                'video_script'],
+              'the kinds of content are rows of content_kinds');
 SELECT throws_ok($$INSERT INTO recgen.prompt_templates (kind, system_prompt, user_template) VALUES ('poem', 's', 'u')$$,
                  '23503', NULL, 'a template needs a kind of content_kinds');
 SELECT ok((SELECT indisunique FROM pg_index WHERE indexrelid = 'recgen.content_job_idx'::regclass),

@@ -125,6 +125,13 @@ def corpus(seed=20140601, per_rule=140):
             parts.append(w.upper() if rnd.random() < 0.25 else w)
             parts.append(rnd.choice(seps) if rnd.random() < 0.3 else " ")
         add("fuzz", "".join(parts))
+    # long texts with several "but"s and many equal valences: recgen applies
+    # the "but" rule through per-value heaps above 64 words
+    # (src/sentiment_but.c), the reference by its first-equal-value walk
+    for _ in range(40):
+        n = rnd.randint(65, 400)
+        add("long-but", " ".join(rnd.choice(["good", "bad", "love", "not good", "very bad", "but",
+                                             "BUT", word(), filler(1)]) for _ in range(n)))
     # edge cases, once each
     for t in ["", " ", "!!!", "?", ":)", "no", "No", "NO", "but", "good", "GOOD", "kind of",
               "kind", "least good", "at least good", "not", "n't good", "isn't", "a", "ab!",

@@ -80,7 +80,7 @@ def test_corpus_covers_every_rule():
     rules = {r for r, _ in items}
     assert {"negation", "negation-special", "booster", "caps", "all-caps", "punctuation", "but",
             "repeated", "least", "idiom", "kind-of", "emoticon", "emoji", "tokens", "unicode",
-            "post", "fuzz", "edge"} <= rules
+            "post", "fuzz", "edge", "long-but"} <= rules
     # the corpus is not degenerate: the reference scores it across the range
     a = vs.SentimentIntensityAnalyzer()
     scores = [a.polarity_scores(t)["compound"] for _, t in items]

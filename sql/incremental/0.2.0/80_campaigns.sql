@@ -278,3 +278,11 @@ CREATE TABLE recgen.erasure_steps (
 );
 COMMENT ON TABLE recgen.erasure_steps IS
     'What recgen.forget_customer does besides deleting the customer''s rows from every recgen table with a customer_id column (for data outside tables, such as media files): each handler is a function of the extension taking the customer id and returning how many things it removed, run in position order. Rows are added by recgen''s own install scripts.';
+
+-- schedules ----------------------------------------------------------------
+CREATE TABLE recgen.schedule_ticks (
+    driver    text PRIMARY KEY CHECK (driver IN ('pg_cron', 'queue', 'manual')),
+    ticked_at timestamptz NOT NULL
+);
+COMMENT ON TABLE recgen.schedule_ticks IS
+    'When recgen.run_due_schedules() last ran, per driver: pg_cron (a cron job calling it every minute), queue (recgen''s own campaign_schedule job, used while pg_cron does not tick) or manual';
