@@ -51,7 +51,19 @@ OBJS = \
 	src/rules.o \
 	src/webhook_sign.o \
 	src/campaign_stats.o \
-	src/job_http.o
+	src/job_http.o \
+	src/worker_guc.o \
+	src/worker_shmem.o \
+	src/worker_launcher.o \
+	src/worker_scheduler.o \
+	src/worker_main.o \
+	src/worker_common.o \
+	src/worker_hooks.o \
+	src/worker_status.o \
+	src/jobs_sql.o \
+	src/job_book.o \
+	src/job_exec.o \
+	src/job_actions.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from
