@@ -159,10 +159,14 @@ def test_nothing_to_recommend_is_an_error(conn):
 def test_fallback_that_breaks_the_guard_fails_only_its_customer(conn):
     # every answer names a product outside the context, and there is no rewrite:
     # each email falls back. Customer 7's name is left out of the context, so
-    # the fallback greets "Hi there", which the brand bans for this test
+    # its fallback greets nobody by name; the brand bans that greeting for this test
     conn.execute("SET recgen.llm_model = 'fake-hallucinate'")
     conn.execute("SET recgen.guard_retries = 0")
-    conn.execute("UPDATE recgen.brands SET banned_phrases = banned_phrases || '{hi there}' WHERE brand = 'default'")
+    greeting = one(conn, "SELECT split_part(recgen.render_fallback('email', recgen.context(7), 'default', 'email') ->> 'body',"
+                         " ',', 1)")
+    assert greeting and greeting not in one(conn, "SELECT recgen.render_fallback('email', recgen.context(1), 'default',"
+                                                  " 'email') ->> 'body'")
+    conn.execute("UPDATE recgen.brands SET banned_phrases = banned_phrases || %s::text WHERE brand = 'default'", (greeting,))
     try:
         rows = {r[0]: r for r in conn.execute("SELECT customer_id, content_id, verdict, error"
                                               " FROM recgen.email_batch(ARRAY[7, 1])").fetchall()}
@@ -171,5 +175,5 @@ def test_fallback_that_breaks_the_guard_fails_only_its_customer(conn):
         with pytest.raises(errors.DataException):
             conn.execute("SELECT recgen.email(7)")
     finally:
-        conn.execute("UPDATE recgen.brands SET banned_phrases = array_remove(banned_phrases, 'hi there')"
-                     " WHERE brand = 'default'")
+        conn.execute("UPDATE recgen.brands SET banned_phrases = array_remove(banned_phrases, %s::text)"
+                     " WHERE brand = 'default'", (greeting,))
