@@ -47,6 +47,7 @@ _PG_init(void)
 	RecgenDefineLlmGucs();
 	RecgenDefineEngineGucs();
 	RecgenDefineWorkerGucs();
+	RecgenDefineVideoGucs();
 
 	MarkGUCPrefixReserved("recgen");
 

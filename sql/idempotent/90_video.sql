@@ -192,6 +192,9 @@ DECLARE
         'Whatever you decide, I am here to help, and nothing changes unless you want it to.',
         'I will keep an eye on your accounts and let you know when something new could help you.'];
     closing text;
+    reasons text[] := '{}';
+    repeats integer := 0;
+    optional text[];
     parts text[] := '{}';
     item jsonb;
     i integer := 0;
@@ -203,25 +206,36 @@ BEGIN
                              'and I have picked %s that I think could really suit you.',
                              fname, CASE n WHEN 1 THEN 'one idea' WHEN 2 THEN 'two ideas' WHEN 3 THEN 'three ideas'
                                            WHEN 4 THEN 'four ideas' ELSE n || ' ideas' END);
-    IF cats IS NOT NULL THEN
-        parts[1] := parts[1] || format(' Looking at your recent activity, you have mostly been interested in %s.', cats);
-    END IF;
-    IF concern IS NOT NULL THEN
-        parts[1] := parts[1] || CASE WHEN concern ->> 'feeling' = 'negative'
-            THEN format(' I also know that you have had concerns about %s, and I kept that in mind while choosing.', concern ->> 'topic')
-            ELSE format(' I also know you have been happy with %s, and I kept that in mind while choosing.', concern ->> 'topic') END;
-    END IF;
+    -- sentences that go first when the narration would be too long
+    optional := ARRAY[
+        CASE WHEN cats IS NOT NULL
+             THEN format(' Looking at your recent activity, you have mostly been interested in %s.', cats) END,
+        CASE WHEN concern IS NULL THEN NULL
+             WHEN concern ->> 'feeling' = 'negative'
+             THEN format(' I also know that you have had concerns about %s, and I kept that in mind while choosing.',
+                         regexp_replace(concern ->> 'topic', '^[a-z_]+:', ''))
+             ELSE format(' I also know you have been happy with %s, and I kept that in mind while choosing.',
+                         regexp_replace(concern ->> 'topic', '^[a-z_]+:', '')) END];
+    parts[1] := parts[1] || coalesce(optional[1], '') || coalesce(optional[2], '');
     FOR item IN SELECT x FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) x LOOP
         i := i + 1;
+        -- a product with a rate (a loan, a saver) is told by its rate, not its fee
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
                     coalesce(', from our ' || (item ->> 'category') || ' range', ''),
-                    CASE WHEN item ? 'rate_pct' AND coalesce(item ->> 'price_text', '') LIKE '%rate'
+                    CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
                          THEN ', with a rate of ' || (item ->> 'rate_pct') || '%'
                          ELSE coalesce(', at ' || (item ->> 'price_text'), '') END);
-        t := t || format(CASE i % 3 WHEN 1 THEN ' I picked it for you because %s.'
-                                    WHEN 2 THEN ' I chose it because %s.'
-                                    ELSE ' It is here because %s.' END,
-                         recgen.because(item ->> 'reason'));
+        IF item ->> 'reason' IS NOT NULL AND item ->> 'reason' = ANY (reasons) THEN
+            repeats := repeats + 1;
+            t := t || (ARRAY[' I chose it for the same reason.', ' It is here for the same reason.',
+                             ' The same is true of this one.', ' That goes for this one too.'])[least(repeats, 4)];
+        ELSE
+            t := t || format(CASE i % 3 WHEN 1 THEN ' I picked it for you because %s.'
+                                        WHEN 2 THEN ' I chose it because %s.'
+                                        ELSE ' It is here because %s.' END,
+                             recgen.because(item ->> 'reason'));
+        END IF;
+        reasons := reasons || (item ->> 'reason');
         parts := parts || t;
     END LOOP;
     closing := format('I would be happy to tell you more about any of them. If one sounds right for you, '
@@ -236,6 +250,13 @@ BEGIN
     closing := closing || coalesce(' ' || b.disclaimer, '')
                || format(' Thank you for listening, %s, and have a lovely week.', fname);
     parts := parts || closing;
+    -- at most 220 words: the recent activity, then the concern, make room
+    FOR i IN 1 .. 2 LOOP
+        EXIT WHEN recgen.word_count(array_to_string(parts, ' ')) <= 215;
+        IF optional[i] IS NOT NULL THEN
+            parts[1] := replace(parts[1], optional[i], '');
+        END IF;
+    END LOOP;
     RETURN jsonb_build_object('text', array_to_string(parts, E'\n\n'));
 END
 $$;
@@ -263,3 +284,238 @@ REVOKE ALL ON FUNCTION recgen.video_script(bigint, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.video_script(bigint, text, text) TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT EXECUTE ON FUNCTION recgen.speech_text(text), recgen.spoken_money(numeric, text), recgen.word_count(text), recgen.because(text)
     TO PUBLIC;
+
+/*
+ * Media files: where they may be read and written, the rows that describe
+ * them, and their bytes for clients without access to the server's disk.
+ */
+CREATE OR REPLACE FUNCTION recgen.media_path(path text, purpose text DEFAULT 'input') RETURNS text
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'recgen_media_path';
+COMMENT ON FUNCTION recgen.media_path(text, text) IS
+    'The canonical path of a file a video job may read (purpose input: under recgen.asset_dirs), of a directory it may write (output: recgen.media_dir or below) or of a media file (media: under recgen.media_dir); symbolic links are followed, ".." and paths outside are refused';
+REVOKE ALL ON FUNCTION recgen.media_path(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.media_path(text, text) TO recgen_admin, recgen_analyst, recgen_worker;
+
+CREATE OR REPLACE FUNCTION recgen.media_unlink() RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'recgen_media_unlink';
+COMMENT ON FUNCTION recgen.media_unlink() IS
+    'Trigger: the file of a deleted recgen.media row is removed when the deletion commits (files under recgen.media_dir only)';
+CREATE OR REPLACE TRIGGER media_unlink AFTER DELETE ON recgen.media
+    FOR EACH ROW EXECUTE FUNCTION recgen.media_unlink();
+
+DROP POLICY IF EXISTS admin_all ON recgen.media;
+CREATE POLICY admin_all ON recgen.media TO recgen_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS consented_profiling ON recgen.media;
+CREATE POLICY consented_profiling ON recgen.media TO recgen_analyst, recgen_worker
+    USING (customer_id = 0 OR recgen.profiling_allowed(customer_id))
+    WITH CHECK (customer_id = 0 OR recgen.profiling_allowed(customer_id));
+COMMENT ON POLICY admin_all ON recgen.media IS 'recgen_admin reads and edits all media';
+COMMENT ON POLICY consented_profiling ON recgen.media IS
+    'Analysts and workers see and write media only of customers who consented to profiling, like their content';
+GRANT SELECT, DELETE ON recgen.media TO recgen_admin;
+GRANT SELECT ON recgen.media TO recgen_analyst;
+GRANT SELECT, INSERT ON recgen.media TO recgen_worker;
+
+/*
+ * media_bytes: the bytes of a media file, for the roles that may see its
+ * content. SECURITY DEFINER to read the server's file, so it checks the
+ * caller itself: the role in effect (SET ROLE included) must be an admin
+ * or superuser, or see the content under the content policy (product
+ * content, or a customer who consented to profiling).
+ */
+CREATE OR REPLACE FUNCTION recgen.media_bytes(media_id bigint) RETURNS bytea
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m recgen.media;
+    caller name := CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role') END;
+    allowed boolean;
+BEGIN
+    SELECT * INTO m FROM recgen.media x WHERE x.media_id = media_bytes.media_id;
+    allowed := FOUND AND (
+        (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = caller)
+        OR pg_has_role(caller, 'recgen_admin', 'MEMBER')
+        OR ((pg_has_role(caller, 'recgen_analyst', 'MEMBER') OR pg_has_role(caller, 'recgen_worker', 'MEMBER'))
+            AND (m.customer_id = 0 OR recgen.profiling_allowed(m.customer_id))));
+    IF NOT coalesce(allowed, false) THEN
+        RAISE EXCEPTION 'media % does not exist', media_id USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN pg_read_binary_file(recgen.media_path(m.path, 'media'));
+END
+$$;
+COMMENT ON FUNCTION recgen.media_bytes(bigint) IS
+    'The bytes of a media file (video, audio, subtitles, thumbnail), for clients without access to the server''s disk; admins, and roles that may see the content (consent to profiling)';
+REVOKE ALL ON FUNCTION recgen.media_bytes(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.media_bytes(bigint) TO recgen_admin, recgen_analyst, recgen_worker;
+
+/*
+ * render_options: the options of recgen.render_video checked and
+ * completed, with the helper's arguments (args) built from them. Every
+ * error lists what is allowed; paths are resolved by recgen.media_path.
+ */
+CREATE OR REPLACE FUNCTION recgen.render_options(options jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    allowed constant text[] := ARRAY['voice', 'rate', 'size', 'background', 'background_colors', 'music',
+                                     'music_volume', 'watermark_text', 'watermark_image', 'watermark_position',
+                                     'watermark_opacity', 'subtitle_scale', 'subtitle_color', 'subtitle_position',
+                                     'subtitle_box'];
+    sizes constant jsonb := '{"landscape": "1280x720", "hd": "1920x1080", "portrait": "1080x1920", "square": "1080x1080"}';
+    o jsonb := coalesce(options, '{}');
+    k text;
+    v text;
+    n numeric;
+    args text[] := '{}';
+    out jsonb := '{}';
+    bg text;
+BEGIN
+    IF jsonb_typeof(o) <> 'object' THEN
+        RAISE EXCEPTION 'video options must be a JSON object'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: ' || array_to_string(allowed, ', ') || '.';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(o) LOOP
+        IF NOT k = ANY (allowed) THEN
+            RAISE EXCEPTION 'unknown video option "%"', k
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed keys: ' || array_to_string(allowed, ', ') || '.';
+        END IF;
+        IF jsonb_typeof(o -> k) NOT IN ('string', 'number', 'boolean') THEN
+            RAISE EXCEPTION 'video option "%" must be a string, a number or a boolean', k
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+
+    v := coalesce(o ->> 'voice', current_setting('recgen.tts_voice'));
+    IF v !~ '^[A-Za-z0-9_()+-]{1,60}(/[A-Za-z0-9_()+-]{1,60})?$' THEN
+        RAISE EXCEPTION 'video option voice "%" is not an espeak-ng voice name', v
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example en-gb, en-us, en-gb+f3 (espeak-ng --voices lists them).';
+    END IF;
+    out := out || jsonb_build_object('voice', v);
+    args := args || ARRAY['--voice', v];
+
+    n := coalesce((o ->> 'rate')::numeric, current_setting('recgen.tts_rate')::numeric);
+    IF n IS NULL OR n < 80 OR n > 450 THEN
+        RAISE EXCEPTION 'video option rate must be from 80 to 450 words per minute' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    out := out || jsonb_build_object('rate', round(n));
+    args := args || ARRAY['--rate', round(n)::text];
+
+    v := coalesce(sizes ->> coalesce(o ->> 'size', 'landscape'), o ->> 'size');
+    IF v !~ '^[0-9]{3,4}x[0-9]{3,4}$' OR split_part(v, 'x', 1)::int % 2 = 1 OR split_part(v, 'x', 2)::int % 2 = 1
+       OR split_part(v, 'x', 1)::int NOT BETWEEN 160 AND 3840 OR split_part(v, 'x', 2)::int NOT BETWEEN 160 AND 3840 THEN
+        RAISE EXCEPTION 'video option size "%" is not allowed', o ->> 'size'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Allowed: landscape (1280x720, the default), hd (1920x1080), portrait (1080x1920), square (1080x1080), or WxH with even numbers from 160 to 3840.';
+    END IF;
+    out := out || jsonb_build_object('size', v);
+    args := args || ARRAY['--size', v];
+
+    bg := coalesce(o ->> 'background', 'generated');
+    IF bg = 'generated' THEN
+        v := coalesce(o ->> 'background_colors', '0x16324f,0x2a6f97');
+        IF v !~ '^0x[0-9A-Fa-f]{6},0x[0-9A-Fa-f]{6}$' THEN
+            RAISE EXCEPTION 'video option background_colors "%" must be two colours 0xRRGGBB,0xRRGGBB', v
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        out := out || jsonb_build_object('background', 'generated', 'background_colors', v);
+        args := args || ARRAY['--background-generated', v];
+    ELSE
+        v := recgen.media_path(bg, 'input');
+        IF lower(v) ~ '\.(png|jpe?g|webp|bmp)$' THEN
+            args := args || ARRAY['--background-image', v];
+        ELSIF lower(v) ~ '\.(mp4|m4v|mov|webm|mkv)$' THEN
+            args := args || ARRAY['--background-clip', v];
+        ELSE
+            RAISE EXCEPTION 'video option background "%" is neither a picture nor a clip', bg
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Allowed: "generated" (a gradient), a picture (.png, .jpg, .webp, .bmp) or a clip (.mp4, .m4v, .mov, .webm, .mkv) under recgen.asset_dirs.';
+        END IF;
+        out := out || jsonb_build_object('background', v);
+    END IF;
+
+    v := coalesce(o ->> 'music', 'generated');
+    IF v NOT IN ('generated', 'none') THEN
+        v := recgen.media_path(v, 'input');
+        IF lower(v) !~ '\.(wav|mp3|m4a|aac|ogg|opus|flac)$' THEN
+            RAISE EXCEPTION 'video option music "%" is not an audio file', o ->> 'music'
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Allowed: "generated", "none", or a .wav, .mp3, .m4a, .aac, .ogg, .opus or .flac file under recgen.asset_dirs.';
+        END IF;
+    END IF;
+    out := out || jsonb_build_object('music', v);
+    args := args || ARRAY['--music', v];
+    n := coalesce((o ->> 'music_volume')::numeric, 0.25);
+    IF n < 0 OR n > 1 THEN
+        RAISE EXCEPTION 'video option music_volume must be from 0 to 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    out := out || jsonb_build_object('music_volume', n);
+    args := args || ARRAY['--music-volume', n::text];
+
+    IF o ? 'watermark_text' AND o ? 'watermark_image' THEN
+        RAISE EXCEPTION 'video options watermark_text and watermark_image exclude each other'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF o ? 'watermark_text' THEN
+        v := o ->> 'watermark_text';
+        IF length(v) NOT BETWEEN 1 AND 60 OR v ~ '[\n\r]' THEN
+            RAISE EXCEPTION 'video option watermark_text must be one line of 1 to 60 characters'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        out := out || jsonb_build_object('watermark_text', v);
+        args := args || ARRAY['--watermark-text', v];
+    ELSIF o ? 'watermark_image' THEN
+        v := recgen.media_path(o ->> 'watermark_image', 'input');
+        IF lower(v) !~ '\.png$' THEN
+            RAISE EXCEPTION 'video option watermark_image must be a PNG file' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        out := out || jsonb_build_object('watermark_image', v);
+        args := args || ARRAY['--watermark-image', v];
+    END IF;
+    v := coalesce(o ->> 'watermark_position', 'top-right');
+    IF NOT v = ANY (ARRAY['top-left', 'top-right', 'bottom-left', 'bottom-right', 'center']) THEN
+        RAISE EXCEPTION 'video option watermark_position "%" is not allowed', v
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed: top-left, top-right (the default), bottom-left, bottom-right, center.';
+    END IF;
+    out := out || jsonb_build_object('watermark_position', v);
+    args := args || ARRAY['--watermark-position', v];
+    n := coalesce((o ->> 'watermark_opacity')::numeric, 0.6);
+    IF n < 0 OR n > 1 THEN
+        RAISE EXCEPTION 'video option watermark_opacity must be from 0 to 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    out := out || jsonb_build_object('watermark_opacity', n);
+    args := args || ARRAY['--watermark-opacity', n::text];
+
+    n := coalesce((o ->> 'subtitle_scale')::numeric, 1);
+    IF n < 0.5 OR n > 2 THEN
+        RAISE EXCEPTION 'video option subtitle_scale must be from 0.5 to 2' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v := coalesce(o ->> 'subtitle_color', 'FFFFFF');
+    IF v !~ '^[0-9A-Fa-f]{6}$' THEN
+        RAISE EXCEPTION 'video option subtitle_color "%" must be RRGGBB in hexadecimal', v USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    out := out || jsonb_build_object('subtitle_scale', n, 'subtitle_color', v);
+    args := args || ARRAY['--subtitle-scale', n::text, '--subtitle-color', v];
+    v := coalesce(o ->> 'subtitle_position', 'bottom');
+    IF v NOT IN ('bottom', 'top') THEN
+        RAISE EXCEPTION 'video option subtitle_position "%" is not allowed', v
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Allowed: bottom (the default), top.';
+    END IF;
+    out := out || jsonb_build_object('subtitle_position', v,
+                                     'subtitle_box', coalesce((o ->> 'subtitle_box')::boolean, true));
+    args := args || ARRAY['--subtitle-position', v,
+                          '--subtitle-box', CASE WHEN coalesce((o ->> 'subtitle_box')::boolean, true) THEN '1' ELSE '0' END];
+    RETURN out || jsonb_build_object('args', to_jsonb(args));
+EXCEPTION
+    WHEN invalid_text_representation THEN
+        RAISE EXCEPTION 'a numeric or boolean video option has a value that is not one'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'rate, music_volume, watermark_opacity and subtitle_scale are numbers; subtitle_box is true or false.';
+END
+$$;
+COMMENT ON FUNCTION recgen.render_options(jsonb) IS
+    'The options of a video render checked (errors list what is allowed), completed with defaults, files resolved under recgen.asset_dirs, and the helper''s arguments in "args"';
+GRANT EXECUTE ON FUNCTION recgen.render_options(jsonb) TO recgen_admin, recgen_analyst, recgen_worker;
