@@ -30,9 +30,10 @@ LOG=$STATE/llm-server.log
 WANT=$STATE/llm-server.model
 URL=http://127.0.0.1:$PORT
 
-# What this start would serve: the model's name and file settings.
+# What this start would serve: the model file (from RECGEN_LLM, the default,
+# RECGEN_LLM_MODEL_FILE or RECGEN_LLM_WEIGHTS) and the slots.
 wanted() {
-	echo "${RECGEN_LLM:-default} ${RECGEN_LLM_MODEL_FILE:-} ${RECGEN_LLM_WEIGHTS:-} ${RECGEN_LLM_PARALLEL:-}"
+	echo "$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_server.py" --model-path 2>/dev/null) ${RECGEN_LLM_PARALLEL:-8}"
 }
 
 health() {
