@@ -7,7 +7,8 @@ Listens on 127.0.0.1 only and prints "PORT <n>" once ready. The behaviour
 is chosen by the request's "model" (recgen.llm_model):
 
   fake-normal       an email greeting the prompt's customer and naming every
-                    product of the prompt with a reason (a text: the first)
+                    product of the prompt with a reason (a text: the first);
+                    asked for an email in parts, the parts (one reason a product)
   fake-hallucinate  names ZETA TEST LANTERN at 999.99, not in any context
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
@@ -41,7 +42,7 @@ COUNTS = {}
 INFLIGHT = [0, 0]  # now, max
 ABANDONED = [0]
 
-ITEM_RE = re.compile(r"^- (.+?) \(([^)]*)\)", re.M)
+ITEM_RE = re.compile(r"^(?:- |[0-9]+\. )(.+?) \(([^)]*)\)", re.M)
 PRODUCT_RE = re.compile(r"Product: (.+?) \((?:category [^,]*, price )?([^)]*)\)")
 
 
@@ -60,6 +61,13 @@ FRAMES = ["The {0} goes well with what you chose.",
           "You may also like the {0}, a favourite of customers like you.",
           "The {0} is similar to things you liked before.",
           "Have a look at the {0} too: it pairs with your last order."]
+
+
+# the reasons of an email in parts, one a product ("It" becomes its name)
+PART_FRAMES = ["It goes well with what you chose.",
+               "It is a favourite of customers like you.",
+               "It is similar to things you liked before.",
+               "It pairs with your last order."]
 
 
 def last_user(messages):
@@ -90,6 +98,20 @@ def answer_text(req, mode, count):
     name, price = first_product(messages)
     told = any("broke these rules" in (m.get("content") or "") for m in messages if m.get("role") == "user")
     price_part = f" ({price})" if price else ""
+    schema = ((req.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    if "reasons" in schema.get("properties", {}):
+        # an email in parts (composition parts): recgen assembles it
+        n = schema["properties"]["reasons"].get("minItems", 1)
+        reasons = [PART_FRAMES[k % len(PART_FRAMES)] for k in range(n)]
+        parts = {"subject": f"Picked for you: the {name}", "opening": "We hope you are enjoying your last order.",
+                 "reasons": reasons, "closing": "Enjoy the rest of your week.", "cta": "Have a look"}
+        if mode == "fake-hallucinate":
+            parts["opening"] = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
+        elif mode == "fake-banned" or (mode == "fake-fix" and not told):
+            parts["closing"] = "Every one is guaranteed to delight you."
+        elif mode == "fake-pii":
+            parts["closing"] = "Write to sales@example.com or call +44 7700 900123."
+        return json.dumps(parts)
     if req.get("response_format"):
         # an email: the normal one, with the fault of the mode added
         body = normal_email(messages)

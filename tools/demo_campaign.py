@@ -146,11 +146,11 @@ def run(conn, db, secret, port):
                           prompt_tokens + completion_tokens AS tokens, estimated_cost, finished
                      FROM recgen.campaign_progress WHERE run = %s""", (run_id,))
     print("\n== recgen.campaign_quality ==")
-    table(conn, """SELECT variant, contents, round(first_attempt_pass_rate::numeric, 2) AS first_pass,
-                          round(fallback_rate::numeric, 2) AS fallback, round(personalization::numeric, 2) AS personal,
-                          round(products_named::numeric, 1) AS products, round(distinct_2::numeric, 2) AS distinct_2,
-                          round(mean_similarity::numeric, 2) AS similarity, round(mean_length::numeric) AS length,
-                          round(mean_llm_ms::numeric) AS llm_ms
+    table(conn, """SELECT variant, contents, round(first_attempt_pass, 2) AS first_pass,
+                          round(fallback, 2) AS fallback, round(personalization, 2) AS personal,
+                          round(products_named, 1) AS products, round(distinct_2, 2) AS distinct_2,
+                          round(mean_similarity, 2) AS similarity, round(mean_words) AS words,
+                          round(llm_ms_per_content) AS llm_ms
                      FROM recgen.campaign_quality WHERE campaign = %s ORDER BY variant""", (NAME,))
     print("\n== recgen.campaign_outcomes ==")
     table(conn, """SELECT variant, customers, window_open, converted, conversion_rate, lift, p_value

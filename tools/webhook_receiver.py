@@ -124,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         sig = self.headers.get("webhook-signature")
         headers = {"webhook-id": msg_id or "", "webhook-timestamp": ts or "", "webhook-signature": sig or ""}
         secret = ARGS.secret
-        rec = {"id": msg_id, "timestamp": ts, "mode": mode, "at": time.time(),
+        rec = {"id": msg_id, "timestamp": ts, "signature": sig, "mode": mode, "at": time.time(),
                "verified_local": bool(secret and msg_id and ts and local_verify(secret, msg_id, ts, raw, sig)),
                "verified_library": library_verify(secret, raw, headers) if secret else None}
         status, extra = 200, {}

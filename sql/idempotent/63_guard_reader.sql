@@ -29,8 +29,8 @@
  *                   context's products' data nor the customer's history
  *   subject         an email's subject names a product or an interest of
  *                   the customer (a category, a purchase, a concern)
- *   copied          no run of six words taken from a few-shot example of
- *                   the kind's templates
+ *   copied          no run of eight words taken from a few-shot example
+ *                   of the kind's templates (a copied sentence)
  *
  * Text is compared in a normal form (recgen.guard_norm): lower case, words
  * separated by single spaces, decimal points kept. A product is named by its
@@ -675,7 +675,7 @@ COMMENT ON FUNCTION recgen.guard_example_text(text, recgen.brands) IS
     'The answers of a kind''s active few-shot examples in normal form (for the guard''s rule "copied")';
 
 /*
- * guard_rule_copied: a run of six words taken from an example answer of
+ * guard_rule_copied: a run of eight words taken from an example answer of
  * the kind's active templates, within one of its sentences; a run that
  * recgen's own fallback for the context also says is no copy.
  */
@@ -692,7 +692,7 @@ BEGIN
         RETURN '[]';
     END IF;
     SELECT m.gram INTO g
-      FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 6) m
+      FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 8) m
      WHERE strpos(' ' || theirs || ' ', ' ' || m.gram || ' ') > 0
      LIMIT 1;
     IF g IS NULL THEN
@@ -706,7 +706,7 @@ BEGIN
         mine := '';                         -- no fallback for this context: nothing excepted
     END;
     SELECT m.gram INTO g
-      FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 6) m
+      FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 8) m
      WHERE strpos(' ' || theirs || ' ', ' ' || m.gram || ' ') > 0
        AND strpos(mine, ' ' || m.gram || ' ') = 0
      LIMIT 1;
@@ -717,7 +717,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, jsonb, recgen.brands) IS
-    'Guard rule "copied": no run of six words of a sentence of the text comes from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
+    'Guard rule "copied": no run of eight words of a sentence of the text comes from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
 
 /*
  * guard_reader_rules: every reader rule for one output, in the order of

@@ -250,7 +250,7 @@ DECLARE
     n integer;
 BEGIN
     SELECT * INTO d FROM recgen.deliveries dd
-     WHERE dd.delivery_id = recgen.leased_job_payload_id(job_id, 'webhook', 'delivery_id') FOR UPDATE;
+     WHERE dd.delivery_id = recgen.leased_job_payload_id(delivery_request.job_id, 'webhook', 'delivery_id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('skip', 'the delivery no longer exists');
     END IF;
@@ -318,7 +318,7 @@ DECLARE
     err text;
 BEGIN
     SELECT * INTO d FROM recgen.deliveries dd
-     WHERE dd.delivery_id = recgen.leased_job_payload_id(job_id, 'webhook', 'delivery_id') FOR UPDATE;
+     WHERE dd.delivery_id = recgen.leased_job_payload_id(delivery_result.job_id, 'webhook', 'delivery_id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('state', 'gone');
     END IF;

@@ -1,7 +1,7 @@
 -- 800_campaigns: campaign objects, the segment compiler, variants and the
 -- holdout, cron schedules, signatures and the outcome statistics.
 BEGIN;
-SELECT plan(69);
+SELECT plan(71);
 
 CREATE ROLE tap_c_analyst LOGIN IN ROLE recgen_analyst;
 CREATE ROLE tap_c_admin LOGIN IN ROLE recgen_admin;
@@ -42,7 +42,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
                                 'events_enter_campaigns', 'customers_enter_campaigns', 'hmac_sha256', 'webhook_secret',
                                 'webhook_signature', 'webhook_endpoints_check', 'delivery_body', 'delivery_enqueue',
                                 'delivery_create', 'delivery_request', 'delivery_result', 'redeliver',
-                                'two_proportion_p', 'campaign_progress_notify', 'text_words', 'content_set_diversity',
+                                'two_proportion_p', 'campaign_progress_notify',
                                 'customer_tables', 'forget_customer', 'leased_job_payload_id', 'http_action',
                                 'webhook_ping', 'run_due_schedules', 'next_schedule_at')), 0,
           'every campaign function has a comment');
@@ -134,6 +134,14 @@ SELECT is((SELECT string_agg(run_key || '/' || source, ' ' ORDER BY run_id) FROM
           'schedule:2026-01-01T10:00Z/schedule schedule:2026-01-03T10:00Z/schedule', 'runs keyed by their tick');
 SELECT is((SELECT string_agg(e.reason, ',') FROM recgen.campaign_entries e JOIN recgen.campaigns c USING (campaign_id)
             WHERE c.name = 'daily'), 'no_consent,no_consent', 'each run records the customer it holds back');
+
+-- progress notifications: at most one a second per run, unless forced
+SELECT ok(recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), true)
+          AND NOT recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), false)
+          AND recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), true),
+          'a second notification within the second is held back; a forced one is sent');
+SELECT is((SELECT row(entries, held, no_consent, finished)::text FROM recgen.campaign_progress
+            WHERE run = (SELECT min(run_id) FROM recgen.campaign_runs)), '(1,1,1,t)', 'the run''s progress row');
 
 -- contact policy ------------------------------------------------------------
 SELECT is((SELECT reason FROM recgen.contact_check(5, (SELECT campaign_id FROM recgen.campaigns WHERE name = 'spring'))),

@@ -166,7 +166,7 @@ def test_issue_invented_product_facts(conn):
 def test_issue_cloned_example_sentence(conn):
     # a sentence of the active email template's example answer, copied
     example = one(conn, "SELECT (examples -> 0 ->> 'assistant')::jsonb ->> 'body' FROM recgen.prompt_templates "
-                        "WHERE kind = 'email' AND active AND tone = '*'")
+                        "WHERE kind = 'email' AND active AND tone = 'friendly'")
     sentence = max(example.replace("\n", " ").split(". "), key=len).strip().rstrip(".") + "."
     body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.", sentence)
     g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
