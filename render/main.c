@@ -4,7 +4,7 @@
  *		recgen-render: narrate a script with espeak-ng and compose a video
  *		with FFmpeg. Started by recgen's video worker (or by hand).
  *
- *		recgen-render --script FILE --out-dir DIR --name NAME [options]
+ *		recgen-render (--script FILE | --text TEXT) --out-dir DIR --name NAME [options]
  *
  * Writes DIR/NAME.mp4, NAME.srt, NAME.vtt, NAME.png (thumbnail) and, with
  * --keep-wav, NAME.wav; `recgen-render --help` lists the options.
@@ -217,7 +217,7 @@ on_stop(int sig)
 static void
 usage(FILE *f)
 {
-	fputs("usage: recgen-render --script FILE --out-dir DIR --name NAME [options]\n"
+	fputs("usage: recgen-render (--script FILE | --text TEXT) --out-dir DIR --name NAME [options]\n"
 		  "\nspeech:\n"
 		  "  --voice NAME             espeak-ng voice (default en-gb)\n"
 		  "  --rate WPM               words per minute, 80..450 (default 160)\n"
@@ -236,7 +236,7 @@ usage(FILE *f)
 		  "  --subtitle-color RRGGBB  (default FFFFFF)\n"
 		  "  --subtitle-position P    bottom or top (default bottom)\n"
 		  "  --subtitle-box 0|1       text on a box (1, default) or outlined (0)\n"
-		  "  --line-chars N           characters per subtitle line (default 42)\n"
+		  "  --line-chars N           characters per subtitle line (default 42; 32 portrait)\n"
 		  "sound:\n"
 		  "  --music none|generated|FILE   (default generated)\n"
 		  "  --music-volume X         0..1 of the voice's level (default 0.25)\n"
@@ -342,6 +342,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 {
 	static const struct option longopts[] = {
 		{"script", required_argument, 0, 's'},
+		{"text", required_argument, 0, 'X'},
 		{"out-dir", required_argument, 0, 'o'},
 		{"name", required_argument, 0, 'n'},
 		{"work-dir", required_argument, 0, 'W'},
@@ -390,7 +391,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 			.bg_colors = "0x16324f,0x2a6f97",.music_kind = MUSIC_GENERATED,
 			.music_volume = 0.25,.wm_position = "top-right",.wm_opacity = 0.6,
 			.sub_scale = 1,.sub_color = "FFFFFF",.sub_position = "bottom",
-			.sub_box = 1,.max_line_chars = 42,.preset = NULL,.crf = 23,
+			.sub_box = 1,.max_line_chars = 0,.preset = NULL,.crf = 23,
 			.ffmpeg = "ffmpeg",.font = "DejaVu Sans",
 	};
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -399,6 +400,11 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 		{
 			case 's':
 				opt->script_path = optarg;
+				break;
+			case 'X':
+				if (strlen(optarg) > 100000)
+					bad_arg("--text is longer than 100000 bytes%s", "");
+				opt->script_text = optarg;
 				break;
 			case 'o':
 				opt->out_dir = optarg;
@@ -539,10 +545,13 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 				exit(2);
 		}
 	}
+	/* a portrait frame reads shorter lines in a larger font */
+	if (opt->max_line_chars == 0)
+		opt->max_line_chars = opt->height > opt->width ? 32 : 42;
 	if (opt->preset == NULL)
 		opt->preset = opt->bg_kind == BG_CLIP ? "superfast" : "medium";
-	if (optind < argc || opt->script_path == NULL || opt->out_dir == NULL ||
-		opt->name == NULL)
+	if (optind < argc || (opt->script_path == NULL) == (opt->script_text == NULL) ||
+		opt->out_dir == NULL || opt->name == NULL)
 	{
 		usage(stderr);
 		exit(2);
@@ -576,7 +585,7 @@ main(int argc, char **argv)
 	cJSON	   *files;
 
 	parse_args(argc, argv, &opt);
-	script = read_script(opt.script_path);
+	script = opt.script_text ? xstrdup(opt.script_text) : read_script(opt.script_path);
 	out_abs = realpath(opt.out_dir, NULL);
 	if (out_abs == NULL)
 		bad_arg("the output directory \"%s\" does not exist", opt.out_dir);

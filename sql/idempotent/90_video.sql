@@ -194,6 +194,7 @@ DECLARE
     closing text;
     reasons text[] := '{}';
     repeats integer := 0;
+    k integer;
     optional text[];
     parts text[] := '{}';
     item jsonb;
@@ -217,22 +218,30 @@ BEGIN
              ELSE format(' I also know you have been happy with %s, and I kept that in mind while choosing.',
                          regexp_replace(concern ->> 'topic', '^[a-z_]+:', '')) END];
     parts[1] := parts[1] || coalesce(optional[1], '') || coalesce(optional[2], '');
+    /*
+     * Each position has its own wording, so that no phrase of four words
+     * comes twice (the guard rejects that): "from our cards range", "one
+     * of our cards products"; "with a rate of", "at a rate of".
+     */
     FOR item IN SELECT x FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) x LOOP
         i := i + 1;
+        k := (i - 1) % 4 + 1;
         -- a product with a rate (a loan, a saver) is told by its rate, not its fee
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
-                    coalesce(', from our ' || (item ->> 'category') || ' range', ''),
+                    coalesce(format((ARRAY[', from our %s range', ', one of our %s products', ', in our %s selection',
+                                           ', among our %s'])[k], item ->> 'category'), ''),
                     CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
-                         THEN ', with a rate of ' || (item ->> 'rate_pct') || '%'
-                         ELSE coalesce(', at ' || (item ->> 'price_text'), '') END);
+                         THEN format((ARRAY[', with a rate of %s%%', ', at a rate of %s%%', ', whose rate is %s%%',
+                                            ', paying %s%%'])[k], item ->> 'rate_pct')
+                         ELSE coalesce(format((ARRAY[', at %s', ', priced at %s', ', for %s', ', costing %s'])[k],
+                                              item ->> 'price_text'), '') END);
         IF item ->> 'reason' IS NOT NULL AND item ->> 'reason' = ANY (reasons) THEN
             repeats := repeats + 1;
-            t := t || (ARRAY[' I chose it for the same reason.', ' It is here for the same reason.',
-                             ' The same is true of this one.', ' That goes for this one too.'])[least(repeats, 4)];
+            t := t || (ARRAY[' I chose it for the same reason.', ' The same goes for this one.',
+                             ' That is true of this one as well.', ' It shares that reason too.'])[least(repeats, 4)];
         ELSE
-            t := t || format(CASE i % 3 WHEN 1 THEN ' I picked it for you because %s.'
-                                        WHEN 2 THEN ' I chose it because %s.'
-                                        ELSE ' It is here because %s.' END,
+            t := t || format((ARRAY[' I picked it for you because %s.', ' I chose it because %s.',
+                                    ' It is here because %s.', ' It made the list because %s.'])[k],
                              recgen.because(item ->> 'reason'));
         END IF;
         reasons := reasons || (item ->> 'reason');
@@ -519,3 +528,136 @@ $$;
 COMMENT ON FUNCTION recgen.render_options(jsonb) IS
     'The options of a video render checked (errors list what is allowed), completed with defaults, files resolved under recgen.asset_dirs, and the helper''s arguments in "args"';
 GRANT EXECUTE ON FUNCTION recgen.render_options(jsonb) TO recgen_admin, recgen_analyst, recgen_worker;
+
+/*
+ * The render job. recgen.render_video queues it; its validator checks the
+ * content and the options at call time; its handler, run by a worker as
+ * recgen_worker, asks the worker to run recgen-render (the "process"
+ * action: an argument vector, its own process group, killed on cancel,
+ * timeout and worker exit) and, when the helper has finished, records the
+ * files it reports in recgen.media, or fails the attempt with the tail of
+ * the helper's log.
+ */
+CREATE OR REPLACE FUNCTION recgen.job_validate_render_video(payload jsonb, customer_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c recgen.content;
+BEGIN
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(payload) k WHERE k NOT IN ('content_id', 'options')) THEN
+        RAISE EXCEPTION 'a render_video job takes only "content_id" and "options" in its payload'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO c FROM recgen.content x WHERE x.content_id = (payload ->> 'content_id')::bigint;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'content % does not exist', payload ->> 'content_id' USING ERRCODE = 'no_data_found';
+    END IF;
+    IF c.kind <> 'video_script' THEN
+        RAISE EXCEPTION 'content % is a %, not a narration', c.content_id, c.kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Videos are rendered from video_script content: recgen.video_script(customer_id).';
+    END IF;
+    IF customer_id IS DISTINCT FROM c.customer_id THEN
+        RAISE EXCEPTION 'a render_video job is about the customer of its content (%)', c.customer_id
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM recgen.check_consent(c.customer_id, 'marketing', 'profiling');
+    PERFORM recgen.media_path(current_setting('recgen.media_dir'), 'output');
+    RETURN jsonb_build_object('content_id', c.content_id,
+                              'options', recgen.render_options(coalesce(payload -> 'options', '{}')));
+END
+$$;
+COMMENT ON FUNCTION recgen.job_validate_render_video(jsonb, bigint) IS
+    'Validator of render_video jobs: the content exists, is a narration the caller may see, its customer consents to marketing and profiling, recgen.media_dir is usable, and the options are valid (recgen.render_options)';
+
+CREATE OR REPLACE FUNCTION recgen.job_render_video(job recgen.jobs, state jsonb, results jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c recgen.content;
+    dir text;
+    name text;
+    f jsonb;
+    ids bigint[] := '{}';
+    id bigint;
+    fmt text;
+BEGIN
+    SELECT * INTO c FROM recgen.content x
+     WHERE x.customer_id = job.customer_id AND x.content_id = (job.payload ->> 'content_id')::bigint;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('fail', format('content %s does not exist or may not be read', job.payload ->> 'content_id'),
+                                  'retryable', false);
+    END IF;
+    IF state IS NULL THEN
+        -- consent may have been withdrawn since the job was queued
+        PERFORM recgen.check_consent(c.customer_id, 'marketing', 'profiling');
+        dir := recgen.media_path(current_setting('recgen.media_dir'), 'output');
+        name := format('video-%s-%s', c.content_id, job.job_id);
+        RETURN jsonb_build_object(
+            'state', jsonb_build_object('name', name, 'dir', dir),
+            'progress', jsonb_build_object('phase', 'starting', 'fraction', 0),
+            'process', jsonb_build_object(
+                'program', 'recgen-render',
+                'args', jsonb_build_array('--text', recgen.speech_text(c.output ->> 'text'),
+                                          '--out-dir', dir, '--name', name, '--keep-wav')
+                        || (job.payload #> '{options,args}'),
+                'timeout', extract(epoch FROM current_setting('recgen.render_timeout')::interval)::int));
+    END IF;
+
+    IF coalesce((results ->> 'exit_code')::int, -1) <> 0 OR jsonb_typeof(results #> '{result,files}') <> 'array' THEN
+        RETURN jsonb_build_object(
+            'fail', format('recgen-render failed (%s): %s',
+                           coalesce('exit status ' || (results ->> 'exit_code'), 'signal ' || (results ->> 'signal'), 'no result'),
+                           right(coalesce(results ->> 'stderr', ''), 2000)),
+            -- bad arguments (2) will not get better; anything else may
+            'retryable', coalesce((results ->> 'exit_code')::int, -1) <> 2);
+    END IF;
+    FOR f IN SELECT x FROM jsonb_array_elements(results #> '{result,files}') x LOOP
+        fmt := lower(substring(f ->> 'path' FROM '\.([A-Za-z0-9]+)$'));
+        INSERT INTO recgen.media (customer_id, content_id, job_id, kind, format, path, bytes, duration, sha256, options)
+        VALUES (c.customer_id, c.content_id, job.job_id, f ->> 'kind', fmt, recgen.media_path(f ->> 'path', 'media'),
+                (f ->> 'bytes')::bigint,
+                CASE WHEN f ->> 'kind' IN ('video', 'audio') THEN (results #>> '{result,duration}')::float8 END,
+                f ->> 'sha256', (job.payload -> 'options') - 'args')
+        ON CONFLICT (customer_id, job_id, format) WHERE job_id IS NOT NULL DO NOTHING
+        RETURNING media_id INTO id;
+        IF id IS NOT NULL THEN
+            ids := ids || id;
+        END IF;
+    END LOOP;
+    RETURN jsonb_build_object('result', jsonb_build_object(
+        'media_ids', to_jsonb(ids), 'duration', results #> '{result,duration}',
+        'video', (SELECT m.media_id FROM recgen.media m WHERE m.customer_id = c.customer_id
+                   AND m.job_id = job.job_id AND m.kind = 'video')));
+END
+$$;
+COMMENT ON FUNCTION recgen.job_render_video(recgen.jobs, jsonb, jsonb) IS
+    'Handler of render_video jobs: runs recgen-render on the narration made speakable, then records the files it reports in recgen.media (once per job), or fails with the tail of its log';
+
+CREATE OR REPLACE FUNCTION recgen.render_video(content_id bigint, options jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_customer bigint;
+BEGIN
+    SELECT c.customer_id INTO v_customer FROM recgen.content c WHERE c.content_id = render_video.content_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'content % does not exist', content_id USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN recgen.enqueue('render_video', jsonb_build_object('content_id', content_id, 'options', coalesce(options, '{}')),
+                          v_customer);
+END
+$$;
+COMMENT ON FUNCTION recgen.render_video(bigint, jsonb) IS
+    'Queues the rendering of the narrated video of a video_script content and returns the job id (recgen.jobs: progress, result with the media ids). Options are checked now (recgen.render_options); files go to recgen.media_dir and are listed in recgen.media.';
+REVOKE ALL ON FUNCTION recgen.render_video(bigint, jsonb), recgen.job_render_video(recgen.jobs, jsonb, jsonb),
+    recgen.job_validate_render_video(jsonb, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.render_video(bigint, jsonb), recgen.job_validate_render_video(jsonb, bigint)
+    TO recgen_admin, recgen_analyst, recgen_worker;
+GRANT EXECUTE ON FUNCTION recgen.job_render_video(recgen.jobs, jsonb, jsonb) TO recgen_worker;

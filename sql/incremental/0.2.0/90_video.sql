@@ -54,3 +54,8 @@ COMMENT ON TABLE recgen.media IS
 COMMENT ON COLUMN recgen.media.path IS 'Absolute path of the file, under recgen.media_dir; the file is removed when the row is deleted';
 COMMENT ON COLUMN recgen.media.duration IS 'Seconds of the video or narration (NULL for subtitles and thumbnails)';
 COMMENT ON COLUMN recgen.media.job_id IS 'The render job (recgen.jobs) that produced it; one file per format and job';
+
+-- the render job (recgen.render_video): one attempt runs recgen-render once
+INSERT INTO recgen.job_kinds (kind, handler, validator, max_attempts, timeout, uses_llm, description) VALUES
+    ('render_video', 'recgen.job_render_video', 'recgen.job_validate_render_video', 3, '1 hour', false,
+     'Renders the narrated video of a video_script content with recgen-render; payload {"content_id", "options"}');
