@@ -66,8 +66,10 @@ def conn(llm):
                            check=True, capture_output=True, text=True).stdout.strip()
     c = connect(fresh_db("recgen_py_llm"), llm, alias)
     c.execute("SET recgen.guard_retries = 0")          # keep the number of calls small
-    c.execute("SET recgen.llm_timeout = '300s'")        # a shared 2-core machine can be slow
-    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 120 WHERE kind = 'email' AND active")
+    # a 2-core machine shared with other jobs can take minutes for one answer
+    # (0.3 tokens/s per slot measured at load average 10)
+    c.execute("SET recgen.llm_timeout = '900s'")
+    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 160 WHERE kind = 'email' AND active")
     c.execute("UPDATE recgen.prompt_templates SET max_tokens = 50 WHERE kind = 'snippet' AND active")
     yield c
     c.close()
