@@ -10,7 +10,13 @@
  * SQL surface: recgen.llm_chat(requests jsonb, raise_on_error boolean)
  * takes an array of requests and returns an array of results in the same
  * order; the requests run concurrently (recgen.llm_concurrency). The
- * content functions (sql/idempotent/6*.sql) are its only callers.
+ * content functions (sql/idempotent/6*.sql) are its only callers; the
+ * background workers run the same batches (LlmBatchPrepare, then http.c
+ * across their event loop, then LlmBatchFinish and LlmBatchResults). Bounds
+ * no caller can raise (superuser settings): max_tokens of a request
+ * (recgen.llm_token_limit), requests per call (recgen.llm_max_requests),
+ * requests in flight per call (recgen.llm_max_concurrency) and per role
+ * across sessions (recgen.llm_role_max_inflight, llm_limits.c).
  *
  * llm_calls rows are written in the caller's transaction, after every
  * request of the batch has ended and before any error is raised, through
@@ -48,6 +54,7 @@
 
 #include "http.h"
 #include "llm.h"
+#include "llm_limits.h"
 #include "recgen.h"
 
 
@@ -155,6 +162,7 @@ llm_build_body(cJSON *in)
 	cJSON	   *temperature = cJSON_GetObjectItemCaseSensitive(in, "temperature");
 	cJSON	   *schema = cJSON_GetObjectItemCaseSensitive(in, "schema");
 	cJSON	   *schema_name = cJSON_GetObjectItemCaseSensitive(in, "schema_name");
+	double		tokens;
 	char	   *printed;
 	char	   *result;
 
@@ -165,10 +173,19 @@ llm_build_body(cJSON *in)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an LLM request needs a non-empty \"messages\" array")));
 	}
+	tokens = cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens;
+	if (!(tokens >= 1 && tokens <= recgen_llm_token_limit) || tokens != (int) tokens)
+	{
+		cJSON_Delete(body);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an LLM request may ask for 1 to %d tokens, not %g",
+						recgen_llm_token_limit, tokens),
+				 errhint("recgen.llm_token_limit (a superuser setting) bounds max_tokens.")));
+	}
 	cJSON_AddStringToObject(body, "model", llm_request_model(in));
 	cJSON_AddItemToObject(body, "messages", cJSON_Duplicate(messages, true));
-	cJSON_AddNumberToObject(body, "max_tokens",
-							cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens);
+	cJSON_AddNumberToObject(body, "max_tokens", tokens);
 	cJSON_AddNumberToObject(body, "temperature",
 							cJSON_IsNumber(temperature) ? temperature->valuedouble : recgen_llm_temperature);
 	cJSON_AddFalseToObject(body, "stream");
@@ -436,6 +453,12 @@ LlmBatchPrepare(const char *requests_json)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("recgen.llm_chat expects a JSON array of requests")));
 		b->n = cJSON_GetArraySize(arr);
+		if (b->n > recgen_llm_max_requests)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("recgen.llm_chat was given %d requests; at most %d may be sent at once",
+							b->n, recgen_llm_max_requests),
+					 errhint("Split the batch, or ask a superuser to raise recgen.llm_max_requests.")));
 		b->reqs = palloc0(sizeof(HttpRequest) * Max(b->n, 1));
 		b->calls = palloc0(sizeof(LlmCall) * Max(b->n, 1));
 		for (i = 0; i < b->n; i++)
@@ -581,21 +604,26 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	bool		raise_on_error = PG_GETARG_BOOL(1);
 	char	   *in_text = JsonbToCString(NULL, &in->root, VARSIZE(in));
 	LlmBatch   *b;
+	int			inflight;
 	int			i;
 
 	CallLogFlush();				/* rows of earlier calls that rolled back */
 	b = LlmBatchPrepare(in_text);
 
+	/* in flight: what the caller asks, within the superuser's bounds */
+	inflight = LlmAcquireSlots(Min(Min(recgen_llm_concurrency, recgen_llm_max_concurrency), Max(b->n, 1)));
 	PG_TRY();
 	{
-		HttpPerformAll(b->reqs, b->n, recgen_llm_concurrency);
+		HttpPerformAll(b->reqs, b->n, inflight);
 	}
 	PG_CATCH();
 	{
+		LlmReleaseSlots();
 		LlmBatchInterrupted(b);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	LlmReleaseSlots();
 	LlmBatchFinish(b);
 
 	if (raise_on_error)
