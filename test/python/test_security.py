@@ -167,30 +167,45 @@ def test_llm_concurrency_is_capped_for_analysts(db, fake):
         su.execute(f"ALTER ROLE {ROLES['analyst']} RESET recgen.llm_max_concurrency")
 
 
-def test_requests_in_flight_are_capped_per_role(db, fake):
-    """Two sessions of one analyst share the role's allowance."""
+def batches_in_two_sessions(db, fake, who, ids):
+    """The most requests the fake server had in flight while two sessions
+    of one role ran an email_batch each, at the same time."""
     fake_get(fake, "/reset")
+    sessions = [login(db, who, fake, "fake-sleep1") for _ in range(2)]
+    errs = []
+
+    def run(c):
+        try:
+            c.execute("SET recgen.llm_concurrency = 8")
+            c.execute("SELECT * FROM recgen.email_batch(%s)", (ids,)).fetchall()
+        except psycopg.Error as e:
+            errs.append(e)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for c in sessions:
+        c.close()
+    assert not errs
+    return fake_get(fake, "/inflight")["max"]
+
+
+def test_one_role_cannot_take_every_slot_of_the_server(db, fake):
+    """The audit's case: one analyst's long requests filled the server and a
+    worker's short call waited behind them. By default a role has at most 4
+    requests in flight across all its sessions (the local server has 8)."""
+    assert batches_in_two_sessions(db, fake, "analyst", [1, 4, 5, 6]) == 4
+
+
+def test_requests_in_flight_are_capped_per_role(db, fake):
+    """Two sessions of one analyst share the role's allowance, which a
+    superuser sets per role."""
     with psycopg.connect(db, autocommit=True) as su:
-        su.execute(f"ALTER ROLE {ROLES['analyst']} SET recgen.llm_role_max_inflight = 2")
+        su.execute(f"ALTER ROLE {ROLES['analyst']} SET recgen.llm_role_max_inflight = 3")
     try:
-        sessions = [login(db, "analyst", fake, "fake-sleep1") for _ in range(2)]
-        errs = []
-
-        def run(c):
-            try:
-                c.execute("SELECT * FROM recgen.email_batch(ARRAY[1, 4, 5])").fetchall()
-            except psycopg.Error as e:
-                errs.append(e)
-
-        threads = [threading.Thread(target=run, args=(c,)) for c in sessions]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not errs
-        assert fake_get(fake, "/inflight")["max"] == 2
-        for c in sessions:
-            c.close()
+        assert batches_in_two_sessions(db, fake, "analyst", [1, 4, 5]) == 3
     finally:
         with psycopg.connect(db, autocommit=True) as su:
             su.execute(f"ALTER ROLE {ROLES['analyst']} RESET recgen.llm_role_max_inflight")
