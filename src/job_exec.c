@@ -60,7 +60,7 @@ typedef enum StepAction
 	SA_DONE,
 	SA_FAIL,
 	SA_SNOOZE,
-	SA_LLM,
+	SA_REQUESTS,				/* "llm" or "http": requests on sockets */
 	SA_PROCESS
 } StepAction;
 
@@ -230,8 +230,9 @@ parse_action(Jsonb *out)
 		return SA_FAIL;
 	if (JobJsonbText(out, "snooze") != NULL)
 		return SA_SNOOZE;
-	if (JobJsonbField(out, "llm") != NULL)
-		return SA_LLM;
+	/* LLM and plain HTTP requests both wait on sockets (job_actions.c) */
+	if (JobJsonbField(out, "llm") != NULL || JobJsonbField(out, "http") != NULL)
+		return SA_REQUESTS;
 	if (JobJsonbField(out, "process") != NULL)
 		return SA_PROCESS;
 	return SA_DONE;
@@ -364,7 +365,7 @@ step_body(JobRun *job)
 				job->phase = JP_FINISHED;
 			}
 			break;
-		case SA_LLM:
+		case SA_REQUESTS:
 		case SA_PROCESS:
 			job->state = copy_jsonb(JobJsonbField(out, "state"), job->cxt);
 			JobActionStart(job, out);	/* sets the phase */
