@@ -35,6 +35,7 @@ cleanup() {
 	[[ -n $RECV_PID ]] && kill "$RECV_PID" 2>/dev/null
 	bq "ALTER DATABASE $BENCH_DB RESET recgen.guard_retries" 2>/dev/null || true
 	bq "ALTER DATABASE $BENCH_DB RESET recgen.llm_model" 2>/dev/null || true
+	bq "ALTER DATABASE $BENCH_DB RESET recgen.llm_timeout" 2>/dev/null || true
 	rm -rf "$TMP"
 	psql "$(bench_dsn postgres)" -X -qAt -c "ALTER SYSTEM RESET recgen.llm_concurrency" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 }
@@ -56,6 +57,9 @@ fi
 # the workers of this database: the local LLM, one request per content
 bq "ALTER DATABASE $BENCH_DB SET recgen.llm_url = '$URL'"
 bq "ALTER DATABASE $BENCH_DB SET recgen.guard_retries = 0"
+# as long as the baseline waits for an answer (llm_alone.py: 300 s), so a
+# loaded machine's slow answers are not retried by the campaign alone
+bq "ALTER DATABASE $BENCH_DB SET recgen.llm_timeout = '5min'"
 # the same requests in flight: recgen.workers x recgen.llm_concurrency = CONC
 W=$(bq "SHOW recgen.workers")
 PER=$(((CONC + W - 1) / W))
@@ -135,5 +139,9 @@ print(f"{'LLM server alone (mean of 2 runs)':<44}{base:>14.1f}{1.0:>8.2f}")
 print(f"{'campaign end to end (trigger -> delivered)':<44}{camp:>14.1f}{camp / base:>8.2f}")
 print(f"customers: {n}, delivered: {delivered}, baseline failures: {b1['failed'] + b2['failed']}")
 EOF
+echo "contents by verdict: $(bq "SELECT string_agg(verdict || ' ' || n, ', ') FROM (SELECT verdict, count(*) AS n FROM recgen.content
+                                  WHERE campaign = 'bench-throughput' AND created_at >= to_timestamp($t0) GROUP BY 1) v");" \
+	"campaign job attempts: $(bq "SELECT string_agg(attempt || ': ' || n, ', ') FROM (SELECT attempt, count(*) AS n FROM recgen.jobs
+	                                WHERE kind = 'campaign' AND created_at >= to_timestamp($t0) GROUP BY 1 ORDER BY 1) a")"
 echo "in flight: $CONC ($W workers x recgen.llm_concurrency $PER; the baseline $CONC threads)"
 echo "cores: $(nproc), load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
