@@ -228,13 +228,17 @@ BEGIN
         k := (i - 1) % 4 + 1;
         -- a product with a rate (a loan, a saver) is told by its rate, not its fee
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
-                    coalesce(format((ARRAY[', from our %s range', ', one of our %s products', ', in our %s selection',
-                                           ', among our %s'])[k], item ->> 'category'), ''),
+                    -- (format() with a NULL argument is not NULL: test the value itself)
+                    CASE WHEN item ->> 'category' IS NOT NULL
+                         THEN format((ARRAY[', from our %s range', ', one of our %s products', ', in our %s selection',
+                                            ', among our %s'])[k], item ->> 'category') ELSE '' END,
                     CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
                          THEN format((ARRAY[', with a rate of %s%%', ', at a rate of %s%%', ', whose rate is %s%%',
                                             ', paying %s%%'])[k], item ->> 'rate_pct')
-                         ELSE coalesce(format((ARRAY[', at %s', ', priced at %s', ', for %s', ', costing %s'])[k],
-                                              item ->> 'price_text'), '') END);
+                         WHEN item ->> 'price_text' IS NOT NULL
+                         THEN format((ARRAY[', at %s', ', priced at %s', ', for %s', ', costing %s'])[k],
+                                     item ->> 'price_text')
+                         ELSE '' END);
         IF item ->> 'reason' IS NOT NULL AND item ->> 'reason' = ANY (reasons) THEN
             repeats := repeats + 1;
             t := t || (ARRAY[' I chose it for the same reason.', ' The same goes for this one.',

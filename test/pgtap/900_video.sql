@@ -1,7 +1,7 @@
 -- Video narration scripts: the video_script kind, speech_text, the guard's
 -- narration rules and the fallback narration.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT is((SELECT consents FROM recgen.content_kinds WHERE kind = 'video_script'), '{marketing,profiling}'::text[],
           'a narration needs consent to marketing and profiling');
@@ -48,6 +48,8 @@ SELECT ok((SELECT o ->> 'text' ~ '^Hello Anna' AND o ->> 'text' ~ 'Third, the Ho
 SELECT ok((SELECT o ->> 'text' LIKE '%concerns about fees%' AND o ->> 'text' LIKE '%terms and conditions apply%' FROM fb),
           'it mentions the consented concern and the brand''s disclaimer');
 SELECT ok((SELECT recgen.speech_text(o ->> 'text') LIKE '%for 12 pounds 50.%' FROM fb), 'and its speech says the price');
+SELECT ok((SELECT o ->> 'text' ~ 'First, the Cash-Back Credit Card, from our cards range\. ' FROM fb),
+          'a product without a price is presented without one (no dangling "at")');
 
 -- the guard's rules of a narration
 SELECT is((SELECT jsonb_path_query_array(recgen.guard('video_script', jsonb_build_object('text', 'Hello Anna. Book a call.'),
