@@ -68,7 +68,9 @@ last=
 while :; do
 	IFS='|' read -r state phase fraction < <(sql -c "SELECT state, progress ->> 'phase',
 	        round(100 * (progress ->> 'fraction')::numeric) FROM recgen.jobs WHERE job_id = $job")
-	now="$state ${phase:-waiting for a worker}${fraction:+ $fraction%}"
+	# the worker writes the helper's progress with its heartbeats
+	[[ $state == available ]] && phase=${phase:-waiting for a worker}
+	now="$state${phase:+ $phase}${fraction:+ $fraction%}"
 	if [[ $now != "$last" ]]; then
 		awk -v t0="$start" -v t1="$(date +%s.%N)" -v s="$now" 'BEGIN { printf "  %6.1f s  %s\n", t1 - t0, s }'
 		last=$now

@@ -220,8 +220,9 @@ BEGIN
     parts[1] := parts[1] || coalesce(optional[1], '') || coalesce(optional[2], '');
     /*
      * Each position has its own wording, so that no phrase of four words
-     * comes twice (the guard rejects that): "from our cards range", "one
-     * of our cards products"; "with a rate of", "at a rate of".
+     * comes twice (the guard rejects that): "from our cards range", "a
+     * choice from our cards" (a category is a plural noun, never an
+     * adjective); "with a rate of", "at a rate of".
      */
     FOR item IN SELECT x FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) x LOOP
         i := i + 1;
@@ -230,7 +231,7 @@ BEGIN
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
                     -- (format() with a NULL argument is not NULL: test the value itself)
                     CASE WHEN item ->> 'category' IS NOT NULL
-                         THEN format((ARRAY[', from our %s range', ', one of our %s products', ', in our %s selection',
+                         THEN format((ARRAY[', from our %s range', ', a choice from our %s', ', in our %s selection',
                                             ', among our %s'])[k], item ->> 'category') ELSE '' END,
                     CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
                          THEN format((ARRAY[', with a rate of %s%%', ', at a rate of %s%%', ', whose rate is %s%%',
