@@ -41,8 +41,10 @@ OBJS = \
 	src/recommend_load.o \
 	src/recommend_score.o \
 	src/recommend_items.o \
+	src/recommend_rank.o \
 	src/model_cache.o \
 	src/product_cache.o \
+	src/category_index.o \
 	src/catalog_names.o \
 	src/catalog_generation.o \
 	src/shmem.o \

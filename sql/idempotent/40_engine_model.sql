@@ -25,3 +25,11 @@ GRANT SELECT ON recgen.models, recgen.model_current, recgen.item_neighbors,
     TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.rules TO recgen_admin;
 GRANT USAGE, SELECT ON SEQUENCE recgen.rules_rule_id_seq TO recgen_admin;
+
+CREATE OR REPLACE FUNCTION recgen.variant_name(name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN lower(regexp_replace(btrim(name), '\s+', ' ', 'g'));
+COMMENT ON FUNCTION recgen.variant_name(text) IS
+    'A product name normalised for variant grouping (lower case, white space collapsed and trimmed): recommend() treats products of the same variant_name, or the same group_key, as one product';
+GRANT EXECUTE ON FUNCTION recgen.variant_name(text) TO PUBLIC;
