@@ -50,8 +50,9 @@ static int64 *cache_pop_ids = NULL;
 static double *cache_pop_scores = NULL;
 static int32 *cache_pop_ranks = NULL;
 
-/* overall popularity by slot (0 if never bought) */
+/* overall popularity and product id by slot (0 if never bought) */
 static double *cache_slot_pop = NULL;
+static int64 *cache_slot_ids = NULL;
 
 /* popular items of segment and country scopes, read on first use */
 #define SCOPE_KEY_LEN 136
@@ -217,9 +218,13 @@ ModelCacheEnsure(int64 model_id, TimestampTz built_at)
 		load_neighbors(model_id);
 		load_popularity(model_id);
 		cache_slot_pop = MemoryContextAllocZero(cache_cxt, sizeof(double) * Max(cache_nitems, 1));
+		cache_slot_ids = MemoryContextAllocZero(cache_cxt, sizeof(int64) * Max(cache_nitems, 1));
 		hash_seq_init(&seq, cache_items);
 		while ((e = hash_seq_search(&seq)) != NULL)
+		{
 			cache_slot_pop[e->slot] = e->pop;
+			cache_slot_ids[e->slot] = e->product_id;
+		}
 	}
 	PG_CATCH();
 	{
@@ -279,6 +284,27 @@ const double *
 ModelCacheSlotPopularity(void)
 {
 	return cache_slot_pop;
+}
+
+/*
+ * ModelCacheSlotIds
+ *		Product id by slot: an array of ModelCacheSize() entries.
+ */
+const int64 *
+ModelCacheSlotIds(void)
+{
+	return cache_slot_ids;
+}
+
+/*
+ * ModelCacheKey
+ *		The (model_id, built_at) the cache holds, for caches kept beside it.
+ */
+void
+ModelCacheKey(int64 *model_id, TimestampTz *built_at)
+{
+	*model_id = cache_model;
+	*built_at = cache_built_at;
 }
 
 /*

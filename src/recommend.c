@@ -135,7 +135,7 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
  *		for complementary and upsell also the links by candidate.
  */
 static RecItem **
-strategy_candidates(RecItems *items, Strategy strategy, TimestampTz as_of,
+strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, TimestampTz as_of,
 					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted)
 {
 	NeighborRow *nbrows = NULL;
@@ -163,10 +163,12 @@ strategy_candidates(RecItems *items, Strategy strategy, TimestampTz as_of,
 			c->pop = scores[i];	/* the overall scope is the popularity */
 			c->pop_known = true;
 		}
-		/* repeats are candidates of balanced (their eligibility is checked later) */
-		for (int i = 0; i < nhist; i++)
-			if (hist[i]->purchases > 0)
-				hist[i]->candidate = true;
+		/* every item bought is a candidate of balanced (as a repeat, if allowed) */
+		for (int i = 0; i < RecItemsCount(items); i++)
+			if (RecItemsAt(items, i)->purchases > 0)
+				RecItemsAt(items, i)->candidate = true;
+		/* and what the nearest customers bought */
+		RecCustomerNeighbors(items, customer_id);
 	}
 	else if (strategy == ST_UPSELL && nhist > 0)
 		RecLoadCategoryItems(items, hist, nhist);
@@ -330,7 +332,8 @@ recgen_recommend(PG_FUNCTION_ARGS)
 
 	ranker = RecRankerCreate(items, n, strategy, as_of, &cust, rules, nrules,
 							 concerns, nconcerns, hist, nhist, maxrep);
-	cands = strategy_candidates(items, strategy, as_of, hist, nhist, sumw, &ncands, &restricted);
+	cands = strategy_candidates(items, customer_id, strategy, as_of, hist, nhist, sumw, &ncands,
+								&restricted);
 	if (restricted)
 		RecRankerRestrict(ranker, restricted, sumw);
 	if (!RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true) && strategy != ST_NEW)

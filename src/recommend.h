@@ -88,6 +88,7 @@ typedef struct RecItem
 	double		w;
 	double		rep;			/* decayed purchases */
 	double		rep_share;		/* rep / the customer's largest, when scored */
+	double		nbw;			/* purchases decayed by recgen.neighbor_half_life */
 	int			purchases;
 	TimestampTz last_purchase;
 	bool		is_hist;		/* among the heaviest history items */
@@ -97,6 +98,7 @@ typedef struct RecItem
 	double		ub;				/* upper bound of its final score */
 	double		cooc;
 	double		content;
+	double		cust;			/* bought by the nearest customers, / the largest */
 	double		up;
 	double		pop_scope;		/* score in the popularity scope of its tier */
 	const char *pop_reason;
@@ -175,9 +177,27 @@ extern const ModelItem *ModelCacheItem(int64 product_id);
 extern int	ModelCacheSize(void);
 extern double ModelCachePopularity(int64 product_id);
 extern const double *ModelCacheSlotPopularity(void);
+extern const int64 *ModelCacheSlotIds(void);
+extern void ModelCacheKey(int64 *model_id, TimestampTz *built_at);
 extern int	ModelCachePopular(int limit, const int64 **ids, const double **scores);
 extern int	ModelCacheScope(const char *scope, const char *value, const int64 **ids,
 							const double **scores);
+
+/* profile_cache.c: the model's customer profiles, per backend and user */
+typedef struct ProfileIndex
+{
+	int			nprofiles;
+	int64	   *customer_ids;
+	int64	   *start;			/* nprofiles + 1 offsets into slot and weight */
+	int32	   *slot;			/* model cache slots */
+	float4	   *weight;			/* unit length per profile */
+	int			nslots;
+	int64	   *post_start;		/* nslots + 1 offsets into post_profile */
+	int32	   *post_profile;
+	float4	   *post_weight;
+} ProfileIndex;
+
+extern const ProfileIndex *ProfileCacheGet(void);
 
 /* recommend_load.c: the queries */
 typedef struct RecCustomer
@@ -209,6 +229,9 @@ extern double RecUpperBound(const RecItem *it, Strategy strategy, double maxrep,
 extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxrep,
 						 TimestampTz as_of);
 extern Datum RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold);
+
+/* recommend_customers.c: customer neighbours */
+extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id);
 
 /* recommend_rank.c: tiers, rules and caps before the cut */
 typedef struct RecRanker RecRanker;

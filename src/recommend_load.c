@@ -174,6 +174,8 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 			it->purchases++;
 			if (it->purchases == 1 || at > it->last_purchase)
 				it->last_purchase = at;
+			/* the customer's profile, as model_customers.c builds the pool's */
+			it->nbw += pow(2.0, -age / (double) recgen_neighbor_half_life);
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);

@@ -230,6 +230,8 @@ RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool co
 	jb_fixed4(&st, WJB_VALUE, c->cooc);
 	jb_key(&st, "content");
 	jb_fixed4(&st, WJB_VALUE, c->content);
+	jb_key(&st, "customers");
+	jb_fixed4(&st, WJB_VALUE, c->cust);
 	jb_key(&st, "repeat");
 	jb_fixed4(&st, WJB_VALUE, c->rep_share);
 	jb_key(&st, "popularity");
@@ -392,7 +394,8 @@ RecUpperBound(const RecItem *it, Strategy strategy, double maxrep, double max_af
 	{
 		case ST_BALANCED:
 			return it->cooc + recgen_content_weight * it->content +
-				recgen_repeat_weight * repeat_share(it, maxrep) + aff + pop;
+				recgen_repeat_weight * repeat_share(it, maxrep) +
+				recgen_neighbor_weight * it->cust + aff + pop;
 		case ST_SIMILAR:
 			return it->content + 0.3 * it->cooc + aff + pop;
 		case ST_COMPLEMENTARY:
@@ -427,10 +430,15 @@ RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxrep, Timestam
 	{
 		case ST_BALANCED:
 			it->score = it->cooc + recgen_content_weight * it->content +
-				recgen_repeat_weight * rep + recgen_category_weight * aff +
-				recgen_popularity_weight * it->pop;
+				recgen_repeat_weight * rep + recgen_neighbor_weight * it->cust +
+				recgen_category_weight * aff + recgen_popularity_weight * it->pop;
 			best = it->cooc;
 			it->reason = "bought_together";
+			if (recgen_neighbor_weight * it->cust > best)
+			{
+				best = recgen_neighbor_weight * it->cust;
+				it->reason = "similar_customers";
+			}
 			if (recgen_content_weight * it->content > best)
 			{
 				best = recgen_content_weight * it->content;

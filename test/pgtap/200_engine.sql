@@ -5,6 +5,8 @@ BEGIN;
 SELECT plan(40);
 
 SET LOCAL recgen.max_per_category = 0;
+-- the reasons here are item-level ones; customer neighbours: 203_engine_neighbors.sql
+SET LOCAL recgen.neighbor_weight = 0;
 
 -- catalog: A, B, C, D (out of stock), F (inactive), G (like A by name),
 -- U (upsell of A), U2 (too expensive), H (VIP only), E (repurchase 30 days)
