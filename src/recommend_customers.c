@@ -30,51 +30,7 @@
 
 #include "engine.h"
 #include "recommend.h"
-
-/* a neighbour: profile index and similarity */
-typedef struct Near
-{
-	int32		profile;
-	double		sim;
-} Near;
-
-/*
- * near_worse
- *		Heap order of neighbours kept: the least similar at the root (then
- *		the higher index).
- */
-static inline bool
-near_worse(const Near *a, const Near *b)
-{
-	if (a->sim != b->sim)
-		return a->sim < b->sim;
-	return a->profile > b->profile;
-}
-
-/*
- * near_sift
- *		Restore the heap below i.
- */
-static void
-near_sift(Near *heap, int n, int i)
-{
-	Near		x = heap[i];
-
-	for (;;)
-	{
-		int			c = 2 * i + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && near_worse(&heap[c + 1], &heap[c]))
-			c++;
-		if (!near_worse(&heap[c], &x))
-			break;
-		heap[i] = heap[c];
-		i = c;
-	}
-	heap[i] = x;
-}
+#include "topk.h"
 
 /*
  * self_profile
@@ -117,9 +73,8 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	int			ntouched = 0;
 	int			self;
 	int			k = recgen_neighbor_customers;
-	Near	   *heap;
-	int			nheap = 0;
-	double		top = 0;
+	TopK		top;
+	double		largest = 0;
 	int			nitems = RecItemsCount(items);
 
 	if (k <= 0 || recgen_neighbor_weight <= 0)
@@ -158,33 +113,17 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	}
 
 	/* the k most similar, the customer's own profile left out */
-	heap = palloc(sizeof(Near) * k);
+	TopKInit(&top, k);
 	for (int t = 0; t < ntouched; t++)
-	{
-		Near		x = {touched[t], acc[touched[t]]};
-
-		if (x.profile == self || !(x.sim > 0))
-			continue;
-		if (nheap < k)
-		{
-			heap[nheap++] = x;
-			if (nheap == k)
-				for (int i = k / 2 - 1; i >= 0; i--)
-					near_sift(heap, k, i);
-		}
-		else if (near_worse(&heap[0], &x))
-		{
-			heap[0] = x;
-			near_sift(heap, k, 0);
-		}
-	}
+		if (touched[t] != self)
+			TopKOffer(&top, (float4) acc[touched[t]], touched[t], 0);
 
 	/* the mean of their profiles */
 	slot_ids = ModelCacheSlotIds();
 	slot_pop = ModelCacheSlotPopularity();
-	for (int h = 0; h < nheap; h++)
+	for (int h = 0; h < top.n; h++)
 	{
-		int32		p = heap[h].profile;
+		int32		p = top.e[h].item;
 
 		for (int64 e = idx->start[p]; e < idx->start[p + 1]; e++)
 		{
@@ -196,15 +135,15 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 				c->pop = slot_pop[idx->slot[e]];
 				c->pop_known = true;
 			}
-			c->cust += idx->weight[e] / nheap;
-			top = Max(top, c->cust);
+			c->cust += idx->weight[e] / top.n;
+			largest = Max(largest, c->cust);
 		}
 	}
-	if (top > 0)
+	if (largest > 0)
 		for (int i = 0; i < RecItemsCount(items); i++)
-			RecItemsAt(items, i)->cust /= top;
+			RecItemsAt(items, i)->cust /= largest;
 	pfree(acc);
 	pfree(touched);
-	pfree(heap);
-	return nheap;
+	pfree(top.e);
+	return top.n;
 }
