@@ -52,8 +52,22 @@ OBJS = \
 	src/catalog_generation.o \
 	src/shmem.o \
 	src/rules.o \
+	src/video.o \
 	src/webhook_sign.o \
-	src/campaign_stats.o
+	src/campaign_stats.o \
+	src/job_http.o \
+	src/worker_guc.o \
+	src/worker_shmem.o \
+	src/worker_launcher.o \
+	src/worker_scheduler.o \
+	src/worker_main.o \
+	src/worker_common.o \
+	src/worker_hooks.o \
+	src/worker_status.o \
+	src/jobs_sql.o \
+	src/job_book.o \
+	src/job_exec.o \
+	src/job_actions.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from
@@ -93,7 +107,8 @@ EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
 
 # recgen-render, the video helper program (render/): a program of its own
 # because it links espeak-ng (GPL-3.0-or-later), which recgen.so never does
-# (README "Licence"). Installed beside the server's programs (bindir).
+# (README "Licence"). Installed in the server's pkglibdir, where recgen's
+# workers run helper programs from (docs/jobs.md, "process").
 RENDER      = render/recgen-render
 RENDER_OBJS = render/main.o render/speech.o render/cues.o render/compose.o render/run.o
 RENDER_CFLAGS = -O2 -g -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
@@ -118,7 +133,7 @@ endif
 all: $(RENDER)
 
 $(RENDER): $(RENDER_OBJS)
-	$(CC) $(RENDER_CFLAGS) -o $@ $(RENDER_OBJS) -lespeak-ng -lcjson -lm
+	$(CC) $(RENDER_CFLAGS) -o $@ $(RENDER_OBJS) -lespeak-ng -lcjson -lcrypto -lm
 
 render/%.o: render/%.c render/render.h
 	$(CC) $(RENDER_CFLAGS) -c -o $@ $<
@@ -127,10 +142,10 @@ install: install-render
 uninstall: uninstall-render
 .PHONY: install-render uninstall-render
 install-render: $(RENDER)
-	$(MKDIR_P) '$(DESTDIR)$(bindir)'
-	$(INSTALL_PROGRAM) $(RENDER) '$(DESTDIR)$(bindir)/recgen-render'
+	$(MKDIR_P) '$(DESTDIR)$(pkglibdir)'
+	$(INSTALL_PROGRAM) $(RENDER) '$(DESTDIR)$(pkglibdir)/recgen-render'
 uninstall-render:
-	rm -f '$(DESTDIR)$(bindir)/recgen-render'
+	rm -f '$(DESTDIR)$(pkglibdir)/recgen-render'
 
 # Every object is rebuilt when any header changes (PGXS has no automatic
 # dependencies here; a stale object against a changed struct crashes).

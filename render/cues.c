@@ -7,14 +7,17 @@
  * A cue holds whole words, at most two lines of about max_chars each (a
  * word longer than a line gets a line of its own, never split). A cue ends
  * at the end of a sentence, at a paragraph, at a pause in the speech, or
- * when the next word would not fit; in the last case it ends at the last
- * comma of its second half if there is one, so cues break at clauses. A cue
+ * when the next word would not fit; in the last case it ends at its last
+ * comma if there is one (cues break at clauses), and it never leaves the
+ * last word or two of a sentence alone in the next cue. A cue
  * is shown from its first word's start to its last word's end (the times
  * the speech gives, not an even spread), so cues never overlap and the
  * screen is empty in the pauses.
  *
  * Lines: a cue that fits on one line is one line; otherwise it is split
- * between words where the longer line is shortest (balanced lines).
+ * between words where the longer line is shortest (balanced lines), a
+ * split after a comma counting as 8 characters shorter and one inside a
+ * capitalised name as 8 longer.
  *
  * The ASS file is what FFmpeg's subtitles filter burns in (styles sized
  * for the frame, the text watermark as a second style). For still
@@ -29,6 +32,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +85,17 @@ best_break(const RenderSpeech *sp, const char *script, int a, int b,
 		size_t		longer = l1 > l2 ? l1 : l2;
 		int			ok = (l1 <= (size_t) max || k == a) &&
 			(l2 <= (size_t) max || k + 1 == b);
+		const char *next = script + sp->words[k + 1].offset;
+		const char *cur = script + sp->words[k].offset;
 
+		/*
+		 * A line ends better after a comma, and worse inside a name
+		 * ("Cash-Back Credit / Card"): weigh that against the balance.
+		 */
+		if (sp->words[k].sentence_end)
+			longer = longer > 8 ? longer - 8 : 0;
+		else if (isupper((unsigned char) cur[0]) && isupper((unsigned char) next[0]))
+			longer += 8;
 		if (ok && (!*fits || longer < best_long))
 		{
 			best = k;
@@ -114,6 +128,38 @@ cue_text(const RenderSpeech *sp, const char *script, int a, int b, int brk)
 	return t;
 }
 
+/* a cue shorter than this reads as a fragment */
+#define CUE_MIN_CHARS 20
+
+/*
+ * Where a full cue of words [a, b] (the next word does not fit) ends: at
+ * its last clause (a comma) leaving at least CUE_MIN_CHARS before it; else,
+ * when the rest of the sentence after b would be a fragment ("restaurants."
+ * alone), a word or more earlier, so that the next cue carries enough of
+ * the sentence; else at b.
+ */
+static int
+full_cue_end(const RenderSpeech *sp, const char *script, int a, int b)
+{
+	int			s = b + 1;
+
+	for (int k = b - 1; k > a; k--)
+		if (sp->words[k].sentence_end == 1 &&
+			span_chars(sp, script, a, k) >= CUE_MIN_CHARS)
+			return k;
+	/* the end of the sentence b is in */
+	while (s < sp->nwords && sp->words[s - 1].sentence_end != 2 &&
+		   !sp->words[s - 1].paragraph_end)
+		s++;
+	if (s - 1 > b && span_chars(sp, script, b + 1, s - 1) < CUE_MIN_CHARS)
+	{
+		for (int k = b - 1; k > a; k--)
+			if (span_chars(sp, script, k + 1, s - 1) >= CUE_MIN_CHARS)
+				return span_chars(sp, script, a, k) >= CUE_MIN_CHARS ? k : b;
+	}
+	return b;
+}
+
 /*
  * Build the cues of the speech; returns how many, the array in *cues.
  */
@@ -141,18 +187,7 @@ CuesBuild(const RenderSpeech *sp, const char *script, int max_chars,
 			best_break(sp, script, a, b + 1, max_chars, &fits);
 			if (!fits)
 			{
-				/* end at the last clause of the second half, if any */
-				size_t		total = span_chars(sp, script, a, b);
-
-				for (int k = b; k > a; k--)
-				{
-					if (sp->words[k].sentence_end == 1 &&
-						span_chars(sp, script, a, k) * 2 >= total)
-					{
-						b = k;
-						break;
-					}
-				}
+				b = full_cue_end(sp, script, a, b);
 				break;
 			}
 			b++;

@@ -4,24 +4,26 @@
  *		recgen-render: narrate a script with espeak-ng and compose a video
  *		with FFmpeg. Started by recgen's video worker (or by hand).
  *
- *		recgen-render --script FILE --out-dir DIR --name NAME [options]
+ *		recgen-render (--script FILE | --text TEXT) --out-dir DIR --name NAME [options]
  *
  * Writes DIR/NAME.mp4, NAME.srt, NAME.vtt, NAME.png (thumbnail) and, with
  * --keep-wav, NAME.wav; `recgen-render --help` lists the options.
  *
- * Protocol with the caller: standard output carries one line per step,
- * "progress <fraction 0..1> <phase>", and on success a last line
- * "result <JSON>" naming the files, the duration, the cue and frame
- * counts. Errors go to standard error (for FFmpeg failures with the tail of
+ * Protocol with the caller (the "process" action of recgen's workers):
+ * standard output carries JSON lines, {"progress": {"fraction": 0..1,
+ * "phase": ...}} as the work goes on and, on success, a last line
+ * {"result": {...}} naming the files (with kind, bytes and SHA-256), the
+ * duration, the word and cue counts. Errors go to standard error (for FFmpeg failures with the tail of
  * its log); the exit status is 0 on success, 1 on failure, 2 for bad
  * arguments and 3 when stopped by SIGTERM or SIGINT.
  *
- * Temporary files live in one directory (a "recgen-render-XXXXXX" under
- * --work-dir, default the output directory, so the final renames stay on
- * one file system) and are removed on success, failure and stop. A stop
- * signal only sets a flag and forwards SIGTERM to the running FFmpeg; the
- * main flow sees it and cleans up. Under SIGKILL nothing can run, so the
- * caller removes the directory it gave as --work-dir (the worker does).
+ * Temporary files live in one directory ("recgen-render-<pid>-XXXXXX"
+ * under --work-dir, default the output directory, so the final renames
+ * stay on one file system) and are removed on success, failure and stop. A
+ * stop signal only sets a flag and forwards SIGTERM to the running FFmpeg;
+ * the main flow sees it and cleans up. Under SIGKILL nothing can run: the
+ * next helper started on the same directory removes the directories whose
+ * process is gone.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -37,11 +39,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 
 #include "render.h"
 
@@ -49,13 +53,13 @@ char		render_tmpdir[4096];
 volatile sig_atomic_t render_stop = 0;
 volatile pid_t render_child = 0;
 
-/* the output names: temporary file -> extension of the final one */
-static const char *const outputs[][2] = {
-	{"video.mp4", "mp4"},
-	{"subtitles.srt", "srt"},
-	{"subtitles.vtt", "vtt"},
-	{"thumbnail.png", "png"},
-	{"voice.wav", "wav"},
+/* the outputs: temporary file, extension of the final one, media kind */
+static const char *const outputs[][3] = {
+	{"video.mp4", "mp4", "video"},
+	{"subtitles.srt", "srt", "subtitles"},
+	{"subtitles.vtt", "vtt", "subtitles"},
+	{"thumbnail.png", "png", "thumbnail"},
+	{"voice.wav", "wav", "audio"},
 };
 
 /*
@@ -88,6 +92,34 @@ remove_tmpdir(void)
 }
 
 /*
+ * Remove the temporary directories that helpers killed with SIGKILL left in
+ * dir: "recgen-render-<pid>-XXXXXX" whose process no longer exists.
+ */
+static void
+remove_stale_tmpdirs(const char *dir)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+	{
+		long		pid;
+		char		suffix[16];
+
+		if (sscanf(e->d_name, "recgen-render-%ld-%15s", &pid, suffix) != 2 ||
+			strlen(suffix) != 6 || pid <= 0 || pid == getpid())
+			continue;
+		if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/%s", dir, e->d_name);
+		remove_tmpdir();
+	}
+	closedir(d);
+}
+
+/*
  * A path in the temporary directory (malloc'd).
  */
 char *
@@ -108,7 +140,7 @@ RenderProgress(double fraction, const char *phase)
 	if (fraction < last + 0.01 && fraction < 1)
 		return;
 	last = fraction;
-	printf("progress %.3f %s\n", fraction, phase);
+	printf("{\"progress\": {\"fraction\": %.3f, \"phase\": \"%s\"}}\n", fraction, phase);
 	fflush(stdout);
 }
 
@@ -137,6 +169,42 @@ RenderFail(const char *fmt,...)
 	exit(stopped ? 3 : 1);
 }
 
+/*
+ * A file's size and SHA-256 (hex) as a JSON object {path, bytes, sha256},
+ * so the caller records what it was given without reading the file again.
+ */
+static cJSON *
+file_entry(const char *path)
+{
+	FILE	   *f = fopen(path, "rb");
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char buf[65536],
+				digest[EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0;
+	size_t		n;
+	long long	bytes = 0;
+	char		hex[2 * EVP_MAX_MD_SIZE + 1];
+	cJSON	   *o = cJSON_CreateObject();
+
+	if (f == NULL || md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
+		RenderFail("could not read \"%s\": %m", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+	{
+		EVP_DigestUpdate(md, buf, n);
+		bytes += n;
+	}
+	if (ferror(f) || !EVP_DigestFinal_ex(md, digest, &dlen))
+		RenderFail("could not read \"%s\": %m", path);
+	fclose(f);
+	EVP_MD_CTX_free(md);
+	for (unsigned int i = 0; i < dlen; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+	cJSON_AddStringToObject(o, "path", path);
+	cJSON_AddNumberToObject(o, "bytes", (double) bytes);
+	cJSON_AddStringToObject(o, "sha256", hex);
+	return o;
+}
+
 /* SIGTERM / SIGINT: stop at the next step */
 static void
 on_stop(int sig)
@@ -149,7 +217,7 @@ on_stop(int sig)
 static void
 usage(FILE *f)
 {
-	fputs("usage: recgen-render --script FILE --out-dir DIR --name NAME [options]\n"
+	fputs("usage: recgen-render (--script FILE | --text TEXT) --out-dir DIR --name NAME [options]\n"
 		  "\nspeech:\n"
 		  "  --voice NAME             espeak-ng voice (default en-gb)\n"
 		  "  --rate WPM               words per minute, 80..450 (default 160)\n"
@@ -168,7 +236,7 @@ usage(FILE *f)
 		  "  --subtitle-color RRGGBB  (default FFFFFF)\n"
 		  "  --subtitle-position P    bottom or top (default bottom)\n"
 		  "  --subtitle-box 0|1       text on a box (1, default) or outlined (0)\n"
-		  "  --line-chars N           characters per subtitle line (default 42)\n"
+		  "  --line-chars N           characters per subtitle line (default 42; 32 portrait)\n"
 		  "sound:\n"
 		  "  --music none|generated|FILE   (default generated)\n"
 		  "  --music-volume X         0..1 of the voice's level (default 0.25)\n"
@@ -274,6 +342,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 {
 	static const struct option longopts[] = {
 		{"script", required_argument, 0, 's'},
+		{"text", required_argument, 0, 'X'},
 		{"out-dir", required_argument, 0, 'o'},
 		{"name", required_argument, 0, 'n'},
 		{"work-dir", required_argument, 0, 'W'},
@@ -322,7 +391,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 			.bg_colors = "0x16324f,0x2a6f97",.music_kind = MUSIC_GENERATED,
 			.music_volume = 0.25,.wm_position = "top-right",.wm_opacity = 0.6,
 			.sub_scale = 1,.sub_color = "FFFFFF",.sub_position = "bottom",
-			.sub_box = 1,.max_line_chars = 42,.preset = NULL,.crf = 23,
+			.sub_box = 1,.max_line_chars = 0,.preset = NULL,.crf = 23,
 			.ffmpeg = "ffmpeg",.font = "DejaVu Sans",
 	};
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -331,6 +400,11 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 		{
 			case 's':
 				opt->script_path = optarg;
+				break;
+			case 'X':
+				if (strlen(optarg) > 100000)
+					bad_arg("--text is longer than 100000 bytes%s", "");
+				opt->script_text = optarg;
 				break;
 			case 'o':
 				opt->out_dir = optarg;
@@ -471,10 +545,13 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 				exit(2);
 		}
 	}
+	/* a portrait frame reads shorter lines in a larger font */
+	if (opt->max_line_chars == 0)
+		opt->max_line_chars = opt->height > opt->width ? 32 : 42;
 	if (opt->preset == NULL)
 		opt->preset = opt->bg_kind == BG_CLIP ? "superfast" : "medium";
-	if (optind < argc || opt->script_path == NULL || opt->out_dir == NULL ||
-		opt->name == NULL)
+	if (optind < argc || (opt->script_path == NULL) == (opt->script_text == NULL) ||
+		opt->out_dir == NULL || opt->name == NULL)
 	{
 		usage(stderr);
 		exit(2);
@@ -505,9 +582,10 @@ main(int argc, char **argv)
 				t0 = now();
 	struct sigaction sa = {0};
 	cJSON	   *res;
+	cJSON	   *files;
 
 	parse_args(argc, argv, &opt);
-	script = read_script(opt.script_path);
+	script = opt.script_text ? xstrdup(opt.script_text) : read_script(opt.script_path);
 	out_abs = realpath(opt.out_dir, NULL);
 	if (out_abs == NULL)
 		bad_arg("the output directory \"%s\" does not exist", opt.out_dir);
@@ -518,8 +596,9 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-XXXXXX",
-			 opt.work_dir ? opt.work_dir : out_abs);
+	remove_stale_tmpdirs(opt.work_dir ? opt.work_dir : out_abs);
+	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-%ld-XXXXXX",
+			 opt.work_dir ? opt.work_dir : out_abs, (long) getpid());
 	if (mkdtemp(render_tmpdir) == NULL)
 	{
 		fprintf(stderr, "recgen-render: could not create a directory in \"%s\": %s\n",
@@ -555,6 +634,7 @@ main(int argc, char **argv)
 
 	/* move the outputs into place, then report them */
 	res = cJSON_CreateObject();
+	files = cJSON_AddArrayToObject(res, "files");
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
 	{
 		char	   *from = RenderTmpPath(outputs[i][0]);
@@ -565,6 +645,13 @@ main(int argc, char **argv)
 			free(from);
 			free(to);
 			continue;
+		}
+		{
+			cJSON	   *e = file_entry(from);
+
+			cJSON_AddStringToObject(e, "kind", outputs[i][2]);
+			cJSON_ReplaceItemInObject(e, "path", cJSON_CreateString(to));
+			cJSON_AddItemToArray(files, e);
 		}
 		if (rename(from, to) != 0)
 			RenderFail("could not move the output to \"%s\": %m", to);
@@ -579,7 +666,7 @@ main(int argc, char **argv)
 	cJSON_AddNumberToObject(res, "seconds", now() - t0);
 	p = cJSON_PrintUnformatted(res);
 	RenderProgress(1, "done");
-	printf("result %s\n", p);
+	printf("{\"result\": %s}\n", p);
 	fflush(stdout);
 	free(p);
 	cJSON_Delete(res);

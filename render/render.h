@@ -76,6 +76,7 @@ typedef enum
 typedef struct RenderOptions
 {
 	const char *script_path;	/* UTF-8 text; "-" for standard input */
+	const char *script_text;	/* or the script itself (--text) */
 	const char *out_dir;
 	const char *name;			/* base name of the outputs */
 	const char *work_dir;		/* parent of the temporary directory */

@@ -25,4 +25,18 @@
 #define RECGEN_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/* pg_proc_aclcheck became object_aclcheck in PostgreSQL 16 */
+#if PG_VERSION_NUM >= 160000
+#define RecgenProcAclCheck(oid, role, mode) object_aclcheck(ProcedureRelationId, (oid), (role), (mode))
+#else
+#define RecgenProcAclCheck(oid, role, mode) pg_proc_aclcheck((oid), (role), (mode))
+#endif
+
+/* pg_database_ownercheck became object_ownercheck in PostgreSQL 16 */
+#if PG_VERSION_NUM >= 160000
+#define RecgenDatabaseOwnercheck(oid, role) object_ownercheck(DatabaseRelationId, (oid), (role))
+#else
+#define RecgenDatabaseOwnercheck(oid, role) pg_database_ownercheck((oid), (role))
+#endif
+
 #endif							/* RECGEN_COMPAT_H */

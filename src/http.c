@@ -133,6 +133,13 @@ http_setup(HttpRequest *req)
 	headers = curl_slist_append(headers, "Accept: application/json");
 	/* no "100 Continue" round trip for bodies over 1 kB */
 	headers = curl_slist_append(headers, "Expect:");
+	if (req->extra_headers)
+	{
+		const char *const *h;
+
+		for (h = req->extra_headers; *h; h++)
+			headers = curl_slist_append(headers, *h);
+	}
 	if (req->bearer && req->bearer[0])
 	{
 		char	   *auth = psprintf("Authorization: Bearer %s", req->bearer);
@@ -160,7 +167,8 @@ http_setup(HttpRequest *req)
 	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, http_progress);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long) recgen_llm_connect_timeout);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long) recgen_llm_timeout);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+					 (long) (req->timeout_ms > 0 ? req->timeout_ms : recgen_llm_timeout));
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "recgen/" RECGEN_VERSION);
@@ -277,7 +285,7 @@ http_finish(HttpRequest *req, CURLcode code)
 		}
 	}
 
-	if (retryable && req->attempts <= recgen_llm_max_retries)
+	if (retryable && !req->no_retries && req->attempts <= recgen_llm_max_retries)
 	{
 		long		wait = http_backoff_ms(req);
 

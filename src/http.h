@@ -31,6 +31,10 @@ typedef struct HttpRequest
 	const char *url;
 	const char *body;			/* JSON request body */
 	const char *bearer;			/* API key or NULL; never logged */
+	const char *const *extra_headers;	/* NULL-terminated "Name: value"
+										 * lines, or NULL */
+	int			timeout_ms;		/* 0: recgen.llm_timeout */
+	bool		no_retries;		/* one attempt only (the caller retries) */
 
 	/* output */
 	HttpOutcome outcome;
@@ -43,7 +47,8 @@ typedef struct HttpRequest
 	/* private state */
 	void	   *easy;
 	void	   *headers;
-	long		retry_after_ms; /* from the last answer's Retry-After */
+	long		retry_after_ms; /* from the last answer's Retry-After; -1
+								 * when it had none (readable when done) */
 	int64		not_before;		/* retry wait: time (us) before which not to start */
 	int64		started;
 	int			state;

@@ -392,7 +392,9 @@ llm_raise(HttpRequest *req, LlmCall *call)
 				(errcode(ERRCODE_CONNECTION_FAILURE),
 				 errmsg("LLM request failed: %s", req->error),
 				 errdetail("%d attempt(s) over %.0f ms.", req->attempts, req->latency_ms),
-				 errhint("Check recgen.llm_url and that the LLM server is running.")));
+				 errhint("Check recgen.llm_url and that its server is running. The local server "
+						 "that make demo sets up starts with \"tools/llm-server.sh start\" in the "
+						 "recgen source folder.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("LLM server gave an unusable answer: %s", call->error ? call->error : req->error),

@@ -6,8 +6,8 @@
  * _PG_init defines every setting (whether or not the library is preloaded,
  * so SET and SHOW work in any session) and then reserves the "recgen."
  * prefix, so a misspelt setting is an error instead of a silent
- * placeholder. Background workers, added later, are registered only when
- * the library is in shared_preload_libraries.
+ * placeholder. The background workers (worker.h) and the shared memory
+ * are registered only when the library is in shared_preload_libraries.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "recgen.h"
+#include "worker.h"
 
 RECGEN_MODULE_MAGIC;
 
@@ -45,13 +46,21 @@ _PG_init(void)
 	RecgenDefineGucs();
 	RecgenDefineLlmGucs();
 	RecgenDefineEngineGucs();
+	RecgenDefineWorkerGucs();
+	RecgenDefineVideoGucs();
 
 	MarkGUCPrefixReserved("recgen");
 
 	if (recgen_preloaded)
+	{
 		RecgenInstallShmemHooks();
+		WorkerInstallShmemHooks();
+		WorkerRegisterLauncher();
+		WorkerInstallUtilityHook();
+	}
 	RecgenInstallCatalogHooks();
 	RecgenInstallCallLogHooks();
+	WorkerInstallXactHooks();
 }
 
 /*

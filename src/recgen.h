@@ -25,6 +25,14 @@
 #include "settings.h"
 #include "shmem.h"
 
+/* video.c: media directories and narration defaults */
+extern char *recgen_media_dir;
+extern char *recgen_asset_dirs;
+extern int	recgen_render_timeout;
+extern char *recgen_tts_voice;
+extern int	recgen_tts_rate;
+extern void RecgenDefineVideoGucs(void);
+
 /* recgen.c */
 extern bool RecgenIsPreloaded(void);
 

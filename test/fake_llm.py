@@ -6,7 +6,9 @@ recgen's tests: exact, deterministic answers and scripted faults.
 Listens on 127.0.0.1 only and prints "PORT <n>" once ready. The behaviour
 is chosen by the request's "model" (recgen.llm_model):
 
-  fake-normal       names the first product of the prompt, with its price
+  fake-normal       an email greeting the prompt's customer and naming every
+                    product of the prompt with a reason (a text: the first);
+                    asked for an email in parts, the parts (one reason a product)
   fake-hallucinate  names ZETA TEST LANTERN at 999.99, not in any context
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
@@ -36,20 +38,55 @@ RECEIVED = []
 COUNTS = {}
 INFLIGHT = [0, 0]  # now, max
 
-ITEM_RE = re.compile(r"^- (.+?) \(([^)]*)\)", re.M)
+ITEM_RE = re.compile(r"^(?:- |[0-9]+\. )(.+?) \(([^)]*)\)", re.M)
 PRODUCT_RE = re.compile(r"Product: (.+?) \((?:category [^,]*, price )?([^)]*)\)")
 
 
 def first_product(messages):
-    """Name and price text of the first product in the last user message."""
-    text = ""
-    for m in messages:
-        if m.get("role") == "user":
-            text = m.get("content") or ""
+    """Name and price text of the first product of the prompt."""
+    text = last_user(messages)
     m = PRODUCT_RE.search(text) or ITEM_RE.search(text)
     if m:
         return m.group(1), m.group(2)
     return "our range", ""
+
+
+CUSTOMER_RE = re.compile(r"Customer: ([^.,\n]+)[.,]")
+# one phrasing per product, so a normal email repeats no phrase (guard)
+FRAMES = ["The {0} goes well with what you chose.",
+          "You may also like the {0}, a favourite of customers like you.",
+          "The {0} is similar to things you liked before.",
+          "Have a look at the {0} too: it pairs with your last order."]
+
+
+# the reasons of an email in parts, one a product ("It" becomes its name)
+PART_FRAMES = ["It goes well with what you chose.",
+               "It is a favourite of customers like you.",
+               "It is similar to things you liked before.",
+               "It pairs with your last order."]
+
+
+def last_user(messages):
+    """The last user message that lists products (a rewrite request comes
+    after the prompt it is about), else the last user message."""
+    text = listed = ""
+    for m in messages:
+        if m.get("role") == "user":
+            text = m.get("content") or ""
+            if ITEM_RE.search(text):
+                listed = text
+    return listed or text
+
+
+def normal_email(messages):
+    """An email that passes the guard: the customer's name, every product of
+    the prompt with a reason, a closing."""
+    text = last_user(messages)
+    who = CUSTOMER_RE.search(text)
+    items = [f"{n} ({p})" if p else n for n, p in ITEM_RE.findall(text)] or ["our range"]
+    lines = [FRAMES[k % len(FRAMES)].format(item) for k, item in enumerate(items)]
+    greeting = f"Hi {who.group(1).strip()}," if who else "Hello,"
+    return greeting + "\n\n" + " ".join(lines) + "\n\nEnjoy the rest of your week."
 
 
 def answer_text(req, mode, count):
@@ -57,16 +94,38 @@ def answer_text(req, mode, count):
     name, price = first_product(messages)
     told = any("broke these rules" in (m.get("content") or "") for m in messages if m.get("role") == "user")
     price_part = f" ({price})" if price else ""
-    body = f"We think you will like {name}{price_part}. It suits what you enjoy."
+    schema = ((req.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+    if "reasons" in schema.get("properties", {}):
+        # an email in parts (composition parts): recgen assembles it
+        n = schema["properties"]["reasons"].get("minItems", 1)
+        reasons = [PART_FRAMES[k % len(PART_FRAMES)] for k in range(n)]
+        parts = {"subject": f"Picked for you: the {name}", "opening": "We hope you are enjoying your last order.",
+                 "reasons": reasons, "closing": "Enjoy the rest of your week.", "cta": "Have a look"}
+        if mode == "fake-hallucinate":
+            parts["opening"] = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
+        elif mode == "fake-banned" or (mode == "fake-fix" and not told):
+            parts["closing"] = "Every one is guaranteed to delight you."
+        elif mode == "fake-pii":
+            parts["closing"] = "Write to sales@example.com or call +44 7700 900123."
+        return json.dumps(parts)
+    if req.get("response_format"):
+        # an email: the normal one, with the fault of the mode added
+        body = normal_email(messages)
+        if mode == "fake-hallucinate":
+            body = "You will love the ZETA TEST LANTERN (£999.99), our best seller. " + body
+        elif mode == "fake-banned" or (mode == "fake-fix" and not told):
+            body += " Every one is guaranteed to delight you."
+        elif mode == "fake-pii":
+            body += " Write to sales@example.com or call +44 7700 900123."
+        return json.dumps({"subject": f"Picked for you: the {name}", "preheader": "Chosen for you",
+                           "body": body, "cta": "Have a look"})
+    body = f"We think you will like the {name}{price_part}: it suits what you enjoy."
     if mode == "fake-hallucinate":
         body = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
     elif mode == "fake-banned" or (mode == "fake-fix" and not told):
         body = f"{name}{price_part} is guaranteed to delight you."
     elif mode == "fake-pii":
         body = f"{name}{price_part} is ready. Write to sales@example.com or call +44 7700 900123."
-    if req.get("response_format"):
-        return json.dumps({"subject": "A pick for you", "preheader": "Chosen for you",
-                           "body": body, "cta": "Have a look"})
     return body
 
 

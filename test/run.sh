@@ -5,6 +5,8 @@
 # database per run:
 #   regress      pg_regress: sql/<name>.sql against expected/<name>.out
 #   pgtap        pgTAP files test/pgtap/*.sql, run by pg_prove
+#   isolation    pg_isolation_regress: test/isolation/<name>.spec against
+#                test/isolation/expected/<name>.out (the job queue's races)
 #   integration  TAP shell scripts test/integration/*.sh (loaders, faults...)
 #   python       pytest files test/python/test_*.py (fake LLM server,
 #                conformance against reference libraries), in .venv
@@ -18,7 +20,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-SECTIONS=${RECGEN_TEST_SECTIONS:-regress pgtap integration python memcheck}
+SECTIONS=${RECGEN_TEST_SECTIONS:-regress pgtap isolation integration python memcheck}
 LOGDIR=$ROOT/.pgdata/test-logs
 mkdir -p "$LOGDIR"
 
@@ -71,6 +73,28 @@ run_pgtap() {
 	local dubious
 	dubious=$(grep -cE 'Dubious|Bad plan|No plan found' "$log")
 	failed=$((failed + dubious))
+}
+
+run_isolation() {
+	local tool tests log=$LOGDIR/isolation.log dir=$LOGDIR/isolation p f
+	tool="$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress"
+	rm -rf "$dir" && mkdir -p "$dir/specs" "$dir/out"
+	cp test/isolation/*.spec "$dir/specs/"
+	cp -r test/isolation/expected "$dir/"
+	tests=$(cd test/isolation && ls *.spec | sed 's/\.spec$//')
+	# keep the workers out of the test database while the specs claim jobs
+	psql -X -q -d postgres -c "ALTER SYSTEM SET recgen.databases = 'recgen_workers_elsewhere'" -c "SELECT pg_reload_conf()" >/dev/null
+	sleep 1
+	"$tool" --inputdir="$dir" --outputdir="$dir/out" --bindir="$BINDIR" --dbname=recgen_isolation \
+		--load-extension=recgen $tests >"$log" 2>&1
+	psql -X -q -d postgres -c "ALTER SYSTEM RESET recgen.databases" -c "SELECT pg_reload_conf()" >/dev/null
+	cat "$log"
+	p=$(grep -cE ' \.\.\. ok|^ok ' "$log")
+	f=$(grep -cE 'FAILED|^not ok ' "$log")
+	if [[ $p -eq 0 && $f -eq 0 ]]; then f=1; fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[[ $f -gt 0 && -f $dir/out/regression.diffs ]] && cat "$dir/out/regression.diffs"
 }
 
 run_integration() {

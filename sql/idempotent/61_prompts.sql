@@ -19,23 +19,23 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF (NEW.system_prompt, NEW.user_template, NEW.examples, NEW.max_tokens, NEW.temperature)
+    IF (NEW.system_prompt, NEW.user_template, NEW.examples, NEW.max_tokens, NEW.temperature, NEW.composition)
        IS NOT DISTINCT FROM
-       (OLD.system_prompt, OLD.user_template, OLD.examples, OLD.max_tokens, OLD.temperature) THEN
+       (OLD.system_prompt, OLD.user_template, OLD.examples, OLD.max_tokens, OLD.temperature, OLD.composition) THEN
         RETURN NEW;             -- only the active flag or the timestamp changed
     END IF;
     UPDATE recgen.prompt_templates SET active = false
      WHERE kind = OLD.kind AND tone = OLD.tone AND version = OLD.version;
     INSERT INTO recgen.prompt_templates
-        (kind, tone, version, system_prompt, user_template, examples, max_tokens, temperature, active)
+        (kind, tone, version, system_prompt, user_template, examples, max_tokens, temperature, composition, active)
     SELECT NEW.kind, NEW.tone, max(t.version) + 1, NEW.system_prompt, NEW.user_template,
-           NEW.examples, NEW.max_tokens, NEW.temperature, true
+           NEW.examples, NEW.max_tokens, NEW.temperature, NEW.composition, true
       FROM recgen.prompt_templates t WHERE t.kind = NEW.kind AND t.tone = NEW.tone;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION recgen.prompt_templates_version() IS
-    'Trigger: an UPDATE of a template''s text becomes a new active version; the old version is kept, inactive';
+    'Trigger: an UPDATE of a template''s text or composition becomes a new active version; the old version is kept, inactive';
 CREATE OR REPLACE TRIGGER prompt_templates_version BEFORE UPDATE ON recgen.prompt_templates
     FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION recgen.prompt_templates_version();
 GRANT SELECT ON recgen.tones, recgen.brands, recgen.channels, recgen.prompt_templates

@@ -81,10 +81,11 @@ AS $$
                            WHEN jsonb_typeof(p.attributes -> 'rate_pct') = 'number'
                            THEN (p.attributes ->> 'rate_pct') || '% rate' END,
         'rate_pct', p.attributes -> 'rate_pct',
+        'description', nullif(btrim(p.description), ''),
         'reason', reason))
 $$;
 COMMENT ON FUNCTION recgen.product_json(recgen.products, text) IS
-    'A product as the context shows it: id, name, category, price, its text (the rate for products priced 0 that have one, else none), rate where it has one, and the reason it is suggested';
+    'A product as the context shows it: id, name, category, price, its text (the rate for products priced 0 that have one, else none), rate where it has one, its description, and the reason it is suggested';
 CREATE OR REPLACE FUNCTION recgen.item_line(i jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -153,7 +154,16 @@ BEGIN
     v_behaviour := v_behaviour || jsonb_build_object('monetary_text',
         recgen.money_text((v_behaviour ->> 'monetary')::numeric, 'GBP'));
 
-    SELECT coalesce(jsonb_agg(recgen.product_json(p, recgen.reason_text(r.reason)) ORDER BY r.rank), '[]')
+    -- each item with the customer's items that led to it (reason_detail.because,
+    -- the two of most weight), so a text can say which purchase it follows
+    SELECT coalesce(jsonb_agg(recgen.product_json(p, recgen.reason_text(r.reason))
+                              || jsonb_strip_nulls(jsonb_build_object('because',
+                                     (SELECT jsonb_agg(b.name ORDER BY b.ord)
+                                        FROM (SELECT x ->> 'name' AS name, ord
+                                                FROM jsonb_array_elements(r.reason_detail -> 'because') WITH ORDINALITY AS e(x, ord)
+                                               WHERE coalesce(x ->> 'name', '') <> '' AND x ->> 'name' <> p.name
+                                               ORDER BY ord LIMIT 2) b)))
+                              ORDER BY r.rank), '[]')
       INTO v_items
       FROM recgen.recommend(context.customer_id, n) r
       JOIN recgen.products p ON p.product_id = r.product_id;
@@ -181,5 +191,5 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.context(bigint, integer) IS
-    'The JSON document the LLM sees about a customer: minimized profile, behaviour summary, consented social concerns (fenced, capped) and the top-n recommended items with name, category, price and reason. Requires consent_profiling.';
+    'The JSON document the LLM sees about a customer: minimized profile, behaviour summary, consented social concerns (fenced, capped) and the top-n recommended items with name, category, price, description, reason and the customer''s items that led to each (because). Requires consent_profiling.';
 GRANT EXECUTE ON FUNCTION recgen.context(bigint, integer) TO recgen_admin, recgen_analyst, recgen_worker;

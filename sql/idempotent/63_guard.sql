@@ -8,12 +8,15 @@
  * Rules:
  *   structure      the fields the kind needs are present and not empty
  *   price          every money amount and percentage in the text is a
- *                  number of the context (prices, rates, spend), and one
+ *                  number of the context (prices, rates, spend, or one a
+ *                  product's description states), and one
  *                  that follows a context product's name in its sentence
  *                  is not another context product's price or rate
  *                  (recgen.misattributed_price)
  *   product        no product of the catalog is named unless it is in the
- *                  context, and product ids given are those of the context
+ *                  context (an item, or a purchase of the customer's the
+ *                  context names), and product ids given are those of
+ *                  the context's items
  *   banned         none of the brand's banned phrases
  *   overpromise    none of the brand's over-promising words
  *   disclaimer     the brand's disclaimer, where it requires one
@@ -25,6 +28,10 @@
  *   repetition     no sentence of 20 characters or more said twice, and no
  *                  run of eight words twice in a line of the body (small
  *                  models loop)
+ *   (reader)       name, products_named, reason, second_person, placeholder,
+ *                  script, cut_off, cta, more repetition, attribute,
+ *                  subject, copied: what a person would reject
+ *                  (63_guard_reader.sql)
  * (recgen.generate adds "truncated" when the answer hit the token limit.)
  *
  * Phrase matching is case-insensitive on whole words; catalog names are
@@ -88,6 +95,9 @@ CREATE OR REPLACE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
 RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
+-- the rules' small queries over JSON look expensive to the planner (100 rows
+-- per jsonb_array_elements); compiling them costs more than running them
+SET jit = off
 AS $$
 DECLARE
     v jsonb := '[]';
@@ -129,7 +139,7 @@ BEGIN
 
     -- on topic: a product description or explanation names its product
     IF kind IN ('describe', 'explain') AND context #>> '{product,name}' IS NOT NULL
-       AND position(lower(context #>> '{product,name}') IN low) = 0 THEN
+       AND NOT recgen.guard_names(recgen.guard_norm(txt), context #>> '{product,name}') THEN
         v := v || jsonb_build_object('rule', 'off_topic',
                                      'detail', format('the text does not name "%s"', context #>> '{product,name}'));
     END IF;
@@ -137,7 +147,11 @@ BEGIN
     -- numbers the context allows (prices, rates, spend, days...)
     SELECT array_agg(DISTINCT x::text::numeric) INTO allowed
       FROM jsonb_path_query(context, 'strict $.**') x WHERE jsonb_typeof(x) = 'number';
-    allowed := coalesce(allowed, '{}');
+    -- ... and the amounts a product's description states ("1% cash back")
+    allowed := coalesce(allowed, '{}') || coalesce((
+        SELECT array_agg(replace(dm[1], ',', '')::numeric)
+          FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i,
+               regexp_matches(coalesce(i ->> 'description', ''), '([0-9][0-9,]*(?:\.[0-9]+)?)', 'g') dm), '{}');
 
     -- price: money amounts (£12.50, 12.50 GBP, $3) and percentages
     FOR k IN 1 .. regexp_count(txt, price_re, 1, 'i') LOOP
@@ -159,6 +173,8 @@ BEGIN
     SELECT coalesce(array_agg((i ->> 'product_id')::bigint), '{}'), coalesce(array_agg(lower(i ->> 'name')), '{}')
       INTO ctx_ids, ctx_names
       FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i;
+    -- the customer's own purchases (last purchases, those that led to an item) may be named too
+    ctx_names := ctx_names || (SELECT coalesce(array_agg(lower(x)), '{}') FROM unnest(recgen.guard_known_names(context)) x);
     FOR f IN
         SELECT n FROM unnest(recgen.catalog_names_in(low)) n
          WHERE lower(n) <> ALL (ctx_names)
@@ -249,6 +265,9 @@ BEGIN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
     END IF;
 
+    -- what a reader would reject (63_guard_reader.sql)
+    v := v || recgen.guard_reader_rules(kind, output, context, b);
+
     -- the rules of a spoken narration (90_video.sql)
     IF kind = 'video_script' THEN
         v := v || recgen.video_script_violations(output, context);
@@ -258,6 +277,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) IS
-    'Checks a generated output against its context and the brand: structure, prices and rates, products, banned and over-promising phrases, disclaimer, channel length, e-mail addresses and phone numbers. Returns {ok, violations}.';
+    'Checks a generated output against its context and the brand: structure, prices and rates, products, banned and over-promising phrases, disclaimer, channel length, e-mail addresses and phone numbers, and what a reader would reject (wrong or missing name, products without their reason, third person, placeholders, foreign script, cut-off sentences and calls to action, repeated phrases, unsupported product facts, a subject about nothing, text copied from an example). Returns {ok, violations}.';
 GRANT EXECUTE ON FUNCTION recgen.guard(text, jsonb, jsonb, text, text) TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT EXECUTE ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) TO recgen_admin, recgen_analyst, recgen_worker;

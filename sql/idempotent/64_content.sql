@@ -36,77 +36,7 @@ COMMENT ON POLICY admin_all ON recgen.content IS 'recgen_admin reads and edits a
 GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.content TO recgen_admin;
 GRANT SELECT, INSERT ON recgen.content TO recgen_analyst, recgen_worker;
 
-/*
- * render_fallback: the deterministic text of a kind, from the context
- * only, so it passes the guard by construction.
- */
-CREATE OR REPLACE FUNCTION recgen.render_fallback(kind text, ctx jsonb, brand text, channel text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    b recgen.brands;
-    fname text := ctx #>> '{customer,first_name}';
-    item jsonb := coalesce(ctx -> 'product', ctx #> '{items,0}');
-    lines text;
-    cats text;
-    t text;
-    max_chars integer;
-    tail text := '';
-BEGIN
-    SELECT * INTO b FROM recgen.brands br WHERE br.brand = render_fallback.brand;
-    SELECT string_agg(x, ', ') INTO cats FROM jsonb_array_elements_text(ctx #> '{behaviour,recent_categories}') x;
-    SELECT string_agg(recgen.item_line(i), E'\n')
-      INTO lines FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i;
-    IF b.disclaimer IS NOT NULL AND kind = ANY (b.disclaimer_kinds) THEN
-        tail := ' ' || b.disclaimer;
-    END IF;
-    CASE kind
-    WHEN 'email' THEN
-        RETURN jsonb_build_object(
-            'subject', CASE WHEN fname IS NULL THEN 'A few picks for you' ELSE fname || ', a few picks for you' END,
-            'preheader', 'Chosen from what you like' || coalesce(': ' || cats, ''),
-            'body', left(format(E'Hi %s,\n\nBased on what you like, we think these could suit you:\n%s',
-                                coalesce(fname, 'there'), coalesce(lines, '')), 1700)
-                    || CASE WHEN tail <> '' THEN E'\n\n' || btrim(tail) ELSE '' END
-                    || coalesce(E'\n\n' || b.sign_off, ''),
-            'cta', 'See your picks');
-    WHEN 'describe' THEN
-        t := format('%s, from our %s range%s.', item ->> 'name', item ->> 'category',
-                    coalesce(', at ' || (item ->> 'price_text'), ''));
-        IF item ->> 'reason' IS NOT NULL THEN
-            t := t || format(' Picked for you: %s.', item ->> 'reason');
-        END IF;
-    WHEN 'summary' THEN
-        t := format('%s (segment %s, %s): last purchase %s days ago, %s orders, total spend %s. Recent categories: %s.',
-                    coalesce(fname, 'This customer'), coalesce(ctx #>> '{customer,segment}', 'unknown'),
-                    coalesce(ctx #>> '{customer,country}', 'country unknown'),
-                    coalesce(ctx #>> '{behaviour,recency_days}', '?'), coalesce(ctx #>> '{behaviour,frequency}', '0'),
-                    coalesce(ctx #>> '{behaviour,monetary_text}', 'unknown'), coalesce(cats, 'none'));
-        IF lines IS NOT NULL THEN
-            t := t || E'\nSuggested next:\n' || lines;
-        END IF;
-        t := left(t, 1200);
-    WHEN 'snippet' THEN
-        SELECT ch.max_chars INTO max_chars FROM recgen.channels ch WHERE ch.channel = render_fallback.channel;
-        t := CASE WHEN fname IS NULL THEN 'You might like ' ELSE fname || ', you might like ' END
-             || format('%s%s.', item ->> 'name', coalesce(' (' || (item ->> 'price_text') || ')', ''));
-        t := left(t, coalesce(max_chars, 160) - length(tail));
-    WHEN 'video_script' THEN
-        RETURN recgen.video_script_fallback(ctx, brand);   -- 90_video.sql
-    WHEN 'explain' THEN
-        t := format('We suggest %s%s because %s.', item ->> 'name',
-                    coalesce(' (' || (item ->> 'price_text') || ')', ''),
-                    coalesce(item ->> 'reason', 'it fits what you have chosen before'));
-    ELSE
-        RAISE EXCEPTION 'unknown kind of content "%"', kind USING ERRCODE = 'invalid_parameter_value';
-    END CASE;
-    RETURN jsonb_build_object('text', t || tail);
-END
-$$;
-COMMENT ON FUNCTION recgen.render_fallback(text, jsonb, text, text) IS
-    'Deterministic rendering of a kind of content from its context alone: the fallback when the guard rejects the model''s answers';
+/* render_fallback (the deterministic fallback of every kind): 64_fallback.sql */
 
 /*
  * postprocess: the model's answer as stored: JSON fields trimmed for an

@@ -120,7 +120,7 @@ DECLARE
     tpl recgen.prompt_templates;
     doc jsonb;
     msgs jsonb;
-    ex jsonb;
+    v_composition text;
 BEGIN
     IF jsonb_typeof(j) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'a content job must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
@@ -196,6 +196,8 @@ BEGIN
         RAISE EXCEPTION 'no active prompt template for kind "%" and tone "%"', v_kind, v_tone
             USING ERRCODE = 'undefined_object', HINT = 'Templates are rows of recgen.prompt_templates.';
     END IF;
+    -- part-by-part composition is for emails (64_compose.sql)
+    v_composition := CASE WHEN v_kind = 'email' THEN tpl.composition ELSE 'free' END;
     doc := ctx || jsonb_build_object(
         'brand', (SELECT jsonb_build_object('name', b.brand, 'voice', b.voice) FROM recgen.brands b WHERE b.brand = v_brand),
         'tone', (SELECT jsonb_build_object('name', t.tone, 'instruction', t.instruction) FROM recgen.tones t WHERE t.tone = v_tone),
@@ -207,12 +209,14 @@ BEGIN
         'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
                                      FROM jsonb_array_elements(ctx -> 'concerns') x), ''),
         'items_text', coalesce((SELECT string_agg(recgen.item_line(i), E'\n')
-                                  FROM jsonb_array_elements(ctx -> 'items') i), '(none)'));
-    msgs := jsonb_build_array(jsonb_build_object('role', 'system', 'content', recgen.fill_template(tpl.system_prompt, doc)));
-    FOR ex IN SELECT * FROM jsonb_array_elements(tpl.examples) LOOP
-        msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', ex ->> 'user'),
-                                          jsonb_build_object('role', 'assistant', 'content', ex ->> 'assistant'));
-    END LOOP;
+                                  FROM jsonb_array_elements(ctx -> 'items') i), '(none)'),
+        -- the email prompt's facts and output instruction (64_compose.sql)
+        'history_text', recgen.prompt_history(ctx),
+        'products_text', recgen.prompt_products(ctx),
+        'format_text', recgen.format_instruction(v_composition, jsonb_array_length(coalesce(ctx -> 'items', '[]'))));
+    msgs := jsonb_build_array(jsonb_build_object('role', 'system', 'content', recgen.fill_template(tpl.system_prompt, doc)))
+            -- one of the template's examples, chosen by the customer (rotated)
+            || recgen.template_examples(tpl.examples, v_composition, v_brand, coalesce(v_customer, p.product_id, 0));
     msgs := msgs || jsonb_build_array(jsonb_build_object('role', 'user', 'content', recgen.fill_template(tpl.user_template, doc)));
 
     RETURN jsonb_build_object(
@@ -223,11 +227,12 @@ BEGIN
         'state', 'pending',
         'messages', msgs,
         'requests', jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-            'part', 'whole',
+            'part', CASE v_composition WHEN 'parts' THEN 'parts' ELSE 'whole' END,
             'messages', msgs,
             'max_tokens', tpl.max_tokens,
             'temperature', tpl.temperature,
-            'schema', CASE WHEN v_kind = 'email' THEN recgen.email_schema() END,
+            'schema', CASE WHEN v_composition = 'parts' THEN recgen.email_parts_schema(jsonb_array_length(ctx -> 'items'))
+                           WHEN v_kind = 'email' THEN recgen.email_schema() END,
             'schema_name', v_kind,
             'purpose', v_kind,
             'customer_id', v_customer))),
@@ -341,7 +346,9 @@ BEGIN
             END IF;
         ELSE
             s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
-            out := recgen.postprocess(s #>> '{spec,kind}', r, v_brand);
+            -- an email written in parts is assembled by recgen (64_compose.sql)
+            out := CASE WHEN reqs -> i ->> 'part' = 'parts' THEN recgen.compose_email(r -> 'json', s -> 'context', v_brand)
+                        ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END;
             g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
             IF r ->> 'finish_reason' = 'length' THEN
                 g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(

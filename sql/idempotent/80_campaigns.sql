@@ -167,7 +167,7 @@ AS $$
            ('categories', 'array of strings', 'bought a product of one of these categories'),
            ('bought', 'array of SKUs or product ids', 'bought at least one of these products'),
            ('not_bought', 'array of SKUs or product ids', 'bought none of these products'),
-           ('customers', 'array of customer ids', 'only these customers'),
+           ('customers', 'array of customer ids', 'only these customers (an empty array: nobody)'),
            ('limit', 'integer', 'at most this many customers: a fixed sample (ordered by md5 of the id)')
 $$;
 COMMENT ON FUNCTION recgen.segment_fields() IS
@@ -303,10 +303,9 @@ BEGIN
         RAISE EXCEPTION 'segment field "limit" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF segment ? 'customers' AND (jsonb_typeof(segment -> 'customers') <> 'array'
-        OR jsonb_array_length(segment -> 'customers') = 0
         OR EXISTS (SELECT 1 FROM jsonb_array_elements(segment -> 'customers') x
                     WHERE jsonb_typeof(x) <> 'number' OR x::text !~ '^-?[0-9]{1,18}$')) THEN
-        RAISE EXCEPTION 'segment field "customers" must be a non-empty array of customer ids, not %', segment -> 'customers'
+        RAISE EXCEPTION 'segment field "customers" must be an array of customer ids, not %', segment -> 'customers'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     PERFORM recgen.segment_products(segment, 'bought'), recgen.segment_products(segment, 'not_bought');

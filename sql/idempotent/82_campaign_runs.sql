@@ -116,6 +116,7 @@ DECLARE
     c recgen.campaigns;
     n integer;
     new_ids bigint[];
+    prev_model text;
 BEGIN
     SELECT * INTO STRICT r FROM recgen.campaign_runs cr WHERE cr.run_id = campaign_enter.run_id;
     SELECT * INTO STRICT c FROM recgen.campaigns ca WHERE ca.campaign_id = r.campaign_id;
@@ -161,15 +162,21 @@ BEGIN
     SELECT count(*)::integer, array_agg(ins.entry_id) FILTER (WHERE ins.state IN ('queued', 'waiting'))
       INTO n, new_ids FROM ins;
 
-    -- one job per entry that may be contacted
-    UPDATE recgen.campaign_entries e
-       SET job_id = recgen.enqueue(
-               'campaign',
-               jsonb_build_object('entry_id', e.entry_id, 'run_id', r.run_id, 'campaign', c.name),
-               e.customer_id, c.priority, coalesce(e.hold_until, now()),
-               format('campaign:%s:%s:%s', c.campaign_id, e.entry_key, e.customer_id), 5),
-           updated_at = now()
-     WHERE e.entry_id = ANY (new_ids) AND e.campaign_id = c.campaign_id;
+    -- one job per entry that may be contacted, with the run's model pinned
+    -- (enqueue pins the session's recgen.llm_model; restored right after)
+    IF new_ids IS NOT NULL THEN
+        prev_model := current_setting('recgen.llm_model');
+        PERFORM set_config('recgen.llm_model', r.model, true);
+        UPDATE recgen.campaign_entries e
+           SET job_id = recgen.enqueue(
+                   'campaign',
+                   jsonb_build_object('entry_id', e.entry_id, 'run_id', r.run_id, 'campaign', c.name),
+                   e.customer_id, c.priority, coalesce(e.hold_until, now()),
+                   format('campaign:%s:%s:%s', c.campaign_id, e.entry_key, e.customer_id), 5),
+               updated_at = now()
+         WHERE e.entry_id = ANY (new_ids) AND e.campaign_id = c.campaign_id;
+        PERFORM set_config('recgen.llm_model', prev_model, true);
+    END IF;
 
     IF n > 0 THEN
         PERFORM recgen.campaign_progress_notify(r.run_id, false);

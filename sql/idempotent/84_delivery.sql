@@ -203,13 +203,42 @@ COMMENT ON FUNCTION recgen.delivery_create(bigint, bigint, text) IS
     'Creates the delivery of a content to a webhook endpoint (once) and queues its first attempt; returns the delivery id';
 
 /*
+ * leased_job_payload_id: the id a running job of a kind carries in its
+ * payload, when the calling backend is the worker holding the job's
+ * lease; an error otherwise. The SECURITY DEFINER steps of recgen's job
+ * kinds call it first, so no other session (a member of recgen_worker
+ * included) can drive them with made-up answers.
+ */
+CREATE OR REPLACE FUNCTION recgen.leased_job_payload_id(job_id bigint, kind text, field text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    id bigint;
+BEGIN
+    SELECT (j.payload ->> field)::bigint INTO id FROM recgen.jobs j
+     WHERE j.job_id = leased_job_payload_id.job_id AND j.kind = leased_job_payload_id.kind
+       AND j.state = 'running' AND j.leased_by = pg_backend_pid();
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'job % is not a running % job of this worker', job_id, kind
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Only the background worker holding a job''s lease runs its steps.';
+    END IF;
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION recgen.leased_job_payload_id(bigint, text, text) IS
+    'The id in a payload field of a running job of a kind, when the caller is the worker holding its lease; an error otherwise';
+
+/*
  * delivery_request: start the next attempt of a delivery, for the worker.
  * Returns {attempt, url, timeout_ms, headers, body}, or {skip: reason}
  * when there is nothing to send (delivered, failed, disabled, no
  * consent). The attempt is recorded before anything is sent; an attempt
  * of a worker that stopped before recording its answer is marked so.
  */
-CREATE OR REPLACE FUNCTION recgen.delivery_request(delivery_id bigint)
+CREATE OR REPLACE FUNCTION recgen.delivery_request(job_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -220,7 +249,8 @@ DECLARE
     ts bigint := floor(extract(epoch FROM clock_timestamp()))::bigint;
     n integer;
 BEGIN
-    SELECT * INTO d FROM recgen.deliveries dd WHERE dd.delivery_id = delivery_request.delivery_id FOR UPDATE;
+    SELECT * INTO d FROM recgen.deliveries dd
+     WHERE dd.delivery_id = recgen.leased_job_payload_id(delivery_request.job_id, 'webhook', 'delivery_id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('skip', 'the delivery no longer exists');
     END IF;
@@ -266,13 +296,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.delivery_request(bigint) IS
-    'For the webhook job: records the next attempt of a delivery and returns the signed request ({attempt, url, timeout_ms, headers, body}), or {skip: reason} when the delivery is settled, the endpoint inactive or consent withdrawn';
+    'For the worker running a webhook job (by job id; only the worker holding its lease may call it): records the next attempt of a delivery and returns the signed request ({attempt, url, timeout_ms, headers, body}), or {skip: reason} when the delivery is settled, the endpoint inactive or consent withdrawn';
 
 /*
  * delivery_result: the answer to an attempt (status NULL: none came, with
  * the error), and what follows. Returns {state, next_attempt_at}.
  */
-CREATE OR REPLACE FUNCTION recgen.delivery_result(delivery_id bigint, attempt integer, http_status integer,
+CREATE OR REPLACE FUNCTION recgen.delivery_result(job_id bigint, attempt integer, http_status integer,
                                                   error text, duration_ms double precision,
                                                   retry_after_s integer DEFAULT NULL)
 RETURNS jsonb
@@ -287,7 +317,8 @@ DECLARE
     next_at timestamptz;
     err text;
 BEGIN
-    SELECT * INTO d FROM recgen.deliveries dd WHERE dd.delivery_id = delivery_result.delivery_id FOR UPDATE;
+    SELECT * INTO d FROM recgen.deliveries dd
+     WHERE dd.delivery_id = recgen.leased_job_payload_id(delivery_result.job_id, 'webhook', 'delivery_id') FOR UPDATE;
     IF NOT FOUND THEN
         RETURN jsonb_build_object('state', 'gone');
     END IF;
@@ -342,7 +373,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.delivery_result(bigint, integer, integer, text, double precision, integer) IS
-    'For the webhook job: records the answer of an attempt (HTTP status or NULL with the error) and moves the delivery on: delivered, disabled (410: the endpoint too), retrying (next attempt queued) or failed';
+    'For the worker running a webhook job (by job id; only the worker holding its lease may call it): records the answer of an attempt (HTTP status or NULL with the error) and moves the delivery on: delivered, disabled (410: the endpoint too), retrying (next attempt queued) or failed';
 
 /*
  * redeliver: a manual replay of a delivery (any state), with the same
@@ -373,6 +404,47 @@ $$;
 COMMENT ON FUNCTION recgen.redeliver(bigint) IS
     'Replays a delivery now (same webhook-id and body): back to pending and a new attempt queued; returns its job id';
 
+CREATE OR REPLACE FUNCTION recgen.http_action(requests jsonb)
+RETURNS jsonb
+LANGUAGE c VOLATILE STRICT PARALLEL UNSAFE
+AS 'MODULE_PATHNAME', 'recgen_http_action';
+COMMENT ON FUNCTION recgen.http_action(jsonb) IS
+    'Internal: sends the POST requests of a job''s http action ([{url, headers, body, timeout_ms}]) once each and returns [{status, error, duration_ms, retry_after_s}]; callable only by the extension owner';
+REVOKE ALL ON FUNCTION recgen.http_action(jsonb) FROM PUBLIC;
+
+/*
+ * webhook_ping: a signed test message ({"type": "recgen.ping"}) to an
+ * endpoint, sent now, synchronously: what an admin runs after setting up
+ * the receiver. Records no delivery.
+ */
+CREATE OR REPLACE FUNCTION recgen.webhook_ping(endpoint text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ep recgen.webhook_endpoints;
+    id text := 'msg_ping_' || replace(gen_random_uuid()::text, '-', '');
+    ts bigint := floor(extract(epoch FROM clock_timestamp()))::bigint;
+    body text := jsonb_build_object('type', 'recgen.ping', 'timestamp',
+                                    to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                    'data', jsonb_build_object('endpoint', endpoint))::text;
+BEGIN
+    SELECT * INTO ep FROM recgen.webhook_endpoints w WHERE w.name = webhook_ping.endpoint;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'webhook endpoint "%" does not exist', endpoint USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN jsonb_build_object('webhook_id', id) || (recgen.http_action(jsonb_build_array(jsonb_build_object(
+        'url', ep.url, 'timeout_ms', (extract(epoch FROM ep.timeout) * 1000)::integer, 'body', body,
+        'headers', jsonb_build_object('webhook-id', id, 'webhook-timestamp', ts::text,
+                                      'webhook-signature', recgen.webhook_signature(ep.secret, id, ts, body))))) -> 0);
+END
+$$;
+COMMENT ON FUNCTION recgen.webhook_ping(text) IS
+    'Sends a signed test message ({"type": "recgen.ping"}) to a webhook endpoint now and returns {webhook_id, status, error, duration_ms}; records no delivery. recgen_admin';
+REVOKE ALL ON FUNCTION recgen.webhook_ping(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.webhook_ping(text) TO recgen_admin;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.webhook_endpoints TO recgen_admin;
 GRANT SELECT (name, active, timeout, retry_schedule, disabled_at, disabled_reason, created_at, updated_at)
     ON recgen.webhook_endpoints TO recgen_analyst;
@@ -391,6 +463,7 @@ COMMENT ON POLICY admin_all ON recgen.deliveries IS 'recgen_admin reads every de
 COMMENT ON POLICY consented_profiling ON recgen.deliveries IS 'Analysts and workers see deliveries of customers who consented to profiling';
 COMMENT ON POLICY admin_all ON recgen.delivery_attempts IS 'recgen_admin reads every attempt';
 COMMENT ON POLICY consented_profiling ON recgen.delivery_attempts IS 'Analysts and workers see attempts of customers who consented to profiling';
+REVOKE ALL ON FUNCTION recgen.leased_job_payload_id(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_body(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_enqueue(bigint, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_create(bigint, bigint, text) FROM PUBLIC;

@@ -54,11 +54,12 @@ SELECT c.name AS campaign,
   JOIN recgen.campaigns c ON c.campaign_id = r.campaign_id
   CROSS JOIN LATERAL (
         SELECT count(*) AS entries,
-               count(*) FILTER (WHERE e.state = 'queued') AS queued,
-               count(*) FILTER (WHERE e.state = 'waiting') AS waiting,
-               count(*) FILTER (WHERE e.state = 'generating') AS running,
+               count(*) FILTER (WHERE e.state = 'queued' AND NOT x.dead AND NOT x.running) AS queued,
+               count(*) FILTER (WHERE e.state = 'waiting' AND NOT x.dead) AS waiting,
+               count(*) FILTER (WHERE e.state IN ('queued', 'generating') AND x.running
+                                   OR e.state = 'generating' AND NOT x.dead) AS running,
                count(*) FILTER (WHERE e.state = 'generated') AS done,
-               count(*) FILTER (WHERE e.state = 'failed') AS failed,
+               count(*) FILTER (WHERE e.state = 'failed' OR e.state IN ('queued', 'waiting', 'generating') AND x.dead) AS failed,
                count(*) FILTER (WHERE e.state = 'held') AS held,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'holdout') AS holdout,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'capped') AS capped,
@@ -67,7 +68,13 @@ SELECT c.name AS campaign,
                count(*) FILTER (WHERE e.state = 'held' AND e.reason = 'reentry') AS reentry,
                count(*) FILTER (WHERE e.state = 'generated' AND e.sent_at > now() - interval '5 minutes') AS done_last_5min,
                max(e.updated_at) AS last_change
-          FROM recgen.campaign_entries e WHERE e.run_id = r.run_id) s
+          FROM recgen.campaign_entries e
+          LEFT JOIN recgen.jobs j ON j.job_id = e.job_id
+          -- an entry whose job ended without finishing it (discarded after its
+          -- attempts, cancelled, pruned) failed
+          CROSS JOIN LATERAL (SELECT e.job_id IS NOT NULL AND (j.job_id IS NULL OR j.state IN ('discarded', 'cancelled', 'completed')) AS dead,
+                                     coalesce(j.state = 'running', false) AS running) x
+         WHERE e.run_id = r.run_id) s
   LEFT JOIN LATERAL (
         SELECT sum(ct.prompt_tokens) AS prompt_tokens, sum(ct.completion_tokens) AS completion_tokens
           FROM recgen.campaign_entries e
@@ -89,7 +96,7 @@ COMMENT ON COLUMN recgen.campaign_progress.queued IS 'Entries whose job has not 
 COMMENT ON COLUMN recgen.campaign_progress.waiting IS 'Entries held until the customer''s quiet hours end';
 COMMENT ON COLUMN recgen.campaign_progress.running IS 'Entries whose content is being generated';
 COMMENT ON COLUMN recgen.campaign_progress.done IS 'Entries with their content generated and stored';
-COMMENT ON COLUMN recgen.campaign_progress.failed IS 'Entries whose job failed for good (see recgen.jobs)';
+COMMENT ON COLUMN recgen.campaign_progress.failed IS 'Entries that failed for good: nothing to recommend, or their job discarded after its attempts or cancelled (its errors are in recgen.jobs)';
 COMMENT ON COLUMN recgen.campaign_progress.held IS 'Entries held back (holdout, capped, quiet_hours with skip, no_consent, reentry)';
 COMMENT ON COLUMN recgen.campaign_progress.quiet_hours IS 'Entries that met quiet hours: skipped, or waiting for them to end';
 COMMENT ON COLUMN recgen.campaign_progress.delivered IS 'Contents delivered to the webhook endpoint';
@@ -176,96 +183,43 @@ COMMENT ON COLUMN recgen.latest_content.delivery_state IS 'State of its webhook 
 -- quality ----------------------------------------------------------------------
 
 /*
- * text_words: the lower-case words of a text (letters and digits).
+ * campaign_quality: recgen.evaluate_content (the content-quality measures,
+ * sql/idempotent/66_quality.sql) over each campaign's and variant's
+ * generated contents, with the guard pass rate, the tail of the LLM time
+ * and the estimated cost beside it.
  */
-CREATE OR REPLACE FUNCTION recgen.text_words(t text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT coalesce(array_agg(w), '{}') FROM regexp_split_to_table(lower(coalesce(t, '')), '[^[:alnum:]]+') w WHERE w <> ''
-$$;
-COMMENT ON FUNCTION recgen.text_words(text) IS 'The lower-case words (runs of letters and digits) of a text';
-
-/*
- * content_set_diversity: how different a set of contents' texts are:
- * distinct-2 (distinct word bigrams over all bigrams) and the mean Jaccard
- * similarity of the word sets of every pair (of at most the first 200
- * contents, so a large campaign stays cheap).
- */
-CREATE OR REPLACE FUNCTION recgen.content_set_diversity(texts text[], OUT distinct_2 double precision,
-                                                        OUT mean_similarity double precision)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH t AS (
-        SELECT i, recgen.text_words(x) AS w FROM unnest(texts[1:200]) WITH ORDINALITY u(x, i)
-    ), bigrams AS (
-        SELECT t.w[k] || ' ' || t.w[k + 1] AS b
-          FROM unnest(texts) WITH ORDINALITY u(x, i)
-          CROSS JOIN LATERAL (SELECT recgen.text_words(u.x) AS w) t
-          CROSS JOIN LATERAL generate_series(1, cardinality(t.w) - 1) k
-    ), sets AS (
-        SELECT i, ARRAY(SELECT DISTINCT unnest(w)) AS s FROM t
-    )
-    SELECT (SELECT count(DISTINCT b)::double precision / nullif(count(*), 0) FROM bigrams),
-           (SELECT avg(cardinality(ARRAY(SELECT unnest(a.s) INTERSECT SELECT unnest(b.s)))::double precision
-                       / nullif(cardinality(ARRAY(SELECT unnest(a.s) UNION SELECT unnest(b.s))), 0))
-              FROM sets a JOIN sets b ON a.i < b.i)
-$$;
-COMMENT ON FUNCTION recgen.content_set_diversity(text[]) IS
-    'Diversity of a set of texts: distinct-2 (distinct word bigrams / bigrams) and the mean pairwise Jaccard similarity of their word sets (first 200 texts)';
-
 CREATE OR REPLACE VIEW recgen.campaign_quality WITH (security_invoker = true) AS
-WITH c AS (
-    SELECT e.campaign_id, e.variant, ct.*,
-           coalesce(ct.output ->> 'body', ct.output ->> 'text') AS text_body,
-           lower(coalesce(ct.output ->> 'subject', '') || ' ' || coalesce(ct.output ->> 'body', ct.output ->> 'text', '')) AS all_text
+WITH g AS (
+    SELECT e.campaign_id, e.variant,
+           array_agg(ct.content_id ORDER BY ct.content_id) AS ids,
+           avg((ct.verdict = 'pass')::integer)::double precision AS pass_rate,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY ct.llm_ms) AS p95_llm_ms,
+           round(sum(ct.prompt_tokens * mp.prompt_per_million + ct.completion_tokens * mp.completion_per_million) / 1e6, 6)
+               AS estimated_cost
       FROM recgen.campaign_entries e
       JOIN recgen.content ct ON ct.customer_id = e.customer_id AND ct.content_id = e.content_id
+      LEFT JOIN recgen.model_prices mp ON mp.model = ct.model
      WHERE e.state = 'generated'
-), per AS (
-    SELECT c.*,
-           (SELECT count(*) FROM jsonb_array_elements(c.context -> 'items') i
-             WHERE strpos(c.all_text, lower(i ->> 'name')) > 0) AS products_named,
-           (c.context #>> '{customer,first_name}') IS NOT NULL
-             AND strpos(c.all_text, lower(c.context #>> '{customer,first_name}')) > 0 AS names_customer,
-           EXISTS (SELECT 1 FROM jsonb_array_elements_text(c.context #> '{behaviour,recent_categories}') rc
-                    WHERE strpos(c.all_text, lower(rc)) > 0) AS names_category
-      FROM c
+     GROUP BY e.campaign_id, e.variant
 )
-SELECT ca.name AS campaign,
-       p.variant,
-       count(*) AS contents,
-       avg((p.verdict = 'pass' AND jsonb_array_length(p.violations) = 0)::integer)::double precision AS first_attempt_pass_rate,
-       avg((p.verdict = 'pass')::integer)::double precision AS pass_rate,
-       avg((p.verdict = 'fallback')::integer)::double precision AS fallback_rate,
-       avg((p.names_customer OR p.names_category)::integer)::double precision AS personalization,
-       avg(p.names_customer::integer)::double precision AS names_customer_rate,
-       avg(p.products_named)::double precision AS products_named,
-       (recgen.content_set_diversity(array_agg(p.text_body ORDER BY p.content_id))).distinct_2,
-       (recgen.content_set_diversity(array_agg(p.text_body ORDER BY p.content_id))).mean_similarity,
-       avg(length(p.text_body))::double precision AS mean_length,
-       min(length(p.text_body)) AS min_length,
-       max(length(p.text_body)) AS max_length,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY length(p.text_body)) AS median_length,
-       sum(p.prompt_tokens) AS prompt_tokens,
-       sum(p.completion_tokens) AS completion_tokens,
-       avg(p.llm_ms) AS mean_llm_ms,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY p.llm_ms) AS p95_llm_ms,
-       round(sum(p.prompt_tokens * mp.prompt_per_million + p.completion_tokens * mp.completion_per_million) / 1e6, 6) AS estimated_cost
-  FROM per p
-  JOIN recgen.campaigns ca ON ca.campaign_id = p.campaign_id
-  LEFT JOIN recgen.model_prices mp ON mp.model = p.model
- GROUP BY ca.name, p.variant;
+SELECT ca.name AS campaign, g.variant, q.contents, q.first_attempt_pass, g.pass_rate, q.fallback,
+       q.personalization, q.products_named, q.all_products_named, q.without_products,
+       q.distinct_1, q.distinct_2, q.mean_similarity, q.mean_words, q.min_words, q.max_words,
+       q.prompt_tokens, q.completion_tokens, q.llm_ms_per_content, g.p95_llm_ms, g.estimated_cost
+  FROM g
+  JOIN recgen.campaigns ca ON ca.campaign_id = g.campaign_id
+  CROSS JOIN LATERAL recgen.evaluate_content(g.ids) q;
 COMMENT ON VIEW recgen.campaign_quality IS
-    'Quality of a campaign''s contents per variant: guard pass rates (first attempt, overall) and fallback rate, personalization, products named, diversity (distinct-2, mean pairwise similarity), length, tokens, LLM latency and estimated cost';
-COMMENT ON COLUMN recgen.campaign_quality.first_attempt_pass_rate IS 'Share of contents whose first answer passed the guard (no rewrite, no fallback)';
-COMMENT ON COLUMN recgen.campaign_quality.fallback_rate IS 'Share of contents rendered from the deterministic template after the guard rejected every answer';
-COMMENT ON COLUMN recgen.campaign_quality.personalization IS 'Share of contents that name the customer or one of their recent categories';
+    'Quality of a campaign''s contents per variant (recgen.evaluate_content): first-attempt guard pass rate, pass and fallback rates, personalization, products named, diversity (distinct-1/2, mean pairwise similarity), length in words, tokens, LLM time and estimated cost';
+COMMENT ON COLUMN recgen.campaign_quality.first_attempt_pass IS 'Share of contents whose first answer passed the guard (recgen.evaluate_content)';
+COMMENT ON COLUMN recgen.campaign_quality.pass_rate IS 'Share of contents the model wrote (verdict pass, rewrites included)';
+COMMENT ON COLUMN recgen.campaign_quality.fallback IS 'Share of contents rendered from the deterministic template after the guard rejected every answer';
+COMMENT ON COLUMN recgen.campaign_quality.personalization IS 'Share of contents personalized (recgen.evaluate_content: names the customer or their history)';
 COMMENT ON COLUMN recgen.campaign_quality.products_named IS 'Mean number of the context''s products a content names';
-COMMENT ON COLUMN recgen.campaign_quality.distinct_2 IS 'Distinct word bigrams over all bigrams of the bodies (1: no phrase repeats across contents)';
-COMMENT ON COLUMN recgen.campaign_quality.mean_similarity IS 'Mean Jaccard similarity of the word sets of two bodies (0: nothing in common, 1: the same words)';
-COMMENT ON COLUMN recgen.campaign_quality.mean_llm_ms IS 'Mean time waiting for the LLM per content';
+COMMENT ON COLUMN recgen.campaign_quality.distinct_2 IS 'Distinct word bigrams over all bigrams of the texts (1: no phrase repeats across contents)';
+COMMENT ON COLUMN recgen.campaign_quality.mean_similarity IS 'Mean pairwise similarity of the texts (0: nothing in common, 1: the same)';
+COMMENT ON COLUMN recgen.campaign_quality.p95_llm_ms IS '95th percentile of the time waiting for the LLM per content';
+COMMENT ON COLUMN recgen.campaign_quality.estimated_cost IS 'Tokens times the model''s price (recgen.model_prices)';
 
 -- outcomes ---------------------------------------------------------------------
 

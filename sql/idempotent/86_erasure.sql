@@ -6,7 +6,8 @@
  * What it deletes is found, not listed: every table of the recgen schema
  * with a customer_id column, children before the tables they reference,
  * so a table a later version (or another subsystem) adds is covered
- * without touching this file. Data outside tables (media files) is removed
+ * without touching this file. Campaign segments that list the customer's
+ * id (and the runs that pinned them) lose it. Data outside tables (media files) is removed
  * by the handlers in recgen.erasure_steps, functions of the extension
  * itself that take the customer id. Before deleting it writes back the
  * customer's llm_calls rows still waiting in shared memory, so none
@@ -73,6 +74,22 @@ BEGIN
         GET DIAGNOSTICS n = ROW_COUNT;
         counts := counts || jsonb_build_object(t.table_name::text, n);
     END LOOP;
+    -- campaigns naming the customer in their segment (and the runs that
+    -- pinned it) forget the id; an emptied list still selects nobody
+    UPDATE recgen.campaigns c
+       SET segment = jsonb_set(c.segment, '{customers}',
+                               (SELECT coalesce(jsonb_agg(x), '[]') FROM jsonb_array_elements(c.segment -> 'customers') x
+                                 WHERE x <> to_jsonb(forget_customer.customer_id)))
+     WHERE c.segment -> 'customers' @> to_jsonb(forget_customer.customer_id);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    counts := counts || jsonb_build_object('recgen.campaigns (segment)', n);
+    UPDATE recgen.campaign_runs r
+       SET settings = jsonb_set(r.settings, '{segment,customers}',
+                                (SELECT coalesce(jsonb_agg(x), '[]') FROM jsonb_array_elements(r.settings #> '{segment,customers}') x
+                                  WHERE x <> to_jsonb(forget_customer.customer_id)))
+     WHERE r.settings #> '{segment,customers}' @> to_jsonb(forget_customer.customer_id);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    counts := counts || jsonb_build_object('recgen.campaign_runs (segment)', n);
     FOR s IN SELECT * FROM recgen.erasure_steps ORDER BY position, step LOOP
         fn := to_regprocedure(s.handler);
         IF fn IS NULL OR NOT EXISTS (

@@ -37,6 +37,9 @@ q $OLD "$rows_sql" | sort >"$TMP/rows_before.txt"
 rows_before=$(wc -l <"$TMP/rows_before.txt")
 ok $(( rows_before > 7000 ? 0 : 1 )) "the fixture wrote data to the 0.1.0 tables ($rows_before rows)"
 
+# analyze the fixture's tables now: an autovacuum ANALYZE of them racing the
+# update (which alters those tables) can deadlock with it
+q $OLD "VACUUM ANALYZE" >/dev/null
 q $OLD "ALTER EXTENSION recgen UPDATE" >/dev/null 2>"$TMP/update.err"
 ok $? "ALTER EXTENSION recgen UPDATE runs"
 [[ -s $TMP/update.err ]] && sed 's/^/# /' "$TMP/update.err"

@@ -1,7 +1,7 @@
 -- 800_campaigns: campaign objects, the segment compiler, variants and the
 -- holdout, cron schedules, signatures and the outcome statistics.
 BEGIN;
-SELECT plan(59);
+SELECT plan(71);
 
 CREATE ROLE tap_c_analyst LOGIN IN ROLE recgen_analyst;
 CREATE ROLE tap_c_admin LOGIN IN ROLE recgen_admin;
@@ -42,8 +42,9 @@ SELECT is((SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.
                                 'events_enter_campaigns', 'customers_enter_campaigns', 'hmac_sha256', 'webhook_secret',
                                 'webhook_signature', 'webhook_endpoints_check', 'delivery_body', 'delivery_enqueue',
                                 'delivery_create', 'delivery_request', 'delivery_result', 'redeliver',
-                                'two_proportion_p', 'campaign_progress_notify', 'text_words', 'content_set_diversity',
-                                'customer_tables', 'forget_customer')), 0,
+                                'two_proportion_p', 'campaign_progress_notify',
+                                'customer_tables', 'forget_customer', 'leased_job_payload_id', 'http_action',
+                                'webhook_ping', 'run_due_schedules', 'next_schedule_at')), 0,
           'every campaign function has a comment');
 
 -- the segment --------------------------------------------------------------
@@ -121,6 +122,27 @@ SELECT throws_ok($$SELECT recgen.cron_next('61 * * * *', now())$$, '22023', NULL
 SELECT throws_ok($$INSERT INTO recgen.campaigns (name, goal, trigger, schedule) VALUES ('c', 'newsletter', 'schedule', 'every day')$$,
                  '22023', NULL, 'a campaign with a bad schedule cannot be written');
 
+-- schedules (customer 5 has no marketing consent: entries are held, nothing is queued)
+INSERT INTO recgen.campaigns (name, goal, trigger, schedule, segment, created_at)
+VALUES ('daily', 'newsletter', 'schedule', '0 10 * * *', '{"customers": [5]}', '2026-01-01 09:30+00');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 09:59+00'), 0, 'nothing is due before the first tick');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 10:00:30+00'), 1, 'the 10:00 tick runs');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-01 10:05+00'), 0, 'and runs once');
+SELECT is(recgen.run_due_schedules('manual', '2026-01-03 11:00+00'), 1, 'two missed ticks are caught up by one run');
+SELECT is((SELECT string_agg(run_key || '/' || source, ' ' ORDER BY run_id) FROM recgen.campaign_runs r
+             JOIN recgen.campaigns c USING (campaign_id) WHERE c.name = 'daily'),
+          'schedule:2026-01-01T10:00Z/schedule schedule:2026-01-03T10:00Z/schedule', 'runs keyed by their tick');
+SELECT is((SELECT string_agg(e.reason, ',') FROM recgen.campaign_entries e JOIN recgen.campaigns c USING (campaign_id)
+            WHERE c.name = 'daily'), 'no_consent,no_consent', 'each run records the customer it holds back');
+
+-- progress notifications: at most one a second per run, unless forced
+SELECT ok(recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), true)
+          AND NOT recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), false)
+          AND recgen.campaign_progress_notify((SELECT min(run_id) FROM recgen.campaign_runs), true),
+          'a second notification within the second is held back; a forced one is sent');
+SELECT is((SELECT row(entries, held, no_consent, finished)::text FROM recgen.campaign_progress
+            WHERE run = (SELECT min(run_id) FROM recgen.campaign_runs)), '(1,1,1,t)', 'the run''s progress row');
+
 -- contact policy ------------------------------------------------------------
 SELECT is((SELECT reason FROM recgen.contact_check(5, (SELECT campaign_id FROM recgen.campaigns WHERE name = 'spring'))),
           'no_consent', 'no marketing consent: no_consent');
@@ -143,6 +165,18 @@ SELECT ok(recgen.webhook_secret() ~ '^whsec_[A-Za-z0-9+/]{43}=$' AND recgen.webh
 INSERT INTO recgen.webhook_endpoints (name, url) VALUES ('crm', 'https://crm.example.com/hooks/recgen');
 SELECT throws_ok($$INSERT INTO recgen.webhook_endpoints (name, url) VALUES ('x', 'gopher://crm.example.com/')$$,
                  '23514', NULL, 'only http and https URLs');
+-- the http action (what the workers send), through webhook_ping: port 9 is closed
+INSERT INTO recgen.webhook_endpoints (name, url, timeout) VALUES ('closed', 'http://127.0.0.1:9/hooks', '2 seconds');
+SELECT is((recgen.webhook_ping('closed') - 'webhook_id' - 'duration_ms')::text,
+          '{"error": "could not connect to the server", "status": null}', 'a ping to a closed port: no status, the reason');
+SELECT throws_ok($$SELECT recgen.http_action('[{"url": "file:///etc/passwd", "body": "{}"}]')$$, '22023', NULL,
+                 'the http action sends only to http and https URLs');
+SELECT throws_ok($$SELECT recgen.http_action('[{"url": "http://127.0.0.1:9/", "body": "{}", "headers": {"x-a": "b\r\nEvil: 1"}}]')$$,
+                 '22023', NULL, 'a header value with a line break is refused');
+SELECT ok(NOT has_function_privilege('recgen_admin', 'recgen.http_action(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('recgen_worker', 'recgen.http_action(jsonb)', 'EXECUTE')
+          AND NOT has_function_privilege('recgen_analyst', 'recgen.webhook_ping(text)', 'EXECUTE'),
+          'only the owner posts to a URL it is given; only admins ping');
 SET ROLE tap_c_analyst;
 SELECT throws_ok($$SELECT secret FROM recgen.webhook_endpoints$$, '42501', NULL, 'analysts cannot read a secret');
 SELECT throws_ok($$SELECT url FROM recgen.webhook_endpoints$$, '42501', NULL, 'analysts cannot read where data goes');

@@ -2,7 +2,7 @@
 -- in any recgen table, touches no one else, and records the erasure
 -- without personal data.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 
 INSERT INTO recgen.products (product_id, sku, name, price) VALUES (1, 'LAMP', 'Brass Lamp', 40);
 INSERT INTO recgen.customers (customer_id, first_name, last_name, email, phone, country,
@@ -22,7 +22,7 @@ SELECT c.customer_id, 'email', 'default', 'spring', 'm', jsonb_build_object('cus
   FROM recgen.customers c;
 INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome, attempts, latency_ms)
 SELECT c, 'email', 'm', 'ok', 1, 5 FROM unnest(ARRAY[987654321, 2]) c;
-INSERT INTO recgen.campaigns (campaign_id, name, goal) VALUES (1, 'spring', 'newsletter');
+INSERT INTO recgen.campaigns (campaign_id, name, goal, segment) VALUES (1, 'spring', 'newsletter', '{"customers": [987654321, 2]}');
 INSERT INTO recgen.campaign_runs (run_id, campaign_id, run_key, source, model, settings) VALUES (1, 1, 'r', 'manual', 'm', '{}');
 INSERT INTO recgen.campaign_entries (customer_id, campaign_id, run_id, entry_key, channel, variant, state, content_id, sent_at)
 SELECT ct.customer_id, 1, 1, 'run:r', 'email', 'a', 'generated', ct.content_id, now() FROM recgen.content ct;
@@ -63,6 +63,8 @@ SELECT is((SELECT count(*)::int FROM recgen.customers WHERE customer_id = 2)
           + (SELECT count(*)::int FROM recgen.deliveries WHERE customer_id = 2)
           + (SELECT count(*)::int FROM recgen.tap_later_media WHERE customer_id = 2), 5,
           'the other customer keeps every row');
+SELECT is((SELECT segment FROM recgen.campaigns WHERE campaign_id = 1), '{"customers": [2]}'::jsonb,
+          'a campaign segment naming the customer keeps only the others');
 SELECT is((SELECT count(*)::int FROM recgen.erasures), 1, 'the erasure is recorded');
 SELECT ok((SELECT (rows_deleted ->> 'recgen.customers')::int = 1 AND (rows_deleted ->> 'recgen.events')::int = 1
                   AND (rows_deleted ->> 'recgen.deliveries')::int = 1 AND erased_by = session_user

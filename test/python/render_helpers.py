@@ -32,8 +32,9 @@ def render(tmp, *args, script=SCRIPT, name="v", check=True):
         assert p.returncode == 0, p.stderr
     res = None
     for line in p.stdout.splitlines():
-        if line.startswith("result "):
-            res = json.loads(line[len("result "):])
+        msg = json.loads(line)  # every line is a JSON object
+        assert set(msg) <= {"progress", "result"}, line
+        res = msg.get("result", res)
     return p, res
 
 

@@ -62,7 +62,8 @@ def test_request_body_and_key(conn, fake):
     body = req["body"]
     assert body["model"] == "fake-normal" and body["stream"] is False
     schema = body["response_format"]["json_schema"]["schema"]
-    assert list(schema["properties"])[:2] == ["subject", "preheader"]
+    # the email is written in parts (the shipped template), subject first
+    assert list(schema["properties"]) == ["subject", "opening", "reasons", "closing", "cta"]
     prompt = " ".join(m["content"] for m in body["messages"])
     assert "spring sale" in prompt and "formal, courteous register" in prompt
     # personal data: first name only
@@ -171,6 +172,8 @@ def test_unreachable_endpoint(conn):
         conn.execute("SELECT recgen.email(1)")
     assert "could not connect" in ei.value.diag.message_primary
     assert "3 attempt" in ei.value.diag.message_detail
+    # the hint says how to start the local server
+    assert "tools/llm-server.sh start" in ei.value.diag.message_hint
 
 
 def test_request_timeout(conn):
@@ -259,9 +262,14 @@ def test_other_kinds(conn):
 
 
 def test_snippet_length_is_guarded(conn):
-    conn.execute("UPDATE recgen.channels SET max_chars = 20 WHERE channel = 'push'")
+    conn.execute("UPDATE recgen.channels SET max_chars = 40 WHERE channel = 'push'")
     s = one(conn, "SELECT recgen.snippet(1, 'push')")
-    assert s["verdict"] == "fallback" and len(s["text"]) <= 20
+    assert s["verdict"] == "fallback" and len(s["text"]) <= 40
+    # the fallback is never cut off: a channel too short for the product's
+    # name gets an error, not half a sentence
+    conn.execute("UPDATE recgen.channels SET max_chars = 12 WHERE channel = 'push'")
+    with pytest.raises(errors.StringDataRightTruncation, match="does not fit the channel"):
+        conn.execute("SELECT recgen.snippet(1, 'push')")
     conn.execute("UPDATE recgen.channels SET max_chars = 120 WHERE channel = 'push'")
 
 

@@ -1,46 +1,70 @@
-"""Content generation against the real local model (llama.cpp server with
-SmolLM2-135M-Instruct, tools/llm-server.sh): a handful of calls that check
-structure, grounding and length, never wording.
+"""Content generation against the real local model (llama.cpp server,
+tools/llm-server.sh): a handful of calls that check structure, grounding
+and length, never wording.
 
-Uses the server on RECGEN_LLM_PORT (default 8631) when it is already up,
-else starts it for this module and stops it afterwards."""
+The tests run SmolLM2-135M (RECGEN_TEST_LLM names another model of
+tools/llm_models.py): the suite's time allows no bigger model. They use the
+server on RECGEN_LLM_PORT when it serves that model; otherwise (the demo's
+server runs another model, or none runs) they start their own on a free
+port, with its pid and log under .pgdata/test-llm, and stop it afterwards,
+so a running demo keeps its server and model."""
 import json
 import os
+import socket
 import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from content_helpers import ROOT, connect, fresh_db, one
 
-PORT = os.environ.get("RECGEN_LLM_PORT", "8631")
-URL = f"http://127.0.0.1:{PORT}"
+TEST_LLM = os.environ.get("RECGEN_TEST_LLM", "smollm2-135m")
+ENV = {k: v for k, v in os.environ.items() if k != "RECGEN_LLM_MODEL_FILE"}
+ENV["RECGEN_LLM"] = TEST_LLM
 
 
-def healthy():
+def props(url):
     try:
-        with urllib.request.urlopen(URL + "/health", timeout=2) as r:
-            return b"ok" in r.read()
-    except OSError:
-        return False
+        with urllib.request.urlopen(url + "/props", timeout=2) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def wanted_file():
+    return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "llm_server.py"), "--model-path"],
+                          env=ENV, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def llm():
-    started = False
-    if not healthy():
-        subprocess.run([os.path.join(ROOT, "tools", "llm-server.sh"), "start"], check=True,
-                       env={**os.environ, "RECGEN_LLM_PORT": PORT})
-        started = True
-    yield URL
-    if started:
-        subprocess.run([os.path.join(ROOT, "tools", "llm-server.sh"), "stop"],
-                       env={**os.environ, "RECGEN_LLM_PORT": PORT})
+    url = f"http://127.0.0.1:{os.environ.get('RECGEN_LLM_PORT', '8631')}"
+    p = props(url)
+    if p and os.path.realpath(p.get("model_path", "")) == os.path.realpath(wanted_file()):
+        yield url                       # a running server (the demo's) serves the model
+        return
+    env = {**ENV, "RECGEN_LLM_PORT": str(free_port()),
+           "RECGEN_PGDATA_ROOT": os.path.join(ROOT, ".pgdata", "test-llm")}
+    server = os.path.join(ROOT, "tools", "llm-server.sh")
+    subprocess.run([server, "start"], check=True, env=env)
+    try:
+        yield f"http://127.0.0.1:{env['RECGEN_LLM_PORT']}"
+    finally:
+        subprocess.run([server, "stop"], env=env)
 
 
 @pytest.fixture(scope="module")
 def conn(llm):
-    c = connect(fresh_db("recgen_py_llm"), llm, "smollm2-135m-instruct")
+    alias = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "llm_models.py"), "alias", TEST_LLM],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    c = connect(fresh_db("recgen_py_llm"), llm, alias)
     c.execute("SET recgen.guard_retries = 0")          # keep the number of calls small
     c.execute("SET recgen.llm_timeout = '300s'")        # a shared 2-core machine can be slow
     c.execute("UPDATE recgen.prompt_templates SET max_tokens = 120 WHERE kind = 'email' AND active")
@@ -90,12 +114,12 @@ def test_the_local_server_samples_with_dry_against_loops(llm):
     assert params["dry_multiplier"] > 0 or os.environ.get("RECGEN_LLM_DRY") == "0"
 
 
-def test_the_local_server_serves_the_q8_0_weights_in_8_slots(llm):
-    """Q8_0 and 8 slots: the configuration under which email_batch gains on
-    sequential calls (docs/content.md, "The local model")."""
-    with urllib.request.urlopen(llm + "/props", timeout=10) as r:
-        props = json.loads(r.read())
-    if not os.environ.get("RECGEN_LLM_MODEL_FILE"):
-        want = os.environ.get("RECGEN_LLM_WEIGHTS", "q8_0").upper()
-        assert props["model_ftype"] == want
-    assert props["total_slots"] == int(os.environ.get("RECGEN_LLM_PARALLEL", "8"))
+def test_the_local_server_serves_the_wanted_model_in_8_slots(llm):
+    """The model asked for, SmolLM2 as Q8_0, and 8 slots: the configuration
+    under which email_batch gains on sequential calls (docs/content.md, "The
+    local model")."""
+    p = props(llm)
+    assert os.path.realpath(p["model_path"]) == os.path.realpath(wanted_file())
+    if TEST_LLM == "smollm2-135m":
+        assert p["model_ftype"] == os.environ.get("RECGEN_LLM_WEIGHTS", "q8_0").upper()
+    assert p["total_slots"] == int(os.environ.get("RECGEN_LLM_PARALLEL", "8"))

@@ -85,9 +85,13 @@ def test_concerns_only_with_social_consent_fenced_and_capped(conn):
     assert ctx(conn, 4)["concerns"] == []          # Dan has no social consent
 
 
-GOOD = {"subject": "Hi", "preheader": "p", "body": "Try the Blue Enamel Mug (£6.50).", "cta": "Go"}
-CTX = {"items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "price_text": "£6.50"}],
-       "behaviour": {"monetary": 40.0}}
+GOOD = {"subject": "Alice, a mug for your kitchen", "preheader": "p",
+        "body": "Hi Alice,\n\nTry the Blue Enamel Mug (£6.50): it goes well with the Red Enamel Mug you chose.",
+        "cta": "See the mug"}
+CTX = {"customer": {"first_name": "Alice", "locale": "en-GB"},
+       "items": [{"product_id": 2, "name": "Blue Enamel Mug", "price": 6.50, "price_text": "£6.50",
+                  "category": "kitchen", "because": ["Red Enamel Mug"]}],
+       "behaviour": {"monetary": 40.0, "recent_categories": ["kitchen"], "last_purchases": ["Red Enamel Mug"]}}
 
 
 @pytest.mark.parametrize("change,rule", [
@@ -163,9 +167,9 @@ def test_guard_description_must_name_its_product(conn):
 
 
 def test_guard_disclaimer_and_channel(conn):
-    g = guard(conn, "snippet", {"text": "The Blue Enamel Mug (£6.50) is here."}, CTX, "bank", "sms")
+    g = guard(conn, "snippet", {"text": "Alice, the Blue Enamel Mug (£6.50) is here for you."}, CTX, "bank", "sms")
     assert "disclaimer" in rules(g)
-    ok = "The Blue Enamel Mug (£6.50) is here. Eligibility, terms and conditions apply. Rates may change."
+    ok = "Alice, the Blue Enamel Mug (£6.50) is here for you. Eligibility, terms and conditions apply. Rates may change."
     assert guard(conn, "snippet", {"text": ok}, CTX, "bank", "sms")["ok"]
     assert "length" in rules(guard(conn, "snippet", {"text": ok + " more" * 20}, CTX, "bank", "sms"))
     assert guard(conn, "describe", {"text": "The Blue Enamel Mug (£6.50)."}, CTX, "bank")["ok"]

@@ -2,6 +2,7 @@
 speech-timed subtitles, watermark, ducked music, stop and failure clean-up,
 bad arguments. Everything is measured on the outputs with FFmpeg's tools."""
 
+import hashlib
 import json
 import os
 import signal
@@ -58,6 +59,11 @@ def test_still_streams_duration_and_files(still):
     d, res = still
     for key in ("mp4", "srt", "vtt", "png", "wav"):
         assert Path(res[key]).is_file() and Path(res[key]).stat().st_size > 0
+    # each file reported with its kind, size and SHA-256
+    assert sorted(f["kind"] for f in res["files"]) == ["audio", "subtitles", "subtitles", "thumbnail", "video"]
+    for f in res["files"]:
+        data = Path(f["path"]).read_bytes()
+        assert f["bytes"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest()
     info = check_streams(d / "v.mp4", d / "v.wav")
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     # one frame per picture: a few per cue, nowhere near 25 per second
@@ -184,20 +190,27 @@ def test_music_ducks_under_the_voice(tmp_path, assets):
     assert rms_db(mp4, 1.0, 3.0) - under_voice >= 15
 
 
-def test_stop_removes_temporary_files(tmp_path, assets):
+def start_clip_render(tmp_path, assets, work):
+    """A long clip render in its own process group, returned once FFmpeg
+    encodes."""
     script = " ".join([SCRIPT] * 4)
     (tmp_path / "s.txt").write_text(script)
-    work = tmp_path / "work"
-    work.mkdir()
     p = subprocess.Popen([str(RENDER), "--script", str(tmp_path / "s.txt"), "--out-dir",
                           str(tmp_path), "--name", "v", "--work-dir", str(work),
                           "--background-clip", str(assets / "clip.mp4")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     for line in p.stdout:
-        if line.startswith("progress") and line.split()[2] == "encode":
+        if json.loads(line).get("progress", {}).get("phase") == "encode":
             break
     assert list(work.glob("recgen-render-*")), "no temporary directory while rendering"
+    return p
+
+
+def test_stop_removes_temporary_files(tmp_path, assets):
+    work = tmp_path / "work"
+    work.mkdir()
+    p = start_clip_render(tmp_path, assets, work)
     os.killpg(p.pid, signal.SIGTERM)
     p.wait(timeout=30)
     assert p.returncode == 3, p.stderr.read()
@@ -206,6 +219,18 @@ def test_stop_removes_temporary_files(tmp_path, assets):
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(p.pid, 0)  # FFmpeg went with it
+
+
+def test_killed_helper_leftovers_are_removed_by_the_next(tmp_path, assets):
+    work = tmp_path / "work"
+    work.mkdir()
+    p = start_clip_render(tmp_path, assets, work)
+    os.killpg(p.pid, signal.SIGKILL)  # nothing can clean up after this
+    p.wait(timeout=30)
+    left = list(work.glob("recgen-render-*"))
+    assert len(left) == 1
+    render(tmp_path, "--work-dir", str(work), "--music", "none", name="w")
+    assert not list(work.iterdir())
 
 
 def test_ffmpeg_failure_reports_its_log(tmp_path):

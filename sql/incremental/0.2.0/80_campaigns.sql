@@ -278,3 +278,20 @@ CREATE TABLE recgen.erasure_steps (
 );
 COMMENT ON TABLE recgen.erasure_steps IS
     'What recgen.forget_customer does besides deleting the customer''s rows from every recgen table with a customer_id column (for data outside tables, such as media files): each handler is a function of the extension taking the customer id and returning how many things it removed, run in position order. Rows are added by recgen''s own install scripts.';
+
+-- schedules ----------------------------------------------------------------
+CREATE TABLE recgen.schedule_ticks (
+    driver    text PRIMARY KEY CHECK (driver IN ('pg_cron', 'queue', 'manual')),
+    ticked_at timestamptz NOT NULL
+);
+COMMENT ON TABLE recgen.schedule_ticks IS
+    'When recgen.run_due_schedules() last ran, per driver: pg_cron (a cron job calling it every minute), queue (recgen''s own campaign_schedule job, used while pg_cron does not tick) or manual';
+
+-- the job kinds of campaigns (handlers in sql/idempotent/83_campaign_jobs.sql)
+INSERT INTO recgen.job_kinds (kind, handler, validator, max_attempts, timeout, uses_llm, description) VALUES
+    ('campaign', 'recgen.job_campaign', 'recgen.job_validate_campaign', 5, '15 minutes', true,
+     'One customer''s content of a campaign run: the contact policy again, the generation pipeline, the entry finished and its delivery queued; payload {entry_id, run_id, campaign}'),
+    ('webhook', 'recgen.job_webhook', 'recgen.job_validate_webhook', 3, '6 minutes', false,
+     'One attempt of a webhook delivery (signed POST; the next attempt is a new job); payload {delivery_id}'),
+    ('campaign_schedule', 'recgen.job_campaign_schedule', 'recgen.job_validate_campaign_schedule', 1, '30 minutes', false,
+     'Runs the scheduled campaigns that are due and queues itself for the next due time (while pg_cron does not tick)');

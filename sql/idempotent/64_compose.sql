@@ -1,0 +1,224 @@
+/*
+ * Email composition: what the email prompt says about the customer and the
+ * products, and the part-by-part composition for small models.
+ *
+ * The prompt's facts (both compositions): the customer's history
+ * (recgen.prompt_history: latest purchases, favourite categories, concern
+ * topics with social consent) and the products in order with price, the
+ * recommender's reason and the customer's items that led to each
+ * (recgen.prompt_products, from reason_detail.because) and the product's
+ * description. recgen.format_instruction then says what to write:
+ *
+ *   free   the whole email as JSON (subject, preheader, body, cta)
+ *   parts  JSON parts, each short and bounded by the schema
+ *          (recgen.email_parts_schema): subject, opening, one sentence per
+ *          product starting with "It", closing, cta
+ *
+ * recgen.compose_email assembles the parts: "Hi <first name>,", the
+ * opening, each product's sentence with "It" replaced by the product's
+ * name and price (so names and prices are right by construction and the
+ * reason sits next to its product), the closing, the brand's disclaimer
+ * and sign-off. The result is guarded like a whole answer.
+ *
+ * Few-shot examples: a template may hold several (retail and bank);
+ * recgen.template_examples gives a prompt one of those that suit the brand,
+ * chosen by the customer, so examples rotate across customers.
+ */
+
+/*
+ * prompt_history: the customer's history as the prompt states it.
+ */
+CREATE OR REPLACE FUNCTION recgen.prompt_history(ctx jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT concat_ws(E'\n',
+        (SELECT 'Recent purchases: ' || string_agg(recgen.display_name(x), ', ' ORDER BY o) || '.'
+           FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]')) WITH ORDINALITY AS e(x, o)),
+        (SELECT 'Favourite categories: ' || string_agg(replace(x, '_', ' '), ', ' ORDER BY o) || '.'
+           FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) WITH ORDINALITY AS e(x, o)),
+        (SELECT 'Topics they wrote about: '
+                || string_agg(format('%s (%s)', c ->> 'topic', c ->> 'feeling'), ', ' ORDER BY o) || '.'
+           FROM jsonb_array_elements(coalesce(ctx -> 'concerns', '[]')) WITH ORDINALITY AS e(c, o)))
+$$;
+COMMENT ON FUNCTION recgen.prompt_history(jsonb) IS
+    'The customer''s history as an email prompt states it: recent purchases, favourite categories, concern topics (with social consent)';
+
+/*
+ * prompt_products: the products of a context, numbered, as the prompt
+ * states them.
+ */
+CREATE OR REPLACE FUNCTION recgen.prompt_products(ctx jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(string_agg(format('%s. %s%s. Why: %s%s.%s', o, recgen.display_name(i ->> 'name'),
+                                      coalesce(' (' || (i ->> 'price_text') || ')', ''),
+                                      coalesce(i ->> 'reason', 'it suits what you like'),
+                                      coalesce(' (' || (SELECT string_agg(recgen.display_name(b), ', ')
+                                                          FROM jsonb_array_elements_text(i -> 'because') b) || ')', ''),
+                                      coalesce(' About it: ' || btrim(i ->> 'description', ' .') || '.', '')),
+                               E'\n' ORDER BY o), '(none)')
+      FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o)
+$$;
+COMMENT ON FUNCTION recgen.prompt_products(jsonb) IS
+    'The products of a context as an email prompt lists them: number, name, price, the reason with the customer''s items that led to it, the description';
+
+/*
+ * format_instruction: what an email prompt asks the model to write, per
+ * composition (recgen owns this text, so a template switches composition
+ * by one column).
+ */
+CREATE OR REPLACE FUNCTION recgen.format_instruction(composition text, n_items integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE composition
+        WHEN 'parts' THEN format(
+            'Write the parts of the email as JSON: "subject" (at most 8 words, about the products or what the customer likes), '
+            '"opening" (one sentence about their recent purchase or favourite category), '
+            '"reasons" (%s sentences, one per product in the order above, each starting with "It" and saying why that product suits them, from its Why and About it), '
+            '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
+            'Do not write prices or the customer''s name: recgen adds them.', n_items)
+        ELSE
+            'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
+            'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
+            'its price and why it suits them, then one short closing sentence: 60 to 150 words. Do not sign it: the sign-off is added.'
+        END
+$$;
+COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
+    'The output instruction of an email prompt: the whole email (composition free) or its parts (composition parts)';
+
+/*
+ * email_parts_schema: the JSON schema of an email written in parts, for n
+ * products (exactly n reasons).
+ */
+CREATE OR REPLACE FUNCTION recgen.email_parts_schema(n integer) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'type', 'object', 'additionalProperties', false,
+        'properties', jsonb_build_object(
+            'subject', '{"type": "string", "minLength": 3, "maxLength": 60}'::jsonb,
+            'opening', '{"type": "string", "minLength": 10, "maxLength": 160}'::jsonb,
+            'reasons', jsonb_build_object('type', 'array', 'minItems', n, 'maxItems', n,
+                                          'items', '{"type": "string", "minLength": 10, "maxLength": 160}'::jsonb),
+            'closing', '{"type": "string", "minLength": 3, "maxLength": 100}'::jsonb,
+            'cta', '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb),
+        'required', '["subject", "opening", "reasons", "closing", "cta"]'::jsonb)
+$$;
+COMMENT ON FUNCTION recgen.email_parts_schema(integer) IS
+    'JSON schema of an email written in parts for n products: subject, opening, exactly n reasons, closing, cta (each bounded)';
+
+/*
+ * template_examples: the few-shot messages of a prompt: of the template's
+ * examples that suit the brand (no "brand", or this one), one chosen by
+ * seed (the customer), as user/assistant pairs; the assistant says the
+ * parts for composition parts. A template with one example gives it.
+ */
+CREATE OR REPLACE FUNCTION recgen.template_examples(examples jsonb, composition text, brand text, seed bigint)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH fit AS (
+        SELECT e, row_number() OVER (ORDER BY o) - 1 AS k, count(*) OVER () AS n
+          FROM jsonb_array_elements(coalesce(examples, '[]')) WITH ORDINALITY AS x(e, o)
+         WHERE coalesce(e ->> 'brand', brand) = brand
+    )
+    SELECT coalesce(jsonb_agg(m ORDER BY k, r), '[]')
+      FROM fit, LATERAL (VALUES (1, jsonb_build_object('role', 'user', 'content', e ->> 'user')),
+                                (2, jsonb_build_object('role', 'assistant', 'content',
+                                      CASE WHEN composition = 'parts' AND e ? 'parts' THEN e ->> 'parts'
+                                           ELSE e ->> 'assistant' END))) AS v(r, m)
+     WHERE k = abs(coalesce(seed, 0)) % n
+$$;
+COMMENT ON FUNCTION recgen.template_examples(jsonb, text, text, bigint) IS
+    'The few-shot messages of a prompt: one of the template''s examples that suit the brand, chosen by seed (the customer id), its whole answer or its parts';
+
+/*
+ * part_text: one part of a model's answer, trimmed, one line.
+ */
+CREATE OR REPLACE FUNCTION recgen.part_text(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT nullif(btrim(regexp_replace(coalesce(t, ''), '\s+', ' ', 'g'), ' "'), '')
+$$;
+COMMENT ON FUNCTION recgen.part_text(text) IS 'A part of a model''s answer: white space folded, trimmed';
+
+/*
+ * product_sentence: a product's sentence from the model's reason: "It ..."
+ * becomes "The <name> (<price>) ...", "It's" / "It is" "The ... is"; a
+ * reason that names the product already stays as it is; any other gets the
+ * name and price in front ("The <name> (<price>): ...").
+ */
+CREATE OR REPLACE FUNCTION recgen.product_sentence(reason text, item jsonb, k integer) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r text := recgen.part_text(reason);
+    who text := format('%s%s', recgen.display_name(item ->> 'name'), coalesce(' (' || (item ->> 'price_text') || ')', ''));
+    lead text := CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END;
+BEGIN
+    IF r IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF r !~ '[.!?]$' THEN
+        r := r || '.';
+    END IF;
+    IF recgen.guard_names(recgen.guard_norm(r), item ->> 'name') THEN
+        RETURN upper(left(r, 1)) || substr(r, 2);
+    ELSIF r ~* '^it(''s|’s)\s' THEN
+        RETURN lead || who || ' is ' || regexp_replace(r, '^\S+\s+', '');
+    ELSIF r ~* '^it\s' THEN
+        RETURN lead || who || ' ' || regexp_replace(r, '^\S+\s+', '');
+    END IF;
+    RETURN lead || who || ': ' || lower(left(r, 1)) || substr(r, 2);
+END
+$$;
+COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer) IS
+    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence)';
+
+/*
+ * compose_email: the email assembled from the model's parts and the
+ * context: greeting, opening, one sentence per product, closing,
+ * disclaimer and sign-off. Missing parts stay missing (the guard sees an
+ * email without them and asks for a rewrite).
+ */
+CREATE OR REPLACE FUNCTION recgen.compose_email(parts jsonb, ctx jsonb, brand text) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b recgen.brands;
+    fname text := ctx #>> '{customer,first_name}';
+    sentences text;
+    body text;
+BEGIN
+    SELECT * INTO b FROM recgen.brands br WHERE br.brand = compose_email.brand;
+    IF jsonb_typeof(parts) IS DISTINCT FROM 'object' THEN
+        RETURN '{}';
+    END IF;
+    SELECT string_agg(recgen.product_sentence(parts #>> ARRAY['reasons', (o - 1)::text], i, o::int), ' ' ORDER BY o)
+      INTO sentences
+      FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
+    body := concat_ws(E'\n\n',
+                      CASE WHEN nullif(fname, '') IS NULL THEN 'Hello,' ELSE 'Hi ' || fname || ',' END,
+                      recgen.part_text(parts ->> 'opening'),
+                      sentences,
+                      recgen.part_text(parts ->> 'closing'),
+                      CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,
+                      b.sign_off);
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'subject', recgen.part_text(parts ->> 'subject'),
+        'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
+                                   'A few ideas chosen for you'), 140),
+        'body', body,
+        'cta', recgen.part_text(parts ->> 'cta')));
+END
+$$;
+COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text) IS
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta) and its context: greeting by first name, one sentence per product with its name and price, the brand''s disclaimer and sign-off';

@@ -1,0 +1,290 @@
+/*
+ * Fallback content: what recgen delivers when the model's answers keep
+ * failing the guard, rendered from the context alone. It must pass every
+ * rule of the guard, reader rules included, so it is written as a
+ * marketing team would write it: the customer's first name, an opening
+ * about their own history (a purchase by name, else their favourite
+ * category), one sentence per product with its concrete reason (the
+ * purchase that led to it, from reason_detail.because, else the
+ * recommender's reason), a closing and the brand's sign-off.
+ *
+ * Variety: the sentences come from several phrasings, chosen by a hash of
+ * the customer and products (deterministic: the same context gives the
+ * same text), and a phrasing that would repeat four words of the text so
+ * far (recgen.guard_rule_phrases) is skipped for the next one.
+ *
+ * Product names are shown as recgen.display_name writes them (the
+ * catalog's capitals in title case); the guard compares names without
+ * regard to case.
+ */
+
+/*
+ * display_name: a product name as a text shows it: names written all in
+ * capitals (as the Online Retail catalog has them) in title case, small
+ * words in lower case; other names unchanged.
+ */
+CREATE OR REPLACE FUNCTION recgen.display_name(name text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN name <> upper(name) OR name !~ '[A-Z]{2}' THEN btrim(regexp_replace(name, '\s+', ' ', 'g'), ' .,')
+                ELSE (SELECT string_agg(CASE WHEN k > 1 AND lower(w) IN ('of', 'and', 'the', 'a', 'an', 'in', 'with', 'for', 'on', 'to', 'or')
+                                             THEN lower(w) ELSE initcap(w) END, ' ' ORDER BY k)
+                        FROM regexp_split_to_table(btrim(regexp_replace(name, '\s+', ' ', 'g'), ' .,'), ' ') WITH ORDINALITY AS t(w, k))
+           END
+$$;
+COMMENT ON FUNCTION recgen.display_name(text) IS
+    'A product name as content shows it: all-capitals catalog names in title case (small words lower case), others as they are; runs of spaces and a trailing full stop removed';
+
+/*
+ * reason_phrase: a recommendation reason (recgen.reason_text) as the
+ * complement of "it is ..."; variant 2 says the same in other words, for
+ * a second product with the same reason.
+ */
+CREATE OR REPLACE FUNCTION recgen.reason_phrase(reason text, variant integer DEFAULT 1) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN variant = 1 THEN
+        CASE WHEN reason IS NULL THEN 'a good match for what you like'
+             WHEN reason = 'you have bought it before' THEN 'one you have bought before'
+             WHEN reason ~ '^goes well with ' THEN 'a good match for ' || substr(reason, 16)
+             WHEN reason ~ '^(you|we|it) ' THEN 'a good match for what you like'
+             ELSE reason END
+    ELSE
+        CASE reason
+             WHEN 'popular with our customers' THEN 'a favourite of many shoppers'
+             WHEN 'popular with customers like you' THEN 'a favourite of shoppers like you'
+             WHEN 'popular in your country' THEN 'a favourite in your country'
+             WHEN 'similar to items you liked' THEN 'close to things you liked before'
+             WHEN 'often bought together with items you chose' THEN 'a good partner for things you chose'
+             WHEN 'from a category you like' THEN 'from one of the categories you like'
+             WHEN 'a step up from what you have' THEN 'an upgrade on what you have'
+             WHEN 'new in our range' THEN 'new to our range and suits what you like'
+             ELSE 'another good match for what you like' END
+    END
+$$;
+COMMENT ON FUNCTION recgen.reason_phrase(text, integer) IS
+    'A recommendation reason in words (recgen.reason_text) as the complement of "it is ...", in one of two wordings';
+
+/*
+ * fallback_pick: a phrasing for the next sentence: the first of the
+ * preferred ones, then of the others (each list tried cyclically from
+ * position start), that repeats no phrase of the text so far; when all
+ * would, the first one tried.
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_pick(so_far text, preferred text[], others text[], start integer,
+                                                ctx jsonb, b recgen.brands)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o text;
+    first_try text;
+BEGIN
+    FOR o IN SELECT l[1 + (start + k) % cardinality(l)]
+               FROM (VALUES (1, preferred), (2, others)) AS g(n, l), generate_series(0, cardinality(l) - 1) k
+              WHERE cardinality(l) > 0
+              ORDER BY g.n, k LOOP
+        first_try := coalesce(first_try, o);
+        IF recgen.guard_rule_phrases(recgen.guard_facts(jsonb_build_object('body', so_far || E'\n' || o), ctx, b)) = '[]' THEN
+            RETURN o;
+        END IF;
+    END LOOP;
+    RETURN first_try;
+END
+$$;
+COMMENT ON FUNCTION recgen.fallback_pick(text, text[], text[], integer, jsonb, recgen.brands) IS
+    'Fallback helper: the first phrasing, preferred ones first (each list cyclically from start), that repeats no phrase of the text so far';
+
+/*
+ * fallback_email: the deterministic email of a context.
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_email(ctx jsonb, b recgen.brands) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off                           -- as recgen.guard: small queries the planner overrates
+AS $$
+DECLARE
+    fname text := ctx #>> '{customer,first_name}';  -- as the context gives it (a surname with full_name)
+    h integer;
+    -- the opening's purchase: the latest one that is not recommended again
+    bought text := recgen.display_name((SELECT p FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]'))
+                                                     WITH ORDINALITY AS x(p, o)
+                                         WHERE NOT coalesce(ctx -> 'items', '[]') @> jsonb_build_array(jsonb_build_object('name', p))
+                                         ORDER BY o LIMIT 1));
+    cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
+    cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
+    first_item text := recgen.display_name(ctx #>> '{items,0,name}');
+    body text;
+    i jsonb;
+    k integer := 0;
+    nm text;
+    pr text;
+    bc text;
+    rs text;
+    cg text;
+    named text[] := '{}';
+    last_named text;
+    subject text;
+BEGIN
+    h := ('x' || substr(md5(coalesce(fname, '') || coalesce((ctx -> 'items')::text, '')), 1, 7))::bit(28)::int;
+    body := CASE WHEN nullif(fname, '') IS NULL THEN 'Hello,' ELSE 'Hi ' || fname || ',' END || E'\n\n';
+    IF bought IS NOT NULL THEN
+        named := ARRAY[bought];
+        last_named := bought;
+        body := body || (ARRAY[format('Thank you for choosing the %s.', bought),
+                               format('We hope you are enjoying the %s.', bought),
+                               format('It was lovely to see you pick the %s.', bought)])[1 + h % 3];
+    ELSIF cat IS NOT NULL THEN
+        body := body || format('You often shop for %s%s, so we have picked a few things for you.',
+                               cat, coalesce(' and ' || cat2, ''));
+    ELSE
+        body := body || 'Thank you for shopping with us.';
+    END IF;
+    FOR i IN SELECT * FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) LOOP
+        nm := recgen.display_name(i ->> 'name');
+        pr := coalesce(' (' || (i ->> 'price_text') || ')', '');
+        bc := recgen.display_name(i #>> '{because,0}');
+        rs := recgen.reason_phrase(i ->> 'reason');
+        cg := replace(nullif(i ->> 'category', 'other'), '_', ' ');
+        body := body || ' ' || recgen.fallback_pick(body,
+            CASE WHEN i ->> 'reason' = 'you have bought it before'
+                      OR coalesce(ctx #> '{behaviour,last_purchases}', '[]') ? (i ->> 'name') THEN ARRAY[
+                     -- bought before and due again
+                     format('When the time comes, you can choose the %s%s again.', nm, pr),
+                     format('The %s%s is one you have bought before, ready when you need it again.', nm, pr)]
+                 WHEN bc IS NOT NULL AND bc = last_named THEN ARRAY[
+                     -- the purchase the previous sentence named led to this product too
+                     format('The %s%s goes well with it.', nm, pr),
+                     format('It pairs nicely with the %s%s.', nm, pr)]
+                 WHEN bc IS NOT NULL AND bc <> ALL (named) THEN ARRAY[
+                     format('Because you chose the %s, we think you will like the %s%s.', bc, nm, pr),
+                     format('The %s%s goes well with the %s you picked.', nm, pr, bc),
+                     format('To go with your %s, have a look at the %s%s.', bc, nm, pr),
+                     format('Customers who chose the %s also liked the %s%s.', bc, nm, pr)]
+                 ELSE ARRAY[]::text[] END,
+            ARRAY[format('The %s%s is %s.', nm, pr, rs),
+                  format('We also picked the %s%s, as it is %s.', nm, pr, rs),
+                  format('You might also enjoy the %s%s: it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
+                  format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
+            || CASE WHEN cg IS NULL THEN ARRAY[]::text[] ELSE ARRAY[
+                  format('You may also like the %s%s from our %s range.', nm, pr, cg),
+                  format('From our %s range, the %s%s is another good match for you.', cg, nm, pr)] END,
+            h + k, ctx, b);
+        IF bc IS NOT NULL THEN
+            named := named || bc;
+        END IF;
+        last_named := NULL;             -- "it" refers only to the opening's purchase
+        k := k + 1;
+    END LOOP;
+    body := body || E'\n\n' || (ARRAY['Take a look whenever it suits you.',
+                                      'We hope something here catches your eye.',
+                                      'Have a look when you have a moment, and enjoy your week.'])[1 + (h / 3) % 3];
+    IF b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN
+        body := body || E'\n\n' || b.disclaimer;
+    END IF;
+    body := body || coalesce(E'\n\n' || b.sign_off, '');
+    -- the subject names the first product when it is short, else the interest
+    subject := CASE WHEN first_item IS NOT NULL AND length(first_item) <= 40
+                    THEN (ARRAY['the %2$s and more for you', 'picked for you: the %2$s'])[1 + (h / 9) % 2]
+                    WHEN cat IS NOT NULL AND cat <> 'other' THEN 'new ideas for your %3$s'
+                    ELSE 'the %2$s and more for you' END;
+    subject := CASE WHEN nullif(fname, '') IS NULL
+                    THEN upper(left(format(subject, '', first_item, cat), 1)) || substr(format(subject, '', first_item, cat), 2)
+                    ELSE format('%1$s, ' || subject, fname, first_item, cat) END;
+    RETURN jsonb_build_object(
+        'subject', left(subject, 80),
+        'preheader', 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), ''),
+        'body', body,
+        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks'])[1 + (h / 18) % 3]);
+END
+$$;
+COMMENT ON FUNCTION recgen.fallback_email(jsonb, recgen.brands) IS
+    'The fallback email of a context: greeting by first name, an opening about a purchase or category, one sentence per product with the purchase that led to it, a closing, the brand''s disclaimer and sign-off';
+
+/*
+ * render_fallback: the deterministic text of a kind, from the context
+ * only, so it passes the guard by construction.
+ */
+CREATE OR REPLACE FUNCTION recgen.render_fallback(kind text, ctx jsonb, brand text, channel text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    b recgen.brands;
+    fname text := ctx #>> '{customer,first_name}';
+    item jsonb := coalesce(ctx -> 'product', ctx #> '{items,0}');
+    nm text := recgen.display_name(item ->> 'name');
+    lines text;
+    cats text;
+    t text;
+    max_chars integer;
+    tail text := '';
+BEGIN
+    SELECT * INTO b FROM recgen.brands br WHERE br.brand = render_fallback.brand;
+    SELECT string_agg(replace(x, '_', ' '), ', ') INTO cats FROM jsonb_array_elements_text(ctx #> '{behaviour,recent_categories}') x;
+    SELECT string_agg(recgen.item_line(i), E'\n')
+      INTO lines FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i;
+    IF b.disclaimer IS NOT NULL AND kind = ANY (b.disclaimer_kinds) THEN
+        tail := ' ' || b.disclaimer;
+    END IF;
+    CASE kind
+    WHEN 'email' THEN
+        RETURN recgen.fallback_email(ctx, b);
+    WHEN 'describe' THEN
+        t := format('%s%s%s.', nm,
+                    CASE WHEN coalesce(item ->> 'category', 'other') <> 'other'
+                         THEN ', from our ' || replace(item ->> 'category', '_', ' ') || ' range' ELSE '' END,
+                    coalesce(', at ' || (item ->> 'price_text'), ''));
+        IF item ->> 'description' IS NOT NULL THEN
+            t := t || ' ' || btrim(item ->> 'description', ' .') || '.';
+        END IF;
+        IF item ->> 'reason' IS NOT NULL THEN
+            t := t || format(' Picked for you: %s.', item ->> 'reason');
+        END IF;
+    WHEN 'summary' THEN
+        t := format('%s (segment %s, %s): last purchase %s days ago, %s orders, total spend %s. Recent categories: %s.',
+                    coalesce(fname, 'This customer'), coalesce(ctx #>> '{customer,segment}', 'unknown'),
+                    coalesce(ctx #>> '{customer,country}', 'country unknown'),
+                    coalesce(ctx #>> '{behaviour,recency_days}', '?'), coalesce(ctx #>> '{behaviour,frequency}', '0'),
+                    coalesce(ctx #>> '{behaviour,monetary_text}', 'unknown'), coalesce(cats, 'none'));
+        IF lines IS NOT NULL THEN
+            t := t || E'\nSuggested next:\n' || lines;
+        END IF;
+        t := left(t, 1200);
+    WHEN 'snippet' THEN
+        SELECT ch.max_chars INTO max_chars FROM recgen.channels ch WHERE ch.channel = render_fallback.channel;
+        -- the longest of these that fits the channel with the disclaimer; never cut
+        SELECT o INTO t
+          FROM unnest(ARRAY[
+                   CASE WHEN fname IS NOT NULL THEN fname || ', you might like ' ELSE 'You might like ' END
+                   || format('the %s%s.', nm, coalesce(' (' || (item ->> 'price_text') || ')', '')),
+                   format('You might like the %s%s.', nm, coalesce(' (' || (item ->> 'price_text') || ')', '')),
+                   format('You might like the %s.', nm),
+                   format('For you: the %s.', nm)]) WITH ORDINALITY AS x(o, k)
+         WHERE length(o) + length(tail) <= coalesce(max_chars, 160)
+         ORDER BY k LIMIT 1;
+        IF t IS NULL THEN
+            RAISE EXCEPTION 'the product name "%" does not fit the channel "%"', nm, channel
+                USING ERRCODE = 'string_data_right_truncation';
+        END IF;
+    WHEN 'video_script' THEN
+        RETURN recgen.video_script_fallback(ctx, brand);   -- 90_video.sql
+    WHEN 'explain' THEN
+        t := format('We suggest the %s%s for you: %s.', nm,
+                    coalesce(' (' || (item ->> 'price_text') || ')', ''),
+                    coalesce(item ->> 'reason', 'it fits what you have chosen before'));
+        IF item #>> '{because,0}' IS NOT NULL THEN
+            t := t || format(' It goes well with the %s you chose.', recgen.display_name(item #>> '{because,0}'));
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'unknown kind of content "%"', kind USING ERRCODE = 'invalid_parameter_value';
+    END CASE;
+    RETURN jsonb_build_object('text', t || tail);
+END
+$$;
+COMMENT ON FUNCTION recgen.render_fallback(text, jsonb, text, text) IS
+    'Deterministic rendering of a kind of content from its context alone: the fallback when the guard rejects the model''s answers';

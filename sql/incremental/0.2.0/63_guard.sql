@@ -1,0 +1,90 @@
+/*
+ * Guard word lists (0.2.0): the data the guard's reader rules need, as
+ * rows admins extend.
+ *
+ *   recgen.person_names     given names: a text may name no person but the
+ *                           customer (a name copied from a few-shot example
+ *                           or invented by the model is flagged)
+ *   recgen.attribute_words  words that state a product fact (colour,
+ *                           material, size, feature): one in a text must be
+ *                           in the data of the context's products
+ *
+ * The seeds are short hand-made lists of common names and attribute words
+ * (English; the demo data's names included). Names that are also ordinary
+ * words a text may start a sentence with (Will, May, Hope, Summer...) are
+ * left out on purpose.
+ */
+
+CREATE TABLE recgen.person_names (
+    name text PRIMARY KEY CHECK (name ~ '^[[:upper:]][[:lower:]''-]+$')
+);
+COMMENT ON TABLE recgen.person_names IS
+    'Given names the guard looks for: a generated text may name no person but its customer (rule "name"). Capitalised, one word; add your customers'' names.';
+INSERT INTO recgen.person_names (name)
+SELECT unnest(ARRAY[
+    -- the demo data's synthetic names
+    'Olivia', 'Amelia', 'Isla', 'Ava', 'Emily', 'Sophie', 'Grace', 'Mia', 'Lucy', 'Ella', 'Hannah',
+    'Chloe', 'Anna', 'Laura', 'Claire', 'Marie', 'Oliver', 'George', 'Harry', 'Jack', 'Jacob', 'Noah',
+    'Charlie', 'Thomas', 'Oscar', 'James', 'William', 'Henry', 'Lukas', 'Pierre', 'Pablo', 'Sven',
+    'Aisha', 'Arjun', 'Daniel', 'Fatima', 'Leo', 'Mohammed', 'Priya',
+    -- common given names
+    'Aaron', 'Abigail', 'Adam', 'Adrian', 'Ahmed', 'Aidan', 'Alan', 'Albert', 'Alex', 'Alexander',
+    'Alexandra', 'Alfie', 'Alice', 'Alicia', 'Alison', 'Amanda', 'Amber', 'Amir', 'Amy', 'Andrea',
+    'Andrew', 'Andy', 'Angela', 'Anita', 'Ann', 'Anne', 'Anthony', 'Antonio', 'Archie', 'Arthur',
+    'Ashley', 'Barbara', 'Ben', 'Benjamin', 'Beth', 'Bethany', 'Bob', 'Brian', 'Callum', 'Cameron',
+    'Carl', 'Carla', 'Carlos', 'Caroline', 'Catherine', 'Charlotte', 'Chris', 'Christian', 'Christina',
+    'Christine', 'Christopher', 'Clara', 'Connor', 'Craig', 'Daisy', 'Dan', 'Danny', 'David', 'Deborah',
+    'Dev', 'Diana', 'Diego', 'Dominic', 'Donna', 'Dylan', 'Edward', 'Eleanor', 'Elena', 'Eliza',
+    'Elizabeth', 'Ellie', 'Emma', 'Eric', 'Erin', 'Ethan', 'Eva', 'Evan', 'Eve', 'Evie', 'Felix',
+    'Finn', 'Fiona', 'Florence', 'Francesca', 'Francesco', 'Freddie', 'Freya', 'Gabriel', 'Gary',
+    'Gemma', 'Georgia', 'Giovanni', 'Giulia', 'Graham', 'Hans', 'Harper', 'Harriet', 'Harrison',
+    'Heather', 'Helen', 'Hugo', 'Ian', 'Imogen', 'Isaac', 'Isabel', 'Isabella', 'Isabelle', 'Ivan',
+    'Jake', 'Jamie', 'Jan', 'Jane', 'Janet', 'Jasmine', 'Jason', 'Javier', 'Jay', 'Jenny', 'Jennifer',
+    'Jessica', 'Joan', 'Joe', 'Joel', 'John', 'Jonathan', 'Jordan', 'Jose', 'Joseph', 'Joshua', 'Juan',
+    'Julia', 'Julie', 'Karen', 'Kate', 'Katie', 'Kevin', 'Kira', 'Laila', 'Leah', 'Lena', 'Leon', 'Liam',
+    'Lily', 'Linda', 'Lisa', 'Logan', 'Louis', 'Louise', 'Luca', 'Lucas', 'Luis', 'Luke', 'Maria',
+    'Marco', 'Margaret', 'Martin', 'Mary', 'Matteo', 'Matthew', 'Max', 'Maya', 'Megan', 'Michael',
+    'Michelle', 'Miguel', 'Mila', 'Millie', 'Mohamed', 'Muhammad', 'Nancy', 'Natalie', 'Nathan',
+    'Neil', 'Nicola', 'Nicole', 'Nina', 'Olive', 'Omar', 'Owen', 'Patrick', 'Paul', 'Paula', 'Peter',
+    'Philip', 'Phoebe', 'Rachel', 'Rebecca', 'Richard', 'Robert', 'Rosie', 'Ryan', 'Sam', 'Samantha',
+    'Sammy', 'Samuel', 'Sandra', 'Sara', 'Sarah', 'Scarlett', 'Sean', 'Sebastian', 'Simon', 'Sofia',
+    'Sophia', 'Stephen', 'Steven', 'Susan', 'Teresa', 'Theo', 'Theodore', 'Thomas', 'Tim', 'Timothy',
+    'Tom', 'Tony', 'Tyler', 'Victoria', 'Wendy', 'Yusuf', 'Zara', 'Zoe'
+]) ON CONFLICT DO NOTHING;
+
+CREATE TABLE recgen.attribute_words (
+    word text PRIMARY KEY CHECK (word ~ '^[a-z0-9]+( [a-z0-9]+)*$'),
+    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature'))
+);
+COMMENT ON TABLE recgen.attribute_words IS
+    'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute").';
+INSERT INTO recgen.attribute_words (word, kind)
+SELECT w, 'colour' FROM unnest(ARRAY[
+    'red', 'blue', 'green', 'yellow', 'pink', 'purple', 'orange', 'black', 'white', 'grey', 'gray',
+    'brown', 'beige', 'ivory', 'cream', 'gold', 'golden', 'silver', 'turquoise', 'navy', 'teal',
+    'lilac', 'violet', 'crimson', 'scarlet', 'maroon', 'magenta', 'khaki', 'pastel', 'multicoloured'
+]) w
+UNION ALL
+SELECT w, 'material' FROM unnest(ARRAY[
+    'wood', 'wooden', 'oak', 'pine', 'bamboo', 'ceramic', 'porcelain', 'stoneware', 'glass', 'crystal',
+    'metal', 'steel', 'iron', 'copper', 'brass', 'aluminium', 'enamel', 'cotton', 'linen', 'wool',
+    'woollen', 'silk', 'satin', 'velvet', 'leather', 'suede', 'felt', 'cardboard', 'plastic',
+    'acrylic', 'resin', 'rubber', 'marble', 'slate', 'wicker', 'rattan', 'jute', 'hessian', 'canvas',
+    'denim', 'lace'
+]) w
+UNION ALL
+SELECT w, 'size' FROM unnest(ARRAY[
+    'small', 'large', 'mini', 'medium', 'tiny', 'huge', 'giant', 'jumbo', 'oversized', 'compact',
+    'extra large'
+]) w
+UNION ALL
+SELECT w, 'feature' FROM unnest(ARRAY[
+    'waterproof', 'handmade', 'hand made', 'handcrafted', 'hand painted', 'organic', 'eco friendly',
+    'recycled', 'recyclable', 'biodegradable', 'vegan', 'dishwasher safe',
+    'microwave safe', 'rechargeable', 'battery', 'wireless', 'scented', 'unscented',
+    'antique', 'reversible', 'adjustable', 'foldable', 'washable', 'personalised', 'engraved',
+    'non stick', 'insulated', 'fairtrade', 'limited edition', 'award winning',
+    'interest free', 'fee free', 'no fee', 'no annual fee', 'tax free', 'cashback', 'cash back',
+    'contactless', 'overdraft', 'fixed rate', 'variable rate', 'lounge', 'concierge', 'insurance'
+]) w
+ON CONFLICT DO NOTHING;

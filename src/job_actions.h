@@ -1,0 +1,30 @@
+/*-------------------------------------------------------------------------
+ *
+ * job_actions.h
+ *		What a job waits for between two steps: LLM requests (job_llm.c) or
+ *		a helper program (job_process.c), and how the worker's loop waits
+ *		for them with its latch.
+ *
+ * Copyright (c) 2026, recgen developers
+ *
+ * IDENTIFICATION
+ *		src/job_actions.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RECGEN_JOB_ACTIONS_H
+#define RECGEN_JOB_ACTIONS_H
+
+#include "jobs.h"
+
+/* job_exec.c: reading a handler's answer */
+extern Jsonb *JobJsonbField(Jsonb *obj, const char *key);
+extern char *JobJsonbText(Jsonb *obj, const char *key);
+
+/* job_actions.c */
+extern void JobActionStart(JobRun *job, Jsonb *answer);
+extern Jsonb *JobActionResults(JobRun *job);
+extern void JobActionLogCalls(JobRun *job);
+extern void JobActionAbort(JobRun *job);
+
+#endif							/* RECGEN_JOB_ACTIONS_H */

@@ -1,0 +1,124 @@
+"""Email composition (sql/idempotent/64_compose.sql): the prompt's facts,
+rotated examples, the part-by-part composition that small models get, and
+free-form writing one template setting away; both guarded. Uses the fake
+LLM server (test/fake_llm.py), which answers a request for parts with parts."""
+import json
+
+import pytest
+
+from content_helpers import connect, fake, fake_get, fresh_db, one  # noqa: F401 (fixture)
+
+DB = "recgen_py_compose"
+
+
+@pytest.fixture(scope="module")
+def conn(fake):
+    c = connect(fresh_db(DB), fake)
+    c.execute("SET recgen.guard_retries = 0")
+    yield c
+    c.close()
+
+
+def last_request(fake):
+    return fake_get(fake, "/requests")[-1]["body"]
+
+
+def test_small_models_write_parts_and_recgen_places_names_and_prices(conn, fake):
+    e = one(conn, "SELECT recgen.email(1)")
+    assert e["verdict"] == "pass", e
+    body = last_request(fake)
+    schema = body["response_format"]["json_schema"]["schema"]
+    ctx = one(conn, "SELECT context FROM recgen.content WHERE content_id = %s", (e["content_id"],))
+    n = len(ctx["items"])
+    assert schema["properties"]["reasons"]["minItems"] == schema["properties"]["reasons"]["maxItems"] == n
+    # the prompt states the history and, per product, its reason with the purchase behind it
+    prompt = body["messages"][-1]["content"]
+    assert "Recent purchases: " in prompt and "Why: " in prompt
+    for i in ctx["items"]:
+        assert i["name"] in prompt
+        for b in i.get("because", []):
+            assert b in prompt
+    # assembled: greeting, each product once with its exact price, in the model's sentence
+    assert e["body"].startswith("Hi Alice,")
+    for k, i in enumerate(ctx["items"]):
+        assert e["body"].count(f"{i['name']} ({i['price_text']})") == 1
+    assert "It goes well" not in e["body"] and "goes well with what you chose" in e["body"]
+    assert e["body"].rstrip().endswith("The team")
+
+
+def test_a_reason_that_is_not_an_it_sentence_gets_the_name_in_front(conn):
+    item = {"name": "Blue Enamel Mug", "price_text": "£6.50"}
+    assert one(conn, "SELECT recgen.product_sentence('It''s a bright start to the day', %s, 1)", (json.dumps(item),)) \
+        == "The Blue Enamel Mug (£6.50) is a bright start to the day."
+    assert one(conn, "SELECT recgen.product_sentence('Perfect with your teapot.', %s, 2)", (json.dumps(item),)) \
+        == "The Blue Enamel Mug (£6.50): perfect with your teapot."
+    assert one(conn, "SELECT recgen.product_sentence('The Blue Enamel Mug suits you.', %s, 3)", (json.dumps(item),)) \
+        == "The Blue Enamel Mug suits you."
+
+
+def test_missing_parts_do_not_pass(conn):
+    ctx = one(conn, "SELECT recgen.context(1, 3)")
+    parts = {"subject": "For your kitchen", "opening": "Thank you for your last order.",
+             "reasons": ["It suits you."], "closing": "Bye for now.", "cta": "Have a look"}
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    g = one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(out), json.dumps(ctx)))
+    assert not g["ok"] and "products_named" in {v["rule"] for v in g["violations"]}
+
+
+def test_parts_are_guarded_too(conn):
+    conn.execute("SET recgen.llm_model = 'fake-banned'")
+    try:
+        e = one(conn, "SELECT recgen.email(1)")
+    finally:
+        conn.execute("SET recgen.llm_model = 'fake-normal'")
+    assert e["verdict"] == "fallback"
+    v = one(conn, "SELECT violations FROM recgen.content WHERE content_id = %s", (e["content_id"],))
+    assert "overpromise" in {x["rule"] for x in v}
+
+
+def test_examples_rotate_across_customers(conn, fake):
+    seen = set()
+    for cid in (1, 4, 5, 6):
+        one(conn, "SELECT recgen.email(%s)", (cid,))
+        msgs = last_request(fake)["messages"]
+        assert [m["role"] for m in msgs] == ["system", "user", "assistant", "user"]  # one example a prompt
+        seen.add(msgs[1]["content"])
+    assert len(seen) >= 2
+
+
+def test_the_bank_brand_gets_its_own_examples_and_disclaimer(conn, fake):
+    conn.execute("SET recgen.brand = 'bank'")
+    try:
+        bank_users = set()
+        for cid in (1, 4, 5, 6):
+            e = one(conn, "SELECT recgen.email(%s)", (cid,))
+            assert "Eligibility, terms and conditions apply." in e["body"]
+            bank_users.add(last_request(fake)["messages"][1]["content"])
+    finally:
+        conn.execute("RESET recgen.brand")
+    examples = one(conn, "SELECT examples FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active")
+    bank_only = {x["user"] for x in examples if x.get("brand") == "bank"}
+    assert bank_only & bank_users          # a bank example is used for the bank
+    default = set()
+    for cid in (1, 4, 5, 6):
+        one(conn, "SELECT recgen.email(%s)", (cid,))
+        default.add(last_request(fake)["messages"][1]["content"])
+    assert not (bank_only & default)        # and never for the shop
+
+
+def test_free_form_writing_is_one_template_setting_away(conn, fake):
+    v1 = one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active")
+    conn.execute("UPDATE recgen.prompt_templates SET composition = 'free' WHERE kind = 'email' AND tone = 'friendly' AND active")
+    try:
+        assert one(conn, "SELECT version FROM recgen.prompt_templates WHERE kind = 'email' AND tone = 'friendly' AND active") == v1 + 1
+        e = one(conn, "SELECT recgen.email(1)")
+        body = last_request(fake)
+        assert list(body["response_format"]["json_schema"]["schema"]["properties"])[:2] == ["subject", "preheader"]
+        assert "Write the email as JSON" in body["messages"][-1]["content"]
+        assert json.loads(body["messages"][2]["content"])["body"].startswith("Hi ")   # the whole example answer
+        assert e["verdict"] == "pass", e
+        g = one(conn, "SELECT recgen.guard('email', output, context) FROM recgen.content WHERE content_id = %s",
+                (e["content_id"],))
+        assert g["ok"]
+    finally:
+        conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = 'friendly' AND active")

@@ -1,0 +1,276 @@
+"""The guard's reader rules (sql/idempotent/63_guard_reader.sql): what a
+person would reject. Every email quoted in issue 15 as having passed the
+old guard is here and must fail, with the rule that catches it; a good
+email passes every rule, so the rules are not simply strict.
+
+No LLM server: the guard is called directly with hand-made contexts."""
+import json
+
+import pytest
+
+from content_helpers import connect, fresh_db, one
+
+DB = "recgen_py_guard_reader"
+
+
+@pytest.fixture(scope="module")
+def conn():
+    c = connect(fresh_db(DB))
+    yield c
+    c.close()
+
+
+def guard(conn, kind, output, context, brand="default", channel=None):
+    return one(conn, "SELECT recgen.guard(%s, %s, %s, %s, %s)",
+               (kind, json.dumps(output), json.dumps(context), brand, channel))
+
+
+def rules(g):
+    return {v["rule"] for v in g["violations"]}
+
+
+def item(pid, name, price, reason="often bought together with items you chose", because=None, category="kitchen"):
+    i = {"product_id": pid, "name": name, "price": price, "price_text": f"£{price:.2f}",
+         "category": category, "reason": reason}
+    if because:
+        i["because"] = because
+    return i
+
+
+def context(first_name, items, last=(), categories=("kitchen",), locale="en-GB"):
+    return {"customer": {"first_name": first_name, "locale": locale, "segment": "regular"},
+            "behaviour": {"recent_categories": list(categories), "last_purchases": list(last),
+                          "monetary": 120.0, "frequency": 4, "recency_days": 12},
+            "concerns": [], "items": items}
+
+
+# Thomas (customer 12346 in the demo) with the three storage jars he was
+# recommended, each because of the jar he bought
+THOMAS = context("Thomas", [
+    item(2060, "LARGE CERAMIC TOP STORAGE JAR", 1.65, because=["MEDIUM CERAMIC TOP STORAGE JAR"], category="storage"),
+    item(2062, "SMALL CERAMIC TOP STORAGE JAR", 0.83, because=["MEDIUM CERAMIC TOP STORAGE JAR"], category="storage"),
+    item(1031, "RED RETROSPOT STORAGE JAR", 3.75, "similar to items you liked",
+         because=["RED RETROSPOT CHARLOTTE BAG"], category="storage")],
+    last=["MEDIUM CERAMIC TOP STORAGE JAR", "RED RETROSPOT CHARLOTTE BAG"], categories=["storage"])
+
+GOOD_THOMAS = {
+    "subject": "Thomas, more storage jars for your shelves",
+    "preheader": "Chosen from what you bought",
+    "body": ("Hi Thomas,\n\nThank you for your recent order of the Medium Ceramic Top Storage Jar. "
+             "The Large Ceramic Top Storage Jar (£1.65) is its bigger partner and often bought together with it. "
+             "For spices and small things, the Small Ceramic Top Storage Jar (£0.83) completes the set. "
+             "And since you chose the Red Retrospot Charlotte Bag, the Red Retrospot Storage Jar (£3.75) "
+             "matches it nicely.\n\nWe hope your kitchen shelves enjoy them.\n\nThe team"),
+    "cta": "See the jars"}
+
+# the bank demo customer 100002, Grace, and her three recommendations
+GRACE = context("Grace", [
+    {"product_id": 15, "name": "Small-Business Loan", "price": 0, "rate_pct": 8.5, "price_text": "8.5% rate",
+     "category": "business", "reason": "often bought together with items you chose",
+     "because": ["Small-Business Current Account"]},
+    {"product_id": 6, "name": "Cash-Back Credit Card", "price": 0, "category": "cards",
+     "reason": "often bought together with items you chose", "because": ["Small-Business Current Account"]},
+    {"product_id": 9, "name": "Easy Access Saver", "price": 0, "rate_pct": 3.1, "price_text": "3.1% rate",
+     "category": "savings", "reason": "often bought together with items you chose",
+     "because": ["Small-Business Current Account"]}],
+    last=["Small-Business Current Account"], categories=["business_supplies", "online_shopping", "travel"])
+
+
+def test_a_good_email_passes_every_rule(conn):
+    g = guard(conn, "email", GOOD_THOMAS, THOMAS)
+    assert g["ok"], g["violations"]
+
+
+# --- the emails quoted in issue 15 ------------------------------------------
+
+def test_issue_hannah_names_no_product(conn):
+    ctx = context("Hannah", [item(1, "Red Enamel Mug", 6.50), item(3, "Stoneware Teapot", 24.00)])
+    g = guard(conn, "email", {"subject": "Hannah, for you", "preheader": "",
+                              "body": "Hi Hannah, you have a great product, I just love it.", "cta": "See it"}, ctx)
+    assert not g["ok"] and "products_named" in rules(g), g
+
+
+def test_issue_love_your_love_repeats_itself(conn):
+    ctx = context("Hannah", [item(1, "SET OF 36 COLOURING PENCILS DOILEY", 1.25)])
+    body = "We love your set of 36, they are so special, just like you love your love of your colours."
+    g = guard(conn, "email", {"subject": "Hannah, your colours", "body": body, "cta": "See them"}, ctx)
+    assert not g["ok"] and {"repetition", "products_named"} <= rules(g), g
+
+
+def test_issue_bank_business_loan_rambles_with_a_fragment_cta(conn):
+    body = ("Hi Grace, I have a business I would like to lend you a small business loan. I would love to hear "
+            "about your business, and I would love to help you with your business, including your business "
+            "plans and business plans for your business.\n\nEligibility, terms and conditions apply. "
+            "Rates may change.\n\nYour bank")
+    g = guard(conn, "email", {"subject": "Grace, a loan with a small business", "body": body,
+                              "cta": "See the loan, I would love to,"}, GRACE, "bank")
+    assert not g["ok"]
+    assert {"cta", "repetition", "products_named"} <= rules(g), g
+    details = " ".join(v["detail"] for v in g["violations"])
+    assert "Cash-Back Credit Card" in details and "Easy Access Saver" in details
+
+
+def test_issue_sammy_is_not_thomas(conn):
+    body = ("Hi Sammy,\n\nI think you would enjoy the SMALL CERAMIC TOP STORAGE JAR (£0.83), the LARGE CERAMIC "
+            "TOP STORAGE JAR (£1.65) and the RED RETROSPOT STORAGE JAR (£3.75).\n\nThe team")
+    g = guard(conn, "email", {"subject": "Thomas, storage jars", "body": body, "cta": "See the jars"}, THOMAS)
+    assert not g["ok"] and "name" in rules(g), g
+    assert any("Sammy" in v["detail"] for v in g["violations"] if v["rule"] == "name")
+
+
+def test_issue_a_fallback_without_products_is_not_deliverable(conn):
+    ctx = context("Hannah", [])
+    body = "Hi Hannah,\n\nBased on what you like, we think these could suit you:\n\nThe team"
+    g = guard(conn, "email", {"subject": "Hannah, a few picks for you", "body": body, "cta": "See your picks"}, ctx)
+    assert not g["ok"] and "products_named" in rules(g)
+    # and the fallback renderer cannot make one that passes
+    out = one(conn, "SELECT recgen.render_fallback('email', %s, 'default')", (json.dumps(ctx),))
+    assert not guard(conn, "email", out, ctx)["ok"]
+
+
+def test_issue_pablo_in_the_third_person(conn):
+    ctx = context("Pablo", THOMAS["items"], last=THOMAS["behaviour"]["last_purchases"], categories=["storage"])
+    body = GOOD_THOMAS["body"].replace("Hi Thomas,", "Hi Pablo,").replace(
+        "Thank you for your recent order of the Medium Ceramic Top Storage Jar.",
+        "Pablo recently purchased the Medium Ceramic Top Storage Jar.")
+    g = guard(conn, "email", {**GOOD_THOMAS, "subject": "Pablo, storage jars", "body": body}, ctx)
+    assert not g["ok"] and rules(g) == {"second_person"}, g
+
+
+def test_issue_chinese_characters_in_an_english_email(conn):
+    body = GOOD_THOMAS["body"].replace("matches it nicely.", "matches it nicely 非常好.")
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert not g["ok"] and rules(g) == {"script"}, g
+    # a locale that writes Chinese may
+    zh = {**THOMAS, "customer": {**THOMAS["customer"], "locale": "zh-CN"}}
+    assert guard(conn, "email", {**GOOD_THOMAS, "body": body}, zh)["ok"]
+
+
+def test_issue_reason_attached_to_the_wrong_product(conn):
+    body = GOOD_THOMAS["body"].replace(
+        "For spices and small things, the Small Ceramic Top Storage Jar (£0.83) completes the set.",
+        "Since you chose the Red Retrospot Charlotte Bag, the Small Ceramic Top Storage Jar (£0.83) is for you.")
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert not g["ok"] and "reason" in rules(g), g
+    assert any("given the reason of" in v["detail"] for v in g["violations"])
+
+
+def test_issue_invented_product_facts(conn):
+    body = GOOD_THOMAS["body"].replace("completes the set.", "is handmade, waterproof and completes the set.")
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert not g["ok"] and rules(g) == {"attribute"}, g
+    detail = g["violations"][0]["detail"]
+    assert '"handmade"' in detail and '"waterproof"' in detail
+
+
+def test_issue_cloned_example_sentence(conn):
+    # a sentence of the active email template's example answer, copied
+    example = one(conn, "SELECT (examples -> 0 ->> 'assistant')::jsonb ->> 'body' FROM recgen.prompt_templates "
+                        "WHERE kind = 'email' AND active AND tone = 'friendly'")
+    sentence = max(example.replace("\n", " ").split(". "), key=len).strip().rstrip(".") + "."
+    body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.", sentence)
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert "copied" in rules(g), (sentence, g)
+
+
+def test_issue_cut_off_sentence_and_subject_about_nothing(conn):
+    body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.",
+                                       "I would love to hear about your small-b")
+    g = guard(conn, "email", {**GOOD_THOMAS, "subject": "Thomas, picked for your life", "body": body}, THOMAS)
+    assert {"cut_off", "subject"} <= rules(g), g
+
+
+# --- each rule on its own ---------------------------------------------------
+
+@pytest.mark.parametrize("field,value,rule", [
+    ("body", GOOD_THOMAS["body"].replace("Hi Thomas,", "Hi there,"), "name"),
+    ("body", GOOD_THOMAS["body"].replace("Hi Thomas,", "Dear Olivia,"), "name"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "Sam from our team hopes"), "name"),
+    ("body", GOOD_THOMAS["body"].replace(" For spices and small things, the Small Ceramic Top Storage Jar (£0.83) "
+                                         "completes the set.", ""), "products_named"),
+    ("body", GOOD_THOMAS["body"].replace("For spices and small things, the Small Ceramic Top Storage Jar (£0.83) "
+                                         "completes the set.", "The Small Ceramic Top Storage Jar (£0.83) is here."),
+     "reason"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "Thomas's shelves will love them. We hope"), "second_person"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "The customer will love them. We hope"), "second_person"),
+    ("body", GOOD_THOMAS["body"].replace("The team", "[Your Name]\nThe team"), "placeholder"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "Hello {first_name}. We hope"), "placeholder"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "Dear <name>, we hope"), "placeholder"),
+    ("body", GOOD_THOMAS["body"].replace("We hope", "Это хорошо. We hope"), "script"),
+    ("cta", "Shop the jars and", "cta"),
+    ("cta", "See them, you will", "cta"),
+    ("cta", "Click to see every one of our lovely new jars today", "cta"),
+    ("body", GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.",
+                                         "We hope you enjoy them and we hope you enjoy them soon."), "repetition"),
+    ("body", GOOD_THOMAS["body"].replace("matches it nicely.", "comes in a lovely pink velvet box."), "attribute"),
+    ("subject", "Thomas, something lovely", "subject"),
+])
+def test_each_reader_rule(conn, field, value, rule):
+    g = guard(conn, "email", {**GOOD_THOMAS, field: value}, THOMAS)
+    assert not g["ok"] and rule in rules(g), g
+
+
+def test_second_person_needed_in_customer_texts_not_in_sales_summaries(conn):
+    text = "Thomas buys storage jars; the Large Ceramic Top Storage Jar (£1.65) would suit him."
+    assert "second_person" in rules(guard(conn, "snippet", {"text": text}, THOMAS, "default", "social"))
+    assert "second_person" not in rules(guard(conn, "summary", {"text": text}, THOMAS))
+
+
+def test_names_of_products_and_categories_are_not_people(conn):
+    ctx = context("Thomas", [item(7, "UNION JACK FLAG", 2.00, because=["HOLLY WREATH"], category="party")],
+                  last=["HOLLY WREATH"], categories=["party"])
+    out = {"subject": "Thomas, a flag for your party",
+           "body": ("Hi Thomas,\n\nSince you chose the Holly Wreath, the Union Jack Flag (£2.00) "
+                    "would brighten your next party.\n\nThe team"),
+           "cta": "See the flag"}
+    g = guard(conn, "email", out, ctx)
+    assert g["ok"], g
+
+
+def test_without_a_first_name_no_name_is_used(conn):
+    anon = {**THOMAS, "customer": {"locale": "en-GB"}}
+    hello = GOOD_THOMAS["body"].replace("Hi Thomas,", "Hello,")
+    assert guard(conn, "email", {**GOOD_THOMAS, "subject": "More storage jars for your shelves", "body": hello},
+                 anon)["ok"]
+    g = guard(conn, "email", {**GOOD_THOMAS, "subject": "More storage jars for your shelves",
+                              "body": GOOD_THOMAS["body"].replace("Hi Thomas,", "Hi Olivia,")}, anon)
+    assert "name" in rules(g)
+
+
+def test_a_snippet_names_its_one_product(conn):
+    assert "products_named" in rules(guard(conn, "snippet", {"text": "Thomas, you might like our jars."},
+                                           THOMAS, "default", "social"))
+    ok = "Thomas, you might like the Large Ceramic Top Storage Jar (£1.65)."
+    assert guard(conn, "snippet", {"text": ok}, THOMAS, "default", "social")["ok"]
+
+
+def test_repeated_list_lines_are_not_repetition(conn):
+    text = ("Thomas (segment regular): recent categories storage.\nSuggested next:\n"
+            "- LARGE CERAMIC TOP STORAGE JAR (£1.65): often bought together with items you chose\n"
+            "- SMALL CERAMIC TOP STORAGE JAR (£0.83): often bought together with items you chose")
+    assert "repetition" not in rules(guard(conn, "summary", {"text": text}, THOMAS))
+
+
+def test_description_amounts_are_grounded(conn):
+    ctx = context("Grace", [{**GRACE["items"][1], "description": "1% cash back on everyday spending, no annual fee."}])
+    text = "Grace, the Cash-Back Credit Card gives you 1% cash back and has no annual fee."
+    assert guard(conn, "snippet", {"text": text + " Eligibility, terms and conditions apply. Rates may change."},
+                 ctx, "bank", "social")["ok"]
+    assert "price" in rules(guard(conn, "snippet", {"text": text.replace("1%", "2%")}, ctx, "bank", "social"))
+
+
+@pytest.mark.parametrize("brand,db_ctx", [("default", "THOMAS"), ("bank", "GRACE")])
+def test_the_email_fallback_passes_and_reads_as_an_email(conn, brand, db_ctx):
+    ctx = {"THOMAS": THOMAS, "GRACE": GRACE}[db_ctx]
+    out = one(conn, "SELECT recgen.render_fallback('email', %s, %s)", (json.dumps(ctx), brand))
+    assert guard(conn, "email", out, ctx, brand)["ok"], out
+    body = out["body"]
+    assert body.startswith("Hi " + ctx["customer"]["first_name"] + ",")
+    # the opening refers to the customer's own purchase, and every product has its own sentence
+    last = ctx["behaviour"]["last_purchases"][0].lower()
+    assert last in body.lower()
+    sentences = [s for s in body.replace("\n", " ").split(". ")]
+    for i in ctx["items"]:
+        assert sum(i["name"].lower() in s.lower() for s in sentences) == 1, (i["name"], body)
+    words = len(body.split())
+    assert 40 <= words <= 150, words
