@@ -109,6 +109,58 @@ cmp_recent(const void *a, const void *b, void *arg)
 }
 
 /*
+ * pool_sift
+ *		Restore the heap of customer indexes below i, whose root is the
+ *		customer that bought least recently (cmp_recent's last).
+ */
+static void
+pool_sift(int *heap, int n, int i, const CustomerSet *cs)
+{
+	int			x = heap[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && cmp_recent(&heap[c + 1], &heap[c], (void *) cs) > 0)
+			c++;
+		if (cmp_recent(&heap[c], &x, (void *) cs) <= 0)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = x;
+}
+
+/*
+ * pool_order
+ *		The indexes of the npool customers who bought most recently, in no
+ *		particular order (a heap of npool over all: no sort of every
+ *		customer).
+ */
+static int *
+pool_order(const CustomerSet *cs, int npool)
+{
+	int		   *heap = palloc(sizeof(int) * Max(npool, 1));
+
+	for (int i = 0; i < npool; i++)
+		heap[i] = i;
+	if (npool == cs->ncust)
+		return heap;
+	for (int i = npool / 2 - 1; i >= 0; i--)
+		pool_sift(heap, npool, i, cs);
+	for (int i = npool; i < cs->ncust; i++)
+		if (cmp_recent(&i, &heap[0], (void *) cs) < 0)
+		{
+			heap[0] = i;
+			pool_sift(heap, npool, 0, cs);
+		}
+	return heap;
+}
+
+/*
  * write_batch
  *		Insert the profiles of n customers whose entries are in the column
  *		arrays (slices first..last, 1-based).
@@ -152,11 +204,7 @@ ModelWriteProfiles(ModelBuild *mb)
 	if (npool <= 0)
 		return 0;
 	ModelProgress(mb, "customer profiles", 0, npool);
-	order = palloc(sizeof(int) * cs->ncust);
-	for (int i = 0; i < cs->ncust; i++)
-		order[i] = i;
-	if (npool < cs->ncust)
-		qsort_arg(order, cs->ncust, sizeof(int), cmp_recent, cs);
+	order = pool_order(cs, npool);
 
 	for (int k = 0; k < npool; k++)
 	{

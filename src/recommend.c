@@ -129,9 +129,10 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
 
 /*
  * strategy_candidates
- *		Tier 0: the strategy's own candidates (neighbours of the history,
- *		repeats, new items, upgrades, the overall top 50 for balanced),
- *		with their neighbour sums. Returns them, their number in *n;
+ *		Tier 0: the strategy's own candidates (neighbours of the history;
+ *		for balanced every item bought, what the nearest customers bought
+ *		and the overall top 50; new items; upgrades), with their neighbour
+ *		sums. Returns them, their number in *n;
  *		for complementary and upsell also the links by candidate.
  */
 static RecItem **

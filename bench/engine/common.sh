@@ -104,6 +104,6 @@ cancel_ms() {
 	[[ -n $pid ]] && bq "SELECT pg_cancel_backend($pid)" >/dev/null
 	wait $bg
 	t1=$(date +%s%N)
-	echo "$(( (t1 - t0) / 1000000 )) $(sed -n 's/^CONTEXT: *recgen.refresh_model: //p' "$err" | head -1 | tr ' ' '_')"
+	echo "$(( (t1 - t0) / 1000000 )) $(grep -o 'recgen.refresh_model: .*' "$err" | head -1 | sed 's/^recgen.refresh_model: //' | tr ' ' '_')"
 	rm -f "$err"
 }
