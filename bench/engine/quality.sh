@@ -29,6 +29,6 @@ awk -F'|' '
 	END {
 		printf "%-16s %-8s %9s %7s %8s %7s %7s %8s %9s %10s\n", "method", "protocol", "customers", "HR@10", "NDCG@10", "P@10", "R@10", "coverage", "train_ms", "ndcg/pop"
 		for (i = 1; i <= NR; i++)
-			printf "%-16s %-8s %9d %7.3f %8.3f %7.3f %7.3f %8.3f %9.0f %10.2f\n", m[i], p[i], c[i], hr[i], nd[i], pr[i], rc[i], cv[i], ms[i], (base[p[i]] > 0 ? nd[i] / base[p[i]] : 0)
+			printf "%-16s %-8s %9d %7.4f %8.4f %7.4f %7.4f %8.3f %9.0f %10.2f\n", m[i], p[i], c[i], hr[i], nd[i], pr[i], rc[i], cv[i], ms[i], (base[p[i]] > 0 ? nd[i] / base[p[i]] : 0)
 	}' "$out" | { read -r header; echo "$header"; sort -b -k2,2 -k5,5gr; }
 rm -f "$out"
