@@ -25,6 +25,8 @@ OBJS = \
 	src/http.o \
 	src/llm.o \
 	src/call_log.o \
+	src/llm_limits.o \
+	src/caller.o \
 	src/llm_guc.o \
 	src/engine_guc.o \
 	src/model_refresh.o \

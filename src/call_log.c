@@ -16,9 +16,17 @@
  *   copied into a ring in shared memory (fixed-size records under an
  *   LWLock: nothing in the abort path allocates or can fail);
  * - the ring goes back into recgen.llm_calls, with the rows' original
- *   times, at the start of the next recgen.llm_chat in the same database,
- *   or when recgen.flush_llm_calls() is called. Those rows are tracked
- *   like new ones, so a second rollback returns them to the ring.
+ *   times, at the start of the next recgen.llm_chat in the same database
+ *   by the same role, or when recgen.flush_llm_calls() is called. Those
+ *   rows are tracked like new ones, so a second rollback returns them to
+ *   the ring. A session writes back only its own role's rows (a superuser
+ *   session, as the background workers run, every role's): rows of
+ *   another role's call never enter a user's transaction.
+ *
+ * No role may INSERT into recgen.llm_calls (usage and cost are not the
+ * caller's to write): the rows are inserted as the table's owner, the
+ * superuser that created the extension, under a restricted security
+ * context.
  *
  * When cancel (or any error) interrupts llm_chat's requests, llm.c puts a
  * row with the outcome "interrupted" for each request it had sent straight
@@ -38,14 +46,18 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "recgen.h"
@@ -178,6 +190,7 @@ CallLogKeep(const CallRecord *rec)
 	if (shared == NULL)
 		return;
 	copy.dbid = MyDatabaseId;
+	copy.roleid = GetOuterUserId();
 	LWLockAcquire(shared->call_ring_lock, LW_EXCLUSIVE);
 	ring_append(&shared->call_ring, &copy);
 	LWLockRelease(shared->call_ring_lock);
@@ -247,12 +260,11 @@ RecgenInstallCallLogHooks(void)
 }
 
 /*
- * insert_rows
- *		INSERT the rows into recgen.llm_calls; their ids into ids[] when
- *		given.
+ * insert_rows_as_owner
+ *		The INSERT itself (insert_rows switches to the owner around it).
  */
 static void
-insert_rows(CallRecord *recs, int n, int64 *ids)
+insert_rows_as_owner(CallRecord *recs, int n, int64 *ids)
 {
 	Oid			argtypes[13] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
 		FLOAT8OID, FLOAT8OID, INT4OID, INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID};
@@ -312,6 +324,55 @@ insert_rows(CallRecord *recs, int n, int64 *ids)
 }
 
 /*
+ * llm_calls_owner
+ *		The owner of recgen.llm_calls, as whom the rows are inserted.
+ */
+static Oid
+llm_calls_owner(void)
+{
+	Oid			relid = get_relname_relid("llm_calls", get_namespace_oid("recgen", false));
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"recgen.llm_calls\" does not exist")));
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
+ * insert_rows
+ *		INSERT the rows into recgen.llm_calls as the table's owner; their
+ *		ids into ids[] when given.
+ */
+static void
+insert_rows(CallRecord *recs, int n, int64 *ids)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(llm_calls_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		insert_rows_as_owner(recs, n, ids);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+}
+
+/*
  * CallLogWrite
  *		Write rows of calls just made to recgen.llm_calls, kept safe from a
  *		rollback as the file header explains; their call_ids into ids[].
@@ -325,6 +386,7 @@ CallLogWrite(CallRecord *recs, int n, int64 *ids)
 	for (i = 0; i < n; i++)
 	{
 		recs[i].dbid = MyDatabaseId;
+		recs[i].roleid = GetOuterUserId();
 		track(&recs[i]);
 	}
 	insert_rows(recs, n, ids);
@@ -377,9 +439,21 @@ write_back(CallRecord *rows, int n)
 }
 
 /*
+ * mine
+ *		Whether this session writes back a row of the ring: this database's,
+ *		and made by the current role unless every role's are taken.
+ */
+static inline bool
+mine(const CallRecord *r, Oid role, bool any_role)
+{
+	return r->dbid == MyDatabaseId && (any_role || r->roleid == role);
+}
+
+/*
  * CallLogFlush
- *		Write this database's rows from the ring back to recgen.llm_calls.
- *		Returns how many were written.
+ *		Write this database's rows of the current role (every role's for a
+ *		superuser) from the ring back to recgen.llm_calls. Returns how many
+ *		were written.
  */
 int
 CallLogFlush(void)
@@ -392,11 +466,14 @@ CallLogFlush(void)
 	int			kept = 0;
 	int			n = 0;
 	int			i;
+	Oid			role = GetOuterUserId();
+	bool		any_role;
 
 	/* an unlocked look first: the common case is an empty ring */
 	if (shared == NULL || shared->call_ring.count == 0)
 		return 0;
 	ring = &shared->call_ring;
+	any_role = superuser_arg(role);
 
 	/*
 	 * Count this database's rows under a shared lock, so that rows of
@@ -406,7 +483,7 @@ CallLogFlush(void)
 	room = 0;
 	LWLockAcquire(shared->call_ring_lock, LW_SHARED);
 	for (i = 0; i < ring->count; i++)
-		if (ring->rows[(ring->head + i) % RECGEN_CALL_RING].dbid == MyDatabaseId)
+		if (mine(&ring->rows[(ring->head + i) % RECGEN_CALL_RING], role, any_role))
 			room++;
 	LWLockRelease(shared->call_ring_lock);
 	if (room == 0)
@@ -419,7 +496,7 @@ CallLogFlush(void)
 	{
 		CallRecord *r = &ring->rows[(ring->head + i) % RECGEN_CALL_RING];
 
-		if (r->dbid == MyDatabaseId && n < room)
+		if (mine(r, role, any_role) && n < room)
 		{
 			rows[n] = *r;
 			track(&rows[n]);	/* from here a rollback returns it */

@@ -29,6 +29,7 @@
 typedef struct CallRecord
 {
 	Oid			dbid;			/* database whose recgen.llm_calls it belongs in */
+	Oid			roleid;			/* role that made the call (the outer user) */
 	TimestampTz called_at;
 	int64		customer_id;
 	bool		has_customer;
@@ -56,6 +57,12 @@ typedef struct CallRing
 
 extern void CallRecordSetText(char *dst, size_t size, const char *src);
 extern void CallLogWrite(CallRecord *recs, int n, int64 *ids);
+
+/*
+ * CallLogFlush writes back the waiting rows of this database that the
+ * current role made (every role's for a superuser, as the background
+ * workers run), into the current transaction; returns how many.
+ */
 extern int	CallLogFlush(void);
 extern void CallLogKeep(const CallRecord *rec);
 

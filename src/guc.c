@@ -91,7 +91,7 @@ RecgenDefineGucs(void)
 							   "Model name sent to the LLM server.",
 							   NULL,
 							   &recgen_llm_model,
-							   "smollm2-135m-instruct",
+							   "qwen2.5-coder-1.5b-instruct",
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);

@@ -10,7 +10,11 @@
  * SQL surface: recgen.llm_chat(requests jsonb, raise_on_error boolean)
  * takes an array of requests and returns an array of results in the same
  * order; the requests run concurrently (recgen.llm_concurrency). The
- * content functions (sql/idempotent/6*.sql) are its only callers.
+ * content functions (sql/idempotent/6*.sql) are its only callers. Bounds
+ * no caller can raise (superuser settings): max_tokens of a request
+ * (recgen.llm_token_limit), requests per call (recgen.llm_max_requests),
+ * requests in flight per call (recgen.llm_max_concurrency) and per role
+ * across sessions (recgen.llm_role_max_inflight, llm_limits.c).
  *
  * llm_calls rows are written in the caller's transaction, after every
  * request of the batch has ended and before any error is raised, through
@@ -47,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "http.h"
+#include "llm_limits.h"
 #include "recgen.h"
 
 /* What we keep of one request between building it and logging it */
@@ -156,6 +161,7 @@ llm_build_body(cJSON *in)
 	cJSON	   *temperature = cJSON_GetObjectItemCaseSensitive(in, "temperature");
 	cJSON	   *schema = cJSON_GetObjectItemCaseSensitive(in, "schema");
 	cJSON	   *schema_name = cJSON_GetObjectItemCaseSensitive(in, "schema_name");
+	double		tokens;
 	char	   *printed;
 	char	   *result;
 
@@ -166,10 +172,19 @@ llm_build_body(cJSON *in)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an LLM request needs a non-empty \"messages\" array")));
 	}
+	tokens = cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens;
+	if (!(tokens >= 1 && tokens <= recgen_llm_token_limit) || tokens != (int) tokens)
+	{
+		cJSON_Delete(body);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an LLM request may ask for 1 to %d tokens, not %g",
+						recgen_llm_token_limit, tokens),
+				 errhint("recgen.llm_token_limit (a superuser setting) bounds max_tokens.")));
+	}
 	cJSON_AddStringToObject(body, "model", recgen_llm_model ? recgen_llm_model : "");
 	cJSON_AddItemToObject(body, "messages", cJSON_Duplicate(messages, true));
-	cJSON_AddNumberToObject(body, "max_tokens",
-							cJSON_IsNumber(max_tokens) ? max_tokens->valuedouble : recgen_llm_max_tokens);
+	cJSON_AddNumberToObject(body, "max_tokens", tokens);
 	cJSON_AddNumberToObject(body, "temperature",
 							cJSON_IsNumber(temperature) ? temperature->valuedouble : recgen_llm_temperature);
 	cJSON_AddFalseToObject(body, "stream");
@@ -419,6 +434,7 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	HttpRequest *reqs = NULL;
 	LlmCall    *calls = NULL;
 	int			n = 0;
+	int			inflight;
 	int			i;
 	StringInfoData out;
 
@@ -440,6 +456,12 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("recgen.llm_chat expects a JSON array of requests")));
 		n = cJSON_GetArraySize(arr);
+		if (n > recgen_llm_max_requests)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("recgen.llm_chat was given %d requests; at most %d may be sent at once",
+							n, recgen_llm_max_requests),
+					 errhint("Split the batch, or ask a superuser to raise recgen.llm_max_requests.")));
 		reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
 		calls = palloc0(sizeof(LlmCall) * Max(n, 1));
 		for (i = 0; i < n; i++)
@@ -462,16 +484,20 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 
+	/* in flight: what the caller asks, within the superuser's bounds */
+	inflight = LlmAcquireSlots(Min(Min(recgen_llm_concurrency, recgen_llm_max_concurrency), Max(n, 1)));
 	PG_TRY();
 	{
-		HttpPerformAll(reqs, n, recgen_llm_concurrency);
+		HttpPerformAll(reqs, n, inflight);
 	}
 	PG_CATCH();
 	{
+		LlmReleaseSlots();
 		llm_keep_interrupted(reqs, calls, n);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	LlmReleaseSlots();
 
 	for (i = 0; i < n; i++)
 	{

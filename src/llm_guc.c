@@ -5,9 +5,17 @@
  *		generation defaults (max tokens, temperature, JSON schema output),
  *		retry backoff, and how often the guard lets the model try again.
  *
- * All are USERSET: they shape one request, never where data goes (that is
- * recgen.llm_url, SUSET, in guc.c). Templates may override max tokens and
- * temperature per kind of content.
+ * The per-request knobs are USERSET: they shape one request, never where
+ * data goes (that is recgen.llm_url, SUSET, in guc.c). Templates may
+ * override max tokens and temperature per kind of content.
+ *
+ * SUSET, because a caller must not be able to choose them:
+ *	- the bounds of recgen.llm_chat: tokens an answer may be asked for,
+ *	  requests per call, requests in flight per call and per role (the
+ *	  LLM server's capacity is shared by every role);
+ *	- recgen.brand: whose rules (banned phrases, disclaimer) the guard
+ *	  applies; set per database (ALTER DATABASE ... SET) or per role by a
+ *	  superuser, never by the caller choosing a weaker brand.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -29,6 +37,10 @@ int			recgen_llm_backoff_base = 500;
 int			recgen_llm_backoff_max = 30000;
 int			recgen_guard_retries = 1;
 char	   *recgen_brand = NULL;
+int			recgen_llm_token_limit = 4096;
+int			recgen_llm_max_requests = 1000;
+int			recgen_llm_max_concurrency = 8;
+int			recgen_llm_role_max_inflight = 16;
 
 /*
  * RecgenDefineLlmGucs
@@ -87,9 +99,41 @@ RecgenDefineLlmGucs(void)
 
 	DefineCustomStringVariable("recgen.brand",
 							   "Brand (a row of recgen.brands) whose voice and rules content follows.",
-							   NULL,
+							   "Superuser only: set it per database or per role, so callers cannot pick a brand with weaker rules.",
 							   &recgen_brand,
 							   "default",
-							   PGC_USERSET, 0,
+							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_token_limit",
+							"Most tokens an LLM answer may be asked for in one request.",
+							"A request (or template) asking for more is refused. Superuser only.",
+							&recgen_llm_token_limit,
+							4096, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_max_requests",
+							"Most LLM requests one call of recgen.llm_chat (one batch) may send.",
+							"Superuser only.",
+							&recgen_llm_max_requests,
+							1000, 1, 1000000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_max_concurrency",
+							"Most LLM requests one call may have in flight, whatever recgen.llm_concurrency asks.",
+							"Superuser only: the LLM server's capacity is shared by every role.",
+							&recgen_llm_max_concurrency,
+							8, 1, 256,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.llm_role_max_inflight",
+							"Most LLM requests one role may have in flight across all its sessions (0: no limit).",
+							"Superuser only. Needs shared_preload_libraries; a call waits while its role has none left.",
+							&recgen_llm_role_max_inflight,
+							16, 0, 10000,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
 }

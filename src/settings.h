@@ -44,6 +44,10 @@ extern int	recgen_llm_backoff_base;
 extern int	recgen_llm_backoff_max;
 extern int	recgen_guard_retries;
 extern char *recgen_brand;
+extern int	recgen_llm_token_limit;
+extern int	recgen_llm_max_requests;
+extern int	recgen_llm_max_concurrency;
+extern int	recgen_llm_role_max_inflight;
 
 /* guc.c */
 extern void RecgenDefineGucs(void);

@@ -4,8 +4,9 @@
  *		recgen's shared memory: one struct, requested and initialized when
  *		the library is loaded through shared_preload_libraries.
  *
- * It holds the catalog generation (catalog_generation.c) and the ring of
- * llm_calls rows whose transaction rolled back (call_log.c); the job
+ * It holds the catalog generation (catalog_generation.c), the ring of
+ * llm_calls rows whose transaction rolled back (call_log.c) and the LLM
+ * requests each role has in flight (llm_limits.c); the job
  * queue of the background workers will live here too. Without
  * preloading there is no shared state and RecgenShared() returns NULL;
  * callers then fall back to what works without it.
@@ -63,6 +64,8 @@ recgen_shmem_startup(void)
 		shared_state->call_ring.head = 0;
 		shared_state->call_ring.count = 0;
 		shared_state->call_ring.dropped = 0;
+		SpinLockInit(&shared_state->inflight.mutex);
+		memset(shared_state->inflight.roles, 0, sizeof(shared_state->inflight.roles));
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

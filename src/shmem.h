@@ -16,8 +16,21 @@
 
 #include "port/atomics.h"
 #include "storage/lwlock.h"
+#include "storage/spin.h"
 
 #include "call_log.h"
+
+/* LLM requests in flight per role (llm_limits.c) */
+#define RECGEN_INFLIGHT_ROLES 128
+typedef struct LlmInflight
+{
+	slock_t		mutex;
+	struct
+	{
+		Oid			role;
+		int			count;
+	}			roles[RECGEN_INFLIGHT_ROLES];
+} LlmInflight;
 
 typedef struct RecgenSharedState
 {
@@ -26,6 +39,8 @@ typedef struct RecgenSharedState
 	/* llm_calls rows whose transaction rolled back (call_log.c) */
 	LWLock	   *call_ring_lock;
 	CallRing	call_ring;
+	/* LLM requests in flight per role (llm_limits.c) */
+	LlmInflight inflight;
 } RecgenSharedState;
 
 extern void RecgenInstallShmemHooks(void);

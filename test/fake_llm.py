@@ -22,11 +22,14 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-sleep1       like fake-normal after 1 s (for counting requests in flight)
 
 GET /requests returns what was received (bodies and the Authorization
-header), GET /inflight the most requests that were in flight at once, and
+header), GET /inflight the most requests that were in flight at once,
+GET /abandoned how many slow requests (fake-slow, fake-slowstream) the
+client hung up on before the answer was complete (a cancelled request), and
 GET /reset forgets it and the per-model call counters.
 """
 import json
 import re
+import select
 import socket
 import sys
 import threading
@@ -37,6 +40,7 @@ LOCK = threading.Lock()
 RECEIVED = []
 COUNTS = {}
 INFLIGHT = [0, 0]  # now, max
+ABANDONED = [0]
 
 ITEM_RE = re.compile(r"^(?:- |[0-9]+\. )(.+?) \(([^)]*)\)", re.M)
 PRODUCT_RE = re.compile(r"Product: (.+?) \((?:category [^,]*, price )?([^)]*)\)")
@@ -150,6 +154,20 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def client_hung_up(self, seconds):
+        """Wait up to `seconds`; True as soon as the client closes the
+        connection (it has nothing more to send, so readable means closed)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], 0.05)
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True
+                except OSError:
+                    return True
+        return False
+
     def do_GET(self):
         if self.path == "/requests":
             with LOCK:
@@ -157,11 +175,15 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/inflight":
             with LOCK:
                 self.send_json(200, {"max": INFLIGHT[1]})
+        elif self.path == "/abandoned":
+            with LOCK:
+                self.send_json(200, {"abandoned": ABANDONED[0]})
         elif self.path == "/reset":
             with LOCK:
                 RECEIVED.clear()
                 COUNTS.clear()
                 INFLIGHT[1] = 0
+                ABANDONED[0] = 0
             self.send_json(200, {"ok": True})
         elif self.path == "/health":
             self.send_json(200, {"status": "ok"})
@@ -200,7 +222,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         if mode == "fake-slow":
-            time.sleep(60)
+            if self.client_hung_up(60):
+                with LOCK:
+                    ABANDONED[0] += 1
+                return
         if mode == "fake-sleep1":
             with LOCK:
                 INFLIGHT[0] += 1
@@ -217,9 +242,11 @@ class Handler(BaseHTTPRequestHandler):
                 for _ in range(30):
                     self.wfile.write(b" ")
                     self.wfile.flush()
-                    time.sleep(2)
+                    if self.client_hung_up(2):
+                        raise BrokenPipeError
             except OSError:
-                pass
+                with LOCK:
+                    ABANDONED[0] += 1
             return
         content = answer_text(req, mode, count)
         self.send_json(200, {

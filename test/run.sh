@@ -10,11 +10,15 @@
 #   integration  TAP shell scripts test/integration/*.sh (loaders, faults...)
 #   python       pytest files test/python/test_*.py (fake LLM server,
 #                conformance against reference libraries), in .venv
-#   asan         the regress and pgTAP suites again against an
-#                under valgrind (test/valgrind.sh), in a second cluster
+#   memcheck     the regress and pgTAP suites again with the server under
+#                valgrind (test/valgrind.sh), in a second cluster
 # Counts every assertion and ends with the line
 #   recgen: N passed, M failed[, K skipped]
-# exiting non-zero when anything failed or nothing ran.
+# exiting non-zero when anything failed or nothing ran. TAP streams are
+# counted against their plans (test/lib/tap_count.awk): an assertion that
+# never printed counts as failed, so N + M + K is what the tests declare. A
+# section whose runner exits non-zero without a failed assertion counts one
+# failure; a section that cannot run counts one failure, never a silent skip.
 # RECGEN_TEST_SECTIONS="regress pgtap" runs a subset.
 set -uo pipefail
 
@@ -30,15 +34,23 @@ skipped=0
 
 section() { printf '\n== %s ==\n' "$1"; }
 
-# Count TAP lines of a log: ok / not ok / skip.
+# Count the TAP streams of a log against their plans: ok / not ok / skip,
+# and planned assertions that never printed as failed. Sets count_failed to
+# this log's failures.
+count_failed=0
 count_tap() {
-	local log=$1 p f s
-	p=$(grep -cE '^[[:space:]]*ok [0-9]+' "$log")
-	s=$(grep -ciE '^[[:space:]]*ok [0-9]+.*# *skip' "$log")
-	f=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")
-	passed=$((passed + p - s))
-	skipped=$((skipped + s))
+	local p f s
+	read -r p f s < <(awk -f test/lib/tap_count.awk "$1")
+	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
+	count_failed=$f
+}
+
+# A runner that exited non-zero without reporting a failed assertion.
+runner_failed() {
+	echo "not ok - $1"
+	failed=$((failed + 1))
 }
 
 tools/cluster.sh start || { echo "recgen: 0 passed, 1 failed"; exit 1; }
@@ -53,10 +65,14 @@ run_regress() {
 	"$pg_regress" --inputdir=. --bindir="$BINDIR" --dbname=recgen_regress \
 		--load-extension=recgen $tests >"$log" 2>&1
 	cat "$log"
-	local p f
+	local p f planned
+	planned=$(echo $tests | wc -w)
 	p=$(grep -cE '\.\.\. ok' "$log")
 	f=$(grep -cE '\.\.\. FAILED' "$log")
-	if [[ $p -eq 0 && $f -eq 0 ]]; then f=1; fi  # pg_regress itself failed
+	if [[ $((p + f)) -lt $planned ]]; then  # pg_regress stopped early
+		echo "not ok - pg_regress ran $((p + f)) of $planned tests"
+		f=$((planned - p))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	[[ $f -gt 0 && -f regression.diffs ]] && cat regression.diffs
@@ -67,12 +83,12 @@ run_pgtap() {
 	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
 	psql -X -q -d $db -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION recgen"
 	pg_prove -v -d $db test/pgtap/*.sql >"$log" 2>&1
+	local rc=$?
 	cat "$log"
 	count_tap "$log"
-	# a file that died before its plan completed
-	local dubious
-	dubious=$(grep -cE 'Dubious|Bad plan|No plan found' "$log")
-	failed=$((failed + dubious))
+	# each file is a stream with its plan: one that died before its plan
+	# completed counts its missing assertions
+	if [[ $rc -ne 0 && $count_failed -eq 0 ]]; then runner_failed "pg_prove exited with status $rc"; fi
 }
 
 run_isolation() {
@@ -89,9 +105,14 @@ run_isolation() {
 		--load-extension=recgen $tests >"$log" 2>&1
 	psql -X -q -d postgres -c "ALTER SYSTEM RESET recgen.databases" -c "SELECT pg_reload_conf()" >/dev/null
 	cat "$log"
+	local planned
+	planned=$(echo $tests | wc -w)
 	p=$(grep -cE ' \.\.\. ok|^ok ' "$log")
 	f=$(grep -cE 'FAILED|^not ok ' "$log")
-	if [[ $p -eq 0 && $f -eq 0 ]]; then f=1; fi
+	if [[ $((p + f)) -lt $planned ]]; then  # pg_isolation_regress stopped early
+		echo "not ok - pg_isolation_regress ran $((p + f)) of $planned specs"
+		f=$((planned - p))
+	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
 	[[ $f -gt 0 && -f $dir/out/regression.diffs ]] && cat "$dir/out/regression.diffs"
@@ -106,10 +127,7 @@ run_integration() {
 		local rc=$?
 		cat "$log"
 		count_tap "$log"
-		if [[ $rc -ne 0 ]] && ! grep -qE '^not ok' "$log"; then
-			echo "not ok - $t exited with status $rc"
-			failed=$((failed + 1))
-		fi
+		if [[ $rc -ne 0 && $count_failed -eq 0 ]]; then runner_failed "$t exited with status $rc"; fi
 	done
 }
 
@@ -119,28 +137,40 @@ run_python() {
 	[[ -z $files ]] && return
 	tools/venv.sh || { failed=$((failed + 1)); return; }
 	.venv/bin/python -m pytest -q -p no:cacheprovider $files >"$log" 2>&1
+	local rc=$? f_before=$failed
 	cat "$log"
 	local line
 	line=$(grep -E '^[=]* *[0-9]+ (passed|failed)|^[=]* *[0-9]+ failed' "$log" | tail -1)
 	passed=$((passed + $(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)))
 	failed=$((failed + $(echo "$line" | grep -oE '[0-9]+ (failed|error|errors)' | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')))
 	skipped=$((skipped + $(echo "$line" | grep -oE '[0-9]+ skipped' | grep -oE '[0-9]+' || echo 0)))
-	if [[ -z $line ]]; then failed=$((failed + 1)); fi
+	if [[ -z $line ]]; then
+		runner_failed "pytest printed no summary"
+	elif [[ $rc -ne 0 && $failed -eq $f_before ]]; then
+		runner_failed "pytest exited with status $rc"
+	fi
 }
 
 run_memcheck() {
-	if [[ -x test/valgrind.sh ]]; then
-		local log=$LOGDIR/memcheck.log
-		test/valgrind.sh >"$log" 2>&1
-		cat "$log"
-		count_tap "$log"
-		grep -qE '^not ok|^Bail out' "$log" || grep -qE '^ok' "$log" || failed=$((failed + 1))
+	local log=$LOGDIR/memcheck.log
+	if [[ ! -f test/valgrind.sh ]]; then
+		runner_failed "test/valgrind.sh is missing"
+		return
 	fi
+	bash test/valgrind.sh >"$log" 2>&1
+	local rc=$?
+	cat "$log"
+	count_tap "$log"
+	if [[ $rc -ne 0 && $count_failed -eq 0 ]]; then runner_failed "test/valgrind.sh exited with status $rc"; fi
 }
 
 for s in $SECTIONS; do
 	section "$s"
-	"run_$s"
+	if declare -F "run_$s" >/dev/null; then
+		"run_$s"
+	else
+		runner_failed "unknown test section \"$s\""
+	fi
 done
 
 echo

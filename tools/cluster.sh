@@ -17,7 +17,9 @@
 # binaries, so a copy under .pgdata/pg is a complete, private installation:
 # several checkouts (and CI) can each build and test their own recgen.so
 # without touching /usr or each other. RECGEN_PORT picks the port;
-# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one).
+# RECGEN_PGDATA_ROOT another folder for all of it (the valgrind run uses one);
+# RECGEN_PRELOAD what shared_preload_libraries holds (default recgen; the
+# test without preloading sets it empty).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,7 +89,9 @@ init_cluster() {
 	# its metadata lives in the postgres database, its jobs connect over the
 	# socket (the cluster trusts local connections)
 	local preload=recgen cron_conf=
-	if [[ -f $PGCOPY/usr/lib/postgresql/15/lib/pg_cron.so ]]; then
+	if [[ -n ${RECGEN_PRELOAD+set} ]]; then
+		preload=$RECGEN_PRELOAD          # as given (the test without preloading: empty)
+	elif [[ -f $PGCOPY/usr/lib/postgresql/15/lib/pg_cron.so ]]; then
 		preload=recgen,pg_cron
 		cron_conf=$(printf "cron.database_name = 'postgres'\ncron.host = '%s'\ncron.log_min_messages = warning" "$RUNDIR")
 	fi

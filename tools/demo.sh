@@ -36,7 +36,7 @@ for db in retail bank; do
 done
 
 # Later steps, in order: the recommendation model, generated content, a video.
-for step in tools/demo_model.sh tools/demo_content.sh tools/demo_video.sh; do
+for step in tools/demo_model.sh tools/demo_content.sh tools/demo_campaign.sh tools/demo_video.sh; do
 	if [[ -x $step ]]; then "$step"; fi
 done
 

@@ -13,6 +13,7 @@ two of the contents and what the receiver verified.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,6 +41,8 @@ def table(conn, sql, params=None):
 
 def main():
     dsn, llm_url = sys.argv[1], sys.argv[2]
+    # stopped (Ctrl-C, SIGTERM): still stop the receiver
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute("SET client_min_messages = warning")
     db = conn.info.dbname

@@ -3,9 +3,9 @@
 # once the cluster runs and the retail and bank databases are loaded).
 #
 # Starts the local LLM server (tools/llm-server.sh, cached install) and
-# prints, written by the local model: an email for one retail and one bank
-# customer (subject, body, the products and why), a product description
-# and a sales summary, each with the guard's verdict.
+# prints, written by the local model: an email for the README's retail and
+# bank customers (subject, body, the products and why), a product
+# description and a sales summary, each with the guard's verdict.
 #
 # RECGEN_DEMO_RETAIL_DB / RECGEN_DEMO_BANK_DB name the databases (default
 # retail and bank); RECGEN_LLM_PORT the server's port (default 8631).
@@ -17,7 +17,9 @@ BANK=${RECGEN_DEMO_BANK_DB:-bank}
 
 "$ROOT/tools/llm-server.sh" start
 URL=$("$ROOT/tools/llm-server.sh" url)
-export PGOPTIONS="-c client_min_messages=warning -c recgen.llm_url=$URL"
+MODEL=$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" alias)
+# a shared or slow machine can take minutes per answer: wait up to 10 minutes
+export PGOPTIONS="-c client_min_messages=warning -c recgen.llm_url=$URL -c recgen.llm_model=$MODEL -c recgen.llm_timeout=600s"
 
 sql() {
 	psql "$("$ROOT/tools/cluster.sh" dsn "$1")" -X -qAt -v ON_ERROR_STOP=1 "${@:2}"
@@ -29,14 +31,14 @@ for db in "$RETAIL" "$BANK"; do
 	sql "$db" -f "$ROOT/test/lib/recommend_standin.sql"
 done
 
+# the customers of the README's first examples (12352 and 100002)
 show_email() {
-	local db=$1 brand=$2 label=$3
+	local db=$1 brand=$2 label=$3 cid=$4
 	echo
-	echo "== Email for a $label customer (database $db, written by the local model) =="
+	echo "== Email for a $label customer (database $db, written by the local model, $MODEL) =="
 	sql "$db" <<-SQL
 		SET recgen.brand = '$brand';
-		SELECT customer_id AS cid FROM recgen.customers
-		 WHERE consent_marketing AND consent_profiling ORDER BY customer_id LIMIT 1 \gset
+		\set cid $cid
 		SELECT recgen.email(:cid, 'friendly') AS e \gset
 		SELECT format(E'customer %s\nsubject:   %s\npreheader: %s\n\n%s\n\n[%s]   (guard verdict: %s)',
 		              :cid, e->>'subject', e->>'preheader', e->>'body', e->>'cta', e->>'verdict')
@@ -48,8 +50,8 @@ show_email() {
 	SQL
 }
 
-show_email "$RETAIL" default retail
-show_email "$BANK" bank banking
+show_email "$RETAIL" default retail 12352
+show_email "$BANK" bank banking 100002
 
 echo
 echo "== Product description (database $RETAIL) =="

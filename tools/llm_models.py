@@ -34,7 +34,7 @@ import sys
 import tempfile
 import zipfile
 
-DEFAULT = "smollm2-135m"
+DEFAULT = "qwen2.5-coder-1.5b"
 
 MODELS = {
     "smollm2-135m": {

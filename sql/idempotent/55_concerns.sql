@@ -21,7 +21,19 @@
  * rows, filtered explicitly (the refresh runs as the extension owner, which
  * row-level security does not bind). Withdrawing either consent deletes the
  * customer's rows in the same transaction (trigger on customers), and
- * row-level security hides them from analysts and workers meanwhile.
+ * row-level security hides them from analysts and workers at once.
+ *
+ * Lock order. A withdrawal never waits for a refresh: a refresh left open
+ * (a worker's transaction) holds the rows it deleted and inserted, so the
+ * withdrawal deletes the rows nobody holds (SKIP LOCKED) and leaves the
+ * rest to the refresh. A refresh checks, as it commits, the consent of
+ * every customer it wrote rows for (a deferred trigger on
+ * customer_concerns), and deletes its rows of a customer who withdrew
+ * meanwhile or whose consent is being changed right now (a customers row
+ * another transaction holds: SKIP LOCKED again, so the refresh waits for
+ * nobody either). A refresh that rolls back gives the rows it had deleted
+ * back, also those of a customer who withdrew meanwhile: hidden by the
+ * policy, and deleted by the next refresh of that customer or of everyone.
  *
  * Freshness. Statement-level triggers on social_posts recompute the
  * customers whose posts changed; a change to concern_topics recomputes
@@ -158,13 +170,46 @@ BEGIN
     IF NEW.consent_social AND NEW.consent_profiling THEN
         PERFORM recgen.refresh_concerns_of(ARRAY[NEW.customer_id]);
     ELSE
-        DELETE FROM recgen.customer_concerns WHERE customer_id = NEW.customer_id;
+        -- rows a refresh holds are its to delete as it commits (see above)
+        DELETE FROM recgen.customer_concerns cc
+         WHERE (cc.customer_id, cc.topic, cc.polarity) IN (
+                   SELECT x.customer_id, x.topic, x.polarity FROM recgen.customer_concerns x
+                    WHERE x.customer_id = NEW.customer_id
+                      FOR UPDATE SKIP LOCKED);
     END IF;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION recgen.customers_consent_concerns() IS
-    'Trigger: deletes a customer''s concerns when consent_social or consent_profiling is withdrawn, and recomputes them when both are given';
+    'Trigger: deletes a customer''s concerns when consent_social or consent_profiling is withdrawn (never waiting for a refresh: rows one holds are left to it), and recomputes them when both are given';
+
+/*
+ * As a transaction that wrote concern rows commits: keep a row only when
+ * its customer (still) consents and nobody is changing the customer's row
+ * right now. Never waits.
+ */
+CREATE OR REPLACE FUNCTION recgen.customer_concerns_recheck() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM 1 FROM recgen.customers c
+     WHERE c.customer_id = NEW.customer_id AND c.consent_social AND c.consent_profiling
+       FOR SHARE SKIP LOCKED;
+    IF NOT FOUND THEN
+        DELETE FROM recgen.customer_concerns
+         WHERE customer_id = NEW.customer_id AND topic = NEW.topic AND polarity = NEW.polarity;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.customer_concerns_recheck() IS
+    'Deferred trigger: as the transaction that wrote a concern row commits, deletes it unless its customer still consents to profiling and social use and no other transaction is changing the customer';
+REVOKE ALL ON FUNCTION recgen.customer_concerns_recheck() FROM PUBLIC;
+DROP TRIGGER IF EXISTS customer_concerns_recheck ON recgen.customer_concerns;
+CREATE CONSTRAINT TRIGGER customer_concerns_recheck AFTER INSERT ON recgen.customer_concerns
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION recgen.customer_concerns_recheck();
 CREATE OR REPLACE TRIGGER customers_consent_concerns
     AFTER UPDATE OF consent_social, consent_profiling ON recgen.customers
     FOR EACH ROW

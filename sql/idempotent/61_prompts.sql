@@ -45,28 +45,34 @@ GRANT INSERT, UPDATE, DELETE ON recgen.tones, recgen.brands, recgen.channels, re
 
 /*
  * fill_template: replace every {{path}} of tmpl by the value at that path
- * of doc (dot-separated; array elements by index).
+ * of doc (dot-separated; array elements by index), in one pass over the
+ * template: a value is inserted literally, so placeholders inside a value
+ * (a campaign name or a customer's field holding "{{...}}") are never
+ * expanded and cannot pull other parts of the document into the prompt.
  */
 CREATE OR REPLACE FUNCTION recgen.fill_template(tmpl text, doc jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    m text[];
+    re constant text := '\{\{([A-Za-z0-9_.]+)\}\}';
+    pieces text[] := regexp_split_to_array(tmpl, re);   -- the text between placeholders
+    paths text[] := ARRAY(SELECT m[1] FROM regexp_matches(tmpl, re, 'g') WITH ORDINALITY AS x(m, i) ORDER BY i);
     v jsonb;
-    out text := tmpl;
+    out text := pieces[1];
+    k integer;
 BEGIN
-    FOR m IN SELECT DISTINCT r FROM regexp_matches(tmpl, '\{\{([A-Za-z0-9_.]+)\}\}', 'g') AS r LOOP
-        v := doc #> string_to_array(m[1], '.');
-        out := replace(out, '{{' || m[1] || '}}',
-                       CASE WHEN v IS NULL OR v = 'null' THEN ''
-                            WHEN jsonb_typeof(v) = 'string' THEN v #>> '{}'
-                            WHEN jsonb_typeof(v) = 'array' AND jsonb_typeof(v -> 0) = 'string'
-                                THEN (SELECT string_agg(e, ', ') FROM jsonb_array_elements_text(v) e)
-                            ELSE v::text END);
+    FOR k IN 1 .. coalesce(cardinality(paths), 0) LOOP
+        v := doc #> string_to_array(paths[k], '.');
+        out := out || CASE WHEN v IS NULL OR v = 'null' THEN ''
+                           WHEN jsonb_typeof(v) = 'string' THEN v #>> '{}'
+                           WHEN jsonb_typeof(v) = 'array' AND jsonb_typeof(v -> 0) = 'string'
+                               THEN (SELECT string_agg(e, ', ') FROM jsonb_array_elements_text(v) e)
+                           ELSE v::text END
+                   || pieces[k + 1];
     END LOOP;
     RETURN out;
 END
 $$;
 COMMENT ON FUNCTION recgen.fill_template(text, jsonb) IS
-    'Fills {{path}} placeholders of a prompt template from a JSON document (strings as text, arrays of strings comma-separated, other values as JSON, missing as empty)';
+    'Fills {{path}} placeholders of a prompt template from a JSON document in one pass (strings as text, arrays of strings comma-separated, other values as JSON, missing as empty); values are inserted literally, never expanded again';

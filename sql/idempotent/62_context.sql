@@ -31,16 +31,92 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.money_text(numeric, text) IS
     'An amount as content shows it: £12.50, €3.00, $7.99 or 12.50 CHF';
+/*
+ * fence_customer_text: customer-written text as a prompt may carry it, one
+ * line between <<customer_text>> markers. Nothing inside can imitate a
+ * marker: compatibility forms are folded (NFKC, in UTF-8 databases: a
+ * full-width ＜ is a <), every angle bracket and look-alike (< > ‹ › « »
+ * and the like) and every invisible formatting character is removed, and
+ * so is the marker's name ("customer_text", however written). The cap
+ * applies to what is left.
+ */
 CREATE OR REPLACE FUNCTION recgen.fence_customer_text(body text, cap integer DEFAULT 160) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT '<<customer_text>>'
-        || left(regexp_replace(replace(replace(body, '<<', '‹'), '>>', '›'), '[\r\n\t]+', ' ', 'g'), cap)
+        || left(btrim(regexp_replace(regexp_replace(regexp_replace(
+               CASE WHEN getdatabaseencoding() = 'UTF8' THEN normalize(body, NFKC) ELSE body END,
+               '[<>\u2039\u203A\u00AB\u00BB\u2329\u232A\u3008\u3009\u27E8\u27E9\u276E\u276F\u02C2\u02C3\u2264\u2265\u200B-\u200F\u2060\uFEFF]',
+               '', 'g'),
+               'customer[^[:alnum:]]{0,3}text', '', 'gi'),
+               '[[:space:]]+', ' ', 'g')), cap)
         || '<</customer_text>>'
 $$;
 COMMENT ON FUNCTION recgen.fence_customer_text(text, integer) IS
-    'Untrusted customer-written text as it may appear in a prompt: markers removed, one line, capped, fenced';
+    'Untrusted customer-written text as it may appear in a prompt: brackets, look-alikes, invisible characters and the marker''s name removed, one line, capped, fenced in <<customer_text>> markers';
+
+/*
+ * safe_name: a customer-written name as a context may carry it, or NULL.
+ * Reduced to letters, spaces, hyphens and apostrophes, at most 40
+ * characters and max_words words; a name holding one of the brand's
+ * banned phrases or over-promising words (recgen.brand; whole words, as
+ * the guard matches them) is dropped, since content addressing the
+ * customer by it could never pass the guard ("Click Here" as a first
+ * name). In prompts the name is fenced besides (recgen.prompt_doc).
+ */
+CREATE OR REPLACE FUNCTION recgen.safe_name(name text, max_words integer DEFAULT 3) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH n AS (
+        SELECT nullif(left(btrim(regexp_replace(regexp_replace(name, '[^[:alpha:] ''-]', '', 'g'), '\s+', ' ', 'g')), 40), '') AS v
+    )
+    SELECT n.v FROM n
+     WHERE n.v IS NOT NULL
+       AND array_length(regexp_split_to_array(n.v, ' '), 1) <= max_words
+       AND NOT EXISTS (
+           SELECT 1 FROM recgen.brands b, unnest(b.banned_phrases || b.overpromising) f
+            WHERE b.brand = current_setting('recgen.brand')
+              AND lower(n.v) ~ ('(^|[^[:alnum:]])' || regexp_replace(lower(f), '([.*+?^${}()|\[\]\\%])', '\\\1', 'g')
+                                || '($|[^[:alnum:]])'))
+$$;
+COMMENT ON FUNCTION recgen.safe_name(text, integer) IS
+    'A customer''s name as a context may carry it: letters, spaces, hyphens and apostrophes, 40 characters and max_words words at most, and none of the brand''s banned phrases or over-promising words; else NULL';
+
+/*
+ * prompt_doc: the document a prompt template is filled from: the context
+ * with the customer's name fenced like other customer-written text (the
+ * model reads it as data, not instructions), plus what the pipeline adds.
+ * unfence_names undoes the fence where an answer copied it around the
+ * name, so the delivered text addresses the customer by name.
+ */
+CREATE OR REPLACE FUNCTION recgen.prompt_doc(ctx jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(ctx #> '{customer,first_name}') = 'string'
+                THEN jsonb_set(ctx, '{customer,first_name}',
+                               to_jsonb(recgen.fence_customer_text(ctx #>> '{customer,first_name}', 40)))
+                ELSE ctx END
+$$;
+COMMENT ON FUNCTION recgen.prompt_doc(jsonb) IS
+    'A context as prompt templates see it: the customer''s name fenced in <<customer_text>> markers';
+CREATE OR REPLACE FUNCTION recgen.unfence_names(output jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN jsonb_typeof(output) = 'object' AND jsonb_typeof(ctx #> '{customer,first_name}') = 'string'
+                THEN (SELECT jsonb_object_agg(key, CASE WHEN jsonb_typeof(value) = 'string'
+                                                        THEN to_jsonb(replace(value #>> '{}',
+                                                                 recgen.fence_customer_text(ctx #>> '{customer,first_name}', 40),
+                                                                 ctx #>> '{customer,first_name}'))
+                                                        ELSE value END)
+                        FROM jsonb_each(output))
+                ELSE output END
+$$;
+COMMENT ON FUNCTION recgen.unfence_names(jsonb, jsonb) IS
+    'An answer with the fenced customer name (as the prompt showed it) turned back into the name; any other fence marker stays for the guard to reject';
 
 /*
  * The engine's reason codes (recgen.recommend().reason) as words a customer
@@ -122,7 +198,7 @@ BEGIN
         WHEN 'none' THEN NULL
         WHEN 'full_name' THEN concat_ws(' ', c.first_name, c.last_name)
         ELSE c.first_name END;
-    v_name := nullif(left(btrim(regexp_replace(v_name, '[^[:alpha:] ''-]', '', 'g')), 40), '');
+    v_name := recgen.safe_name(v_name, CASE pii WHEN 'full_name' THEN 5 ELSE 3 END);
 
     -- the products of the customer's 500 latest events, looked up one by
     -- one (OFFSET 0 keeps the planner from hashing the whole catalog for

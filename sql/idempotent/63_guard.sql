@@ -240,8 +240,11 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- leaks of the prompt machinery
-    IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}' OR strpos(low, 'customer_text>>') > 0 THEN
+    -- leaks of the prompt machinery: a placeholder, or a fence marker in
+    -- any form ("‹/customer_text›", full-width, split by invisible characters)
+    IF txt ~ '\{\{[A-Za-z0-9_.]+\}\}'
+       OR regexp_replace(CASE WHEN getdatabaseencoding() = 'UTF8' THEN normalize(low, NFKC) ELSE low END,
+                         '[\u200B-\u200F\u2060\uFEFF]', '', 'g') ~* 'customer[^[:alnum:][:space:]]{0,3}text' THEN
         v := v || jsonb_build_object('rule', 'leak', 'detail', 'contains a template placeholder or fence marker');
     END IF;
 
@@ -254,14 +257,17 @@ BEGIN
     -- which catches loops that never end a sentence ("I'm sure you have a
     -- lot of ..., I'm sure you have a lot of ..."); list lines that share a
     -- reason ("- X (£5.00): often bought together with ...") are separate
-    -- lines and do not count
+    -- lines and do not count, nor do the names of products and purchases
+    -- (two products that follow the same purchase name it twice)
     ELSIF EXISTS (
-        WITH w AS (SELECT l.n, regexp_split_to_array(
-                              btrim(regexp_replace(l.line, '[^[:alnum:]£'']+', ' ', 'g')), ' ') AS ws
-                     FROM regexp_split_to_table(lower(coalesce(output->>'body', output->>'text', '')), '\n')
-                          WITH ORDINALITY AS l(line, n))
-        SELECT 1 FROM w, generate_series(1, cardinality(ws) - 7) AS i
-        GROUP BY w.n, array_to_string(ws[i:i + 7], ' ') HAVING count(*) > 1) THEN
+        WITH forms AS (SELECT coalesce(jsonb_agg(x.nf ORDER BY length(x.nf) DESC, x.nf), '[]') AS fs
+                         FROM (SELECT DISTINCT unnest(recgen.guard_name_forms(nm)) AS nf
+                                 FROM unnest(recgen.guard_known_names(context)) nm) x),
+        w AS (SELECT l.n, recgen.guard_mask(recgen.guard_norm(l.line), forms.fs) AS masked
+                FROM forms, regexp_split_to_table(coalesce(output->>'body', output->>'text', ''), '\n')
+                     WITH ORDINALITY AS l(line, n))
+        SELECT 1 FROM w, recgen.guard_ngrams(w.masked, 8) g
+        GROUP BY w.n, g.gram HAVING count(*) > 1) THEN
         v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
     END IF;
 

@@ -149,10 +149,25 @@ $$;
 COMMENT ON FUNCTION recgen.part_text(text) IS 'A part of a model''s answer: white space folded, trimmed';
 
 /*
+ * part_sentence: a part that is a sentence, with its full stop when the
+ * model left it out.
+ */
+CREATE OR REPLACE FUNCTION recgen.part_sentence(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN p ~ '[[:alnum:]]$' THEN p || '.' ELSE p END FROM (SELECT recgen.part_text(t) AS p) s
+$$;
+COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer that is a sentence, with a full stop when it ends on a letter or digit';
+
+/*
  * product_sentence: a product's sentence from the model's reason: "It ..."
  * becomes "The <name> (<price>) ...", "It's" / "It is" "The ... is"; a
  * reason that names the product already stays as it is; any other gets the
- * name and price in front ("The <name> (<price>): ...").
+ * name and price in front ("The <name> (<price>): ..."). When the product
+ * was recommended because of a purchase the sentence does not name, recgen
+ * leads with it ("Since you chose the <purchase>, the <name> ..."), so the
+ * concrete reason sits next to its product whatever the model wrote.
  */
 CREATE OR REPLACE FUNCTION recgen.product_sentence(reason text, item jsonb, k integer) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -161,7 +176,8 @@ AS $$
 DECLARE
     r text := recgen.part_text(reason);
     who text := format('%s%s', recgen.display_name(item ->> 'name'), coalesce(' (' || (item ->> 'price_text') || ')', ''));
-    lead text := CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END;
+    because text := recgen.display_name(item #>> '{because,0}');
+    lead text;
 BEGIN
     IF r IS NULL THEN
         RETURN NULL;
@@ -169,6 +185,12 @@ BEGIN
     IF r !~ '[.!?]$' THEN
         r := r || '.';
     END IF;
+    -- the concrete reason, by construction: the purchase that led to the
+    -- product, unless the model's sentence names it already
+    lead := CASE WHEN because IS NOT NULL AND NOT recgen.guard_names(recgen.guard_norm(r), item #>> '{because,0}')
+                 THEN (ARRAY['Since you chose the %s, the ', 'As you picked the %s, the ', 'To go with your %s, the '])[1 + (k - 1) % 3]
+                 ELSE CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END END;
+    lead := format(lead, because);
     IF recgen.guard_names(recgen.guard_norm(r), item ->> 'name') THEN
         RETURN upper(left(r, 1)) || substr(r, 2);
     ELSIF r ~* '^it(''s|’s)\s' THEN
@@ -180,7 +202,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer) IS
-    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence)';
+    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence), led by the purchase that led to it ("Since you chose the ...") unless the sentence names it';
 
 /*
  * compose_email: the email assembled from the model's parts and the
@@ -207,9 +229,9 @@ BEGIN
       FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
     body := concat_ws(E'\n\n',
                       CASE WHEN nullif(fname, '') IS NULL THEN 'Hello,' ELSE 'Hi ' || fname || ',' END,
-                      recgen.part_text(parts ->> 'opening'),
+                      recgen.part_sentence(parts ->> 'opening'),
                       sentences,
-                      recgen.part_text(parts ->> 'closing'),
+                      recgen.part_sentence(parts ->> 'closing'),
                       CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,
                       b.sign_off);
     RETURN jsonb_strip_nulls(jsonb_build_object(

@@ -21,20 +21,11 @@
  *   explain                   profiling
  *
  * The functions run with the caller's rights: row-level security applies
- * to what they read and to the content rows they write.
+ * to what they read and to the content rows they write (policies, grants
+ * and the social-consent triggers: 66_content_security.sql).
  */
 
-DROP POLICY IF EXISTS admin_all ON recgen.content;
-CREATE POLICY admin_all ON recgen.content TO recgen_admin USING (true) WITH CHECK (true);
-DROP POLICY IF EXISTS consented_profiling ON recgen.content;
-CREATE POLICY consented_profiling ON recgen.content TO recgen_analyst, recgen_worker
-    USING (customer_id = 0 OR recgen.profiling_allowed(customer_id))
-    WITH CHECK (customer_id = 0 OR recgen.profiling_allowed(customer_id));
-COMMENT ON POLICY consented_profiling ON recgen.content IS
-    'Analysts and workers see and write content only of customers who consented to profiling (and product content)';
-COMMENT ON POLICY admin_all ON recgen.content IS 'recgen_admin reads and edits all content';
-GRANT SELECT, INSERT, UPDATE, DELETE ON recgen.content TO recgen_admin;
-GRANT SELECT, INSERT ON recgen.content TO recgen_analyst, recgen_worker;
+-- who reads and writes recgen.content: 66_content_security.sql
 
 /* render_fallback (the deterministic fallback of every kind): 64_fallback.sql */
 

@@ -198,13 +198,14 @@ BEGIN
     END IF;
     -- part-by-part composition is for emails (64_compose.sql)
     v_composition := CASE WHEN v_kind = 'email' THEN tpl.composition ELSE 'free' END;
-    doc := ctx || jsonb_build_object(
+    -- the name is customer-written: the prompt carries it fenced (prompt_doc)
+    doc := recgen.prompt_doc(ctx) || jsonb_build_object(
         'brand', (SELECT jsonb_build_object('name', b.brand, 'voice', b.voice) FROM recgen.brands b WHERE b.brand = v_brand),
         'tone', (SELECT jsonb_build_object('name', t.tone, 'instruction', t.instruction) FROM recgen.tones t WHERE t.tone = v_tone),
         'channel', (SELECT jsonb_build_object('name', c.channel, 'max_chars', c.max_chars) FROM recgen.channels c
                      WHERE c.channel = v_channel),
         'campaign_line', coalesce(' Campaign: ' || (j ->> 'campaign') || '.', ''),
-        'customer_line', coalesce(' Reader: ' || (ctx #>> '{customer,first_name}') || '. Why it suits them: '
+        'customer_line', coalesce(' Reader: ' || (recgen.prompt_doc(ctx) #>> '{customer,first_name}') || '. Why it suits them: '
                                   || (ctx #>> '{product,reason}') || '.', ''),
         'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
                                      FROM jsonb_array_elements(ctx -> 'concerns') x), ''),
@@ -346,9 +347,12 @@ BEGIN
             END IF;
         ELSE
             s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
-            -- an email written in parts is assembled by recgen (64_compose.sql)
-            out := CASE WHEN reqs -> i ->> 'part' = 'parts' THEN recgen.compose_email(r -> 'json', s -> 'context', v_brand)
-                        ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END;
+            -- an email written in parts is assembled by recgen (64_compose.sql);
+            -- a fence the answer copied around the name becomes the name
+            out := recgen.unfence_names(
+                       CASE WHEN reqs -> i ->> 'part' = 'parts' THEN recgen.compose_email(r -> 'json', s -> 'context', v_brand)
+                            ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END,
+                       s -> 'context');
             g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
             IF r ->> 'finish_reason' = 'length' THEN
                 g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(

@@ -4,6 +4,7 @@
 # needs a real login session rather than SET ROLE inside pgTAP).
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 7
 DB=recgen_it_roles
 fresh_db $DB
 q $DB "DROP ROLE IF EXISTS it_login_analyst; CREATE ROLE it_login_analyst LOGIN IN ROLE recgen_analyst" >/dev/null

@@ -35,7 +35,7 @@ rows_sql=$(q $OLD "
     WHERE c.relnamespace = 'recgen'::regnamespace AND c.relkind = 'r'")
 q $OLD "$rows_sql" | sort >"$TMP/rows_before.txt"
 rows_before=$(wc -l <"$TMP/rows_before.txt")
-ok $(( rows_before > 7000 ? 0 : 1 )) "the fixture wrote data to the 0.1.0 tables ($rows_before rows)"
+cmp_ok "$rows_before" -gt 7000 "the fixture wrote data to the 0.1.0 tables ($rows_before rows)"
 
 # analyze the fixture's tables now: an autovacuum ANALYZE of them racing the
 # update (which alters those tables) can deadlock with it
@@ -54,7 +54,10 @@ fingerprint() { psql "$(dsn "$1")" -X -q -v ON_ERROR_STOP=1 -f test/lib/schema_f
 fingerprint $OLD >"$TMP/upgraded.txt"
 fingerprint $NEW >"$TMP/fresh.txt"
 functions=$(grep -c '^function ' "$TMP/fresh.txt")
-ok $(( functions > 40 && $(grep -c '^policy ' "$TMP/fresh.txt") > 5 && $(grep -c '^grant ' "$TMP/fresh.txt") > 100 ? 0 : 1 )) \
+policies=$(grep -c '^policy ' "$TMP/fresh.txt")
+grants=$(grep -c '^grant ' "$TMP/fresh.txt")
+((functions > 40 && policies > 5 && grants > 100))
+ok $? \
 	"the fingerprint covers functions ($functions), policies and grants"
 diff "$TMP/upgraded.txt" "$TMP/fresh.txt" >"$TMP/diff.txt"
 ok $? "the upgraded schema equals a fresh $CURRENT install"

@@ -10,7 +10,7 @@ fresh_db $DB
 defined=$(q $DB "SELECT name FROM pg_settings WHERE name LIKE 'recgen.%' ORDER BY 1")
 documented=$(sed -n 's/^### \(recgen\.[a-z_]*\)$/\1/p' README.md | sort)
 count=$(echo "$defined" | grep -c .)
-ok $(( count >= 20 ? 0 : 1 )) "the library defines its settings ($count)"
+cmp_ok "$count" -ge 20 "the library defines its settings ($count)"
 missing=$(comm -23 <(echo "$defined") <(echo "$documented"))
 is "$missing" "" "every setting has a README section"
 # hidden settings (the API key) are not in pg_settings: ask for each by name

@@ -5,6 +5,7 @@
 # popularity under both protocols; popularity equals its SQL definition.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 9
 DB=recgen_it_engine
 fresh_db $DB
 tools/load.sh retail $DB >/dev/null 2>&1

@@ -6,6 +6,7 @@
 # context names the phase, and the refresh leaves no model behind.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 7
 DB=recgen_it_cancel
 fresh_db $DB
 
@@ -34,7 +35,7 @@ cancelled=$(q $DB "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE que
 is "$cancelled" t "the refresh is sent a cancel"
 wait $bg
 rc=$?
-ok $((rc == 0)) "the refresh ends with an error"
+cmp_ok $rc -ne 0 "the refresh ends with an error"
 like "$(cat "$err")" "canceling statement due to user request" "the error is the cancel"
 like "$(cat "$err")" "CONTEXT: +recgen.refresh_model: co-occurrence, [0-9]+ of 3000" \
 	"it stopped inside the co-occurrence phase (the context says where)"

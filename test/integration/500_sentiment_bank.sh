@@ -7,6 +7,7 @@
 # analysts at once.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 15
 DB=recgen_it_sentiment
 fresh_db $DB
 
@@ -14,7 +15,7 @@ tools/load.sh bank $DB >/dev/null 2>&1
 ok $? "the banking scenario loads"
 
 posts=$(q $DB "SELECT count(*) FROM recgen.social_posts")
-ok $(( posts > 1000 ? 0 : 1 )) "the scenario has social posts ($posts)"
+cmp_ok "$posts" -gt 1000 "the scenario has social posts ($posts)"
 is "$(q $DB "SELECT count(*) FROM recgen.social_posts WHERE sentiment IS NULL")" 0 "the trigger scored every post"
 is "$(q $DB "SELECT count(*) FROM recgen.social_posts WHERE sentiment IS DISTINCT FROM recgen.sentiment(body)")" 0 \
 	"stored scores equal recgen.sentiment(body)"
@@ -40,7 +41,7 @@ analyst() {
 }
 q $DB "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'recgen_it_sentiment_analyst') THEN
        CREATE ROLE recgen_it_sentiment_analyst IN ROLE recgen_analyst; END IF; END \$\$" >/dev/null
-ok $(( $(analyst "SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = $cust") > 0 ? 0 : 1 )) \
+cmp_ok "$(analyst "SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = $cust")" -gt 0 \
 	"an analyst sees a consenting customer's concerns"
 q $DB "UPDATE recgen.customers SET consent_social = false WHERE customer_id = $cust" >/dev/null
 is "$(analyst "SELECT count(*) FROM recgen.social_posts WHERE customer_id = $cust")" 0 "after withdrawal the analyst sees no posts"

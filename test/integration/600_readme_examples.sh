@@ -8,6 +8,7 @@
 # email naming products, for the customers the README uses.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 11
 RETAIL=recgen_it_readme_retail
 BANK=recgen_it_readme_bank
 TMP=$(mktemp -d)

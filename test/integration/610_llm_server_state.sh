@@ -6,6 +6,7 @@
 # stands in for the server; no model is loaded.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 5
 DEMO=$(mktemp -d)
 OTHER=$(mktemp -d)
 sleep 300 &

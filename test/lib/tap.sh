@@ -1,12 +1,18 @@
 # tap.sh - a few TAP helpers for the shell-based integration tests, and the
-# private cluster's connection details. Source it; call done_testing last.
+# private cluster's connection details. Source it, declare the plan first and
+# call done_testing last.
 #
+#   plan N                                  declare N assertions up front
 #   ok COND_EXIT_STATUS "description"     e.g.  ok $? "loader exits 0"
 #   is GOT WANT "description"
 #   like TEXT REGEX "description"
+#   cmp_ok GOT OP WANT "description"        integers; OP is -eq -ne -lt -le -gt -ge
 #   fresh_db NAME                           drop and create NAME with recgen
 #   q DB SQL                                one value from a query
-#   plan N                                  declare N assertions up front
+#
+# The plan is what test/run.sh counts: an assertion that never printed (a
+# query that failed inside $(...), a script that died half way) is counted
+# as failed, so the suite's total always equals the assertions declared.
 
 TAP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TAP_N=0
@@ -15,7 +21,7 @@ TAP_FAILED=0
 
 ok() {
 	TAP_N=$((TAP_N + 1))
-	if [[ $1 -eq 0 ]]; then
+	if [[ $1 == 0 ]]; then
 		echo "ok $TAP_N - $2"
 	else
 		echo "not ok $TAP_N - $2"
@@ -43,14 +49,29 @@ like() {
 	fi
 }
 
-done_testing() {
-	if [[ -n ${TAP_PLAN:-} ]]; then
-		if [[ $TAP_N -ne $TAP_PLAN ]]; then
-			echo "not ok $((TAP_N + 1)) - planned $TAP_PLAN assertions, ran $TAP_N"
-			return 1
-		fi
+# cmp_ok GOT OP WANT DESC: an integer comparison that fails (rather than
+# vanishing in a bash arithmetic error) when GOT is empty or not a number,
+# as it is when the query that produced it failed.
+cmp_ok() {
+	if [[ ! $1 =~ ^-?[0-9]+$ || ! $3 =~ ^-?[0-9]+$ ]]; then
+		ok 1 "$4"
+		echo "#   '$1' $2 '$3': not integers"
+	elif [ "$1" "$2" "$3" ]; then
+		ok 0 "$4"
 	else
-		echo "1..$TAP_N"
+		ok 1 "$4"
+		echo "#   got $1, wanted $2 $3"
+	fi
+}
+
+done_testing() {
+	if [[ -z ${TAP_PLAN:-} ]]; then
+		echo "not ok $((TAP_N + 1)) - the script declares no plan (call plan N first)"
+		return 1
+	fi
+	if [[ $TAP_N -ne $TAP_PLAN ]]; then
+		echo "# planned $TAP_PLAN assertions, ran $TAP_N"
+		return 1
 	fi
 	[[ $TAP_FAILED -eq 0 ]]
 }
@@ -70,7 +91,7 @@ fresh_db() {
 }
 
 # plan N: declare the number of assertions up front; done_testing then fails
-# when a different number ran (an assertion that never printed counts).
+# when a different number ran, and test/run.sh counts the missing ones.
 plan() {
 	TAP_PLAN=$1
 	echo "1..$1"

@@ -3,7 +3,7 @@
 --   customer 2: no profiling consent (invisible to analysts and workers)
 --   customer 3: profiling but no social consent (posts invisible)
 BEGIN;
-SELECT plan(33);
+SELECT plan(37);
 
 CREATE ROLE tap_analyst LOGIN IN ROLE recgen_analyst;
 CREATE ROLE tap_worker LOGIN IN ROLE recgen_worker;
@@ -93,8 +93,24 @@ RESET ROLE;
 
 -- a non-superuser owner is bound too (FORCE), and admins keep their writes within policy
 SELECT ok((SELECT bool_and(relforcerowsecurity) FROM pg_class
-           WHERE oid IN ('recgen.customers'::regclass, 'recgen.events'::regclass, 'recgen.social_posts'::regclass)),
-          'row-level security is forced on the three per-customer tables');
+           WHERE oid IN ('recgen.customers'::regclass, 'recgen.events'::regclass, 'recgen.social_posts'::regclass,
+                         'recgen.content'::regclass, 'recgen.llm_calls'::regclass)),
+          'row-level security is forced on the per-customer tables');
+-- an owner that is not a superuser (and holds no recgen role, so no policy
+-- grants it rows): FORCE leaves it nothing; without FORCE it would see all
+CREATE ROLE tap_owner;
+GRANT USAGE ON SCHEMA recgen TO tap_owner;
+ALTER TABLE recgen.customers OWNER TO tap_owner;
+ALTER TABLE recgen.events OWNER TO tap_owner;
+INSERT INTO recgen.llm_calls (customer_id, purpose, model, outcome, attempts, latency_ms) VALUES (1, 'email', 'm', 'ok', 1, 1);
+ALTER TABLE recgen.llm_calls OWNER TO tap_owner;
+SET ROLE tap_owner;
+SELECT is((SELECT count(*)::int FROM recgen.customers), 0, 'a non-superuser owner of customers sees no customer (FORCE)');
+SELECT is((SELECT count(*)::int FROM recgen.events), 0, 'nor, owning events, any event');
+SELECT is((SELECT count(*)::int FROM recgen.llm_calls), 0, 'nor, owning llm_calls, any call');
+ALTER TABLE recgen.customers NO FORCE ROW LEVEL SECURITY;
+SELECT is((SELECT count(*)::int FROM recgen.customers), 3, 'the same owner without FORCE sees every customer (what FORCE prevents)');
+RESET ROLE;
 SET ROLE tap_admin;
 SELECT lives_ok('UPDATE recgen.customers SET consent_profiling = true WHERE customer_id = 2',
                 'admin can record a consent');

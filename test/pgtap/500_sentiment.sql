@@ -1,6 +1,6 @@
 -- recgen.sentiment(), the social_posts trigger, concerns and their consent rules
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 -- the functions and their declared properties
 SELECT has_function('recgen', 'sentiment', ARRAY['text']);
@@ -76,6 +76,12 @@ SELECT is((SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = 900
 UPDATE recgen.customers SET consent_social = true WHERE customer_id = 9001;
 SELECT ok((SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = 9001) > 0,
           'giving consent again recomputes them');
+UPDATE recgen.customers SET consent_profiling = false WHERE customer_id = 9001;
+SELECT is((SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = 9001), 0::bigint,
+          'withdrawing profiling consent deletes the concerns at once too');
+UPDATE recgen.customers SET consent_profiling = true WHERE customer_id = 9001;
+SELECT ok((SELECT count(*) FROM recgen.customer_concerns WHERE customer_id = 9001) > 0,
+          'and giving it again recomputes them');
 
 SELECT * FROM finish();
 ROLLBACK;

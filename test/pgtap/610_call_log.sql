@@ -5,7 +5,7 @@
 -- pgTAP keeps its results in tables a rollback would undo: what happens
 -- inside a rolled-back savepoint is carried out in psql variables.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 
 SET LOCAL recgen.llm_url = 'http://127.0.0.1:9/v1';
 SET LOCAL recgen.llm_max_retries = 0;
@@ -45,6 +45,18 @@ SELECT recgen.flush_llm_calls() AS flushed \gset
 ROLLBACK TO SAVEPOINT flush_undone;
 SELECT is(:flushed, 1, 'a flush inside a savepoint wrote the row');
 SELECT is(recgen.flush_llm_calls(), 1, 'its rollback returned the row to the ring');
+
+-- the ring holds 512 rows: past that the oldest are dropped (and counted
+-- in a LOG line), the newest 512 written back
+SAVEPOINT many;
+SELECT recgen.llm_chat((SELECT jsonb_agg(jsonb_build_object('messages', '[{"role": "user", "content": "n"}]'::jsonb,
+                                                            'purpose', 'email', 'customer_id', g))
+                          FROM generate_series(1, 600) g), false) IS NOT NULL AS sent \gset
+ROLLBACK TO SAVEPOINT many;
+SELECT coalesce(max(call_id), 0) AS before_many FROM recgen.llm_calls \gset
+SELECT is(recgen.flush_llm_calls(), 512, 'past 512 waiting rows the ring keeps 512');
+SELECT is((SELECT min(customer_id) || '-' || max(customer_id) FROM recgen.llm_calls WHERE call_id > :before_many),
+          '89-600', 'the newest ones: the 88 oldest were dropped');
 
 SELECT * FROM finish();
 ROLLBACK;

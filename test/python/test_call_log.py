@@ -2,7 +2,6 @@
 (src/call_log.c): a failed call that raised, a rolled-back transaction, a
 rolled-back savepoint. Against the fake server; the cluster preloads recgen,
 so the shared ring exists."""
-import datetime
 
 import pytest
 from psycopg import errors
@@ -35,12 +34,13 @@ def test_a_failed_call_that_raised_is_written_back(conn):
     t0 = one(conn, "SELECT clock_timestamp()")
     with pytest.raises(errors.ExternalRoutineException):
         conn.execute("SELECT recgen.email(1)")
+    t1 = one(conn, "SELECT clock_timestamp()")
     assert calls(conn) == before                     # the error rolled it back ...
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
     row = conn.execute("SELECT outcome, http_status, attempts, customer_id, purpose, model, called_at, error"
                        " FROM recgen.llm_calls ORDER BY call_id DESC LIMIT 1").fetchone()
     assert row[:6] == ("http_error", 500, 2, 1, "email", "fake-500")   # ... and here it is
-    assert t0 - datetime.timedelta(seconds=1) <= row[6] <= t0 + datetime.timedelta(seconds=30)
+    assert t0 <= row[6] <= t1                        # the time of the failed call, not of the write-back
     assert row[7]
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 0          # written once
 
@@ -125,11 +125,21 @@ def test_rows_go_back_to_their_own_database(conn, fake):
         other.close()
 
 
-def test_analysts_may_flush(conn):
+def test_analysts_flush_their_own_rows(conn):
+    """A session writes back its own role's rows, a superuser's every
+    role's; nobody else's rows enter an analyst's transaction."""
+    conn.execute("SET ROLE recgen_analyst")
     conn.execute("BEGIN")
     one(conn, "SELECT recgen.email(1)")
     conn.execute("ROLLBACK")
+    conn.execute("RESET ROLE")
+    conn.execute("BEGIN")
+    one(conn, "SELECT recgen.email(4)")
+    conn.execute("ROLLBACK")                             # one row of each role waits
     conn.execute("SET ROLE recgen_analyst")
+    assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
+    assert one(conn, "SELECT recgen.flush_llm_calls()") == 0
+    conn.execute("RESET ROLE")
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 1
 
 
@@ -148,9 +158,10 @@ def test_a_row_that_cannot_be_written_back_is_dropped_not_fatal(conn):
         conn.execute("ALTER TABLE recgen.llm_calls DROP CONSTRAINT no_poison")
 
 
-def test_requests_interrupted_by_statement_timeout_are_kept(conn):
+def test_requests_interrupted_by_statement_timeout_are_kept(conn, fake):
     """Three customers, two in flight: the cancel finds two requests sent
-    and one never started; the two get rows, marked interrupted."""
+    and one never started; the two get rows, marked interrupted, with the
+    time they ran (more than none; how long depends on the machine)."""
     before = calls(conn)
     conn.execute("SET recgen.llm_model = 'fake-slow'")
     conn.execute("SET recgen.llm_concurrency = 2")
@@ -162,6 +173,7 @@ def test_requests_interrupted_by_statement_timeout_are_kept(conn):
     assert one(conn, "SELECT recgen.flush_llm_calls()") == 2
     rows = conn.execute("SELECT outcome, model, latency_ms, http_status, error FROM recgen.llm_calls"
                         " ORDER BY call_id DESC LIMIT 2").fetchall()
+    assert len(fake_get(fake, "/requests")) == 2     # the third was never sent
     for outcome, model, latency, status, error in rows:
         assert (outcome, model, status) == ("interrupted", "fake-slow", None)
-        assert 900 <= latency < 30000 and "cancelled" in error
+        assert latency > 0 and "cancelled" in error

@@ -43,7 +43,23 @@ def test_small_models_write_parts_and_recgen_places_names_and_prices(conn, fake)
     for k, i in enumerate(ctx["items"]):
         assert e["body"].count(f"{i['name']} ({i['price_text']})") == 1
     assert "It goes well" not in e["body"] and "goes well with what you chose" in e["body"]
+    # each product recommended because of a purchase is led by it
+    for i in ctx["items"]:
+        if i.get("because"):
+            assert f"you chose the {i['because'][0]}, the {i['name']}" in e["body"] or \
+                   f"you picked the {i['because'][0]}, the {i['name']}" in e["body"] or \
+                   f"To go with your {i['because'][0]}, the {i['name']}" in e["body"], e["body"]
     assert e["body"].rstrip().endswith("The team")
+
+
+def test_the_purchase_behind_a_product_leads_its_sentence(conn):
+    item = {"name": "Blue Enamel Mug", "price_text": "£6.50", "because": ["Red Enamel Mug"]}
+    assert one(conn, "SELECT recgen.product_sentence('It brightens the morning', %s, 1)", (json.dumps(item),)) \
+        == "Since you chose the Red Enamel Mug, the Blue Enamel Mug (£6.50) brightens the morning."
+    # unless the model's sentence names the purchase itself
+    assert one(conn, "SELECT recgen.product_sentence('It matches your Red Enamel Mug.', %s, 2)", (json.dumps(item),)) \
+        == "The Blue Enamel Mug (£6.50) matches your Red Enamel Mug."
+    assert one(conn, "SELECT recgen.part_sentence('We hope you enjoy them')") == "We hope you enjoy them."
 
 
 def test_a_reason_that_is_not_an_it_sentence_gets_the_name_in_front(conn):

@@ -32,6 +32,15 @@ def conn(db, fake):
     c.close()
 
 
+def wait_for_abandoned(fake, n):
+    """The fake server notices a hung-up client within its next poll."""
+    for _ in range(100):
+        if fake_get(fake, "/abandoned")["abandoned"] >= n:
+            break
+        time.sleep(0.05)
+    assert fake_get(fake, "/abandoned")["abandoned"] == n
+
+
 def content_row(conn, content_id):
     cur = conn.execute("SELECT verdict, violations, context, output, attempts, call_ids, template_version, model"
                        " FROM recgen.content WHERE content_id = %s", (content_id,))
@@ -184,14 +193,17 @@ def test_request_timeout(conn):
     assert "timed out" in ei.value.diag.message_primary
 
 
-def test_statement_timeout_cancels_request(conn):
+def test_statement_timeout_cancels_request(conn, fake):
+    """The request reached the server, and the timeout hung up on it
+    before the server answered (the fake notices the client closing);
+    how fast that happens is measured in bench/llm/cancel.py."""
     conn.execute("SET recgen.llm_model = 'fake-slow'")
     conn.execute("SET statement_timeout = '1s'")
-    t0 = time.monotonic()
     with pytest.raises(errors.QueryCanceled):
         conn.execute("SELECT recgen.email(1)")
-    assert time.monotonic() - t0 < 30          # long before the server's 60 s
     conn.execute("RESET statement_timeout")
+    assert len(fake_get(fake, "/requests")) == 1
+    wait_for_abandoned(fake, 1)
     assert one(conn, "SELECT 1") == 1          # the session is still usable
 
 
@@ -213,14 +225,15 @@ def test_cancel_backend_stops_slow_stream(db, fake):
     th = threading.Thread(target=run)
     th.start()
     other = connect(db)
-    for _ in range(100):                       # wait until the request is on the wire
+    for _ in range(600):                       # wait until the request is on the wire
         if fake_get(fake, "/requests"):
             break
         time.sleep(0.1)
+    assert len(fake_get(fake, "/requests")) == 1   # it reached the server before the cancel
     assert one(other, "SELECT pg_cancel_backend(%s)", (pid,))
-    th.join(60)
+    th.join(120)
     assert isinstance(outcome.get("error"), errors.QueryCanceled)
-    assert outcome["elapsed"] < 30
+    wait_for_abandoned(fake, 1)                # the client hung up mid-stream
     c.close()
     other.close()
 
@@ -234,7 +247,7 @@ def test_batch_runs_concurrently(conn, fake):
     assert set(by_id) == {1, 2, 3, 4, 5, 6, 999}
     for cid in (1, 4, 5, 6):
         assert by_id[cid][2] == "pass" and by_id[cid][3]["subject"]
-    assert "marketing" in by_id[2][4] and "profiling" in by_id[3][4] and "does not exist" in by_id[999][4]
+    assert "marketing" in by_id[2][4] and "profiling" in by_id[3][4] and "unknown" in by_id[999][4]
     assert fake_get(fake, "/inflight")["max"] >= 2
 
 

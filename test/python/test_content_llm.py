@@ -66,8 +66,10 @@ def conn(llm):
                            check=True, capture_output=True, text=True).stdout.strip()
     c = connect(fresh_db("recgen_py_llm"), llm, alias)
     c.execute("SET recgen.guard_retries = 0")          # keep the number of calls small
-    c.execute("SET recgen.llm_timeout = '300s'")        # a shared 2-core machine can be slow
-    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 120 WHERE kind = 'email' AND active")
+    # a 2-core machine shared with other jobs can take minutes for one answer
+    # (0.3 tokens/s per slot measured at load average 10)
+    c.execute("SET recgen.llm_timeout = '900s'")
+    c.execute("UPDATE recgen.prompt_templates SET max_tokens = 160 WHERE kind = 'email' AND active")
     c.execute("UPDATE recgen.prompt_templates SET max_tokens = 50 WHERE kind = 'snippet' AND active")
     yield c
     c.close()
@@ -79,15 +81,37 @@ def stored(conn, content_id):
 
 
 def test_email_structure_and_grounding(conn):
-    e = one(conn, "SELECT recgen.email(1)")
-    assert e["verdict"] in ("pass", "fallback")
-    assert e["subject"].strip() and e["body"].strip() and e["cta"].strip()
-    ctx, output, call_ids = stored(conn, e["content_id"])
-    assert e["product_ids"] == [i["product_id"] for i in ctx["items"]]
-    assert one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(output), json.dumps(ctx)))["ok"]
-    call = conn.execute("SELECT outcome, completion_tokens, prompt_tokens FROM recgen.llm_calls WHERE call_id = %s",
-                        (call_ids[0],)).fetchone()
-    assert call[0] == "ok" and call[1] > 0 and call[2] > 0
+    """Grounding of what the model writes, not of the template: the
+    pipeline's own prompts for four customers go straight to the model
+    (recgen.generation_prepare, generation_requests, llm_chat) and each
+    answer is checked before any fallback could replace it. At least one
+    answer is an email (subject, body) naming a product of its context with
+    no price or product outside it (the guard's price and product rules).
+    The guard's other rules (every product named, the subject, the greeting,
+    loops cut off at the token limit) are the content tests' business: with
+    them SmolLM2's first answers often fall back, so a stored email may be
+    the template."""
+    jobs = [{"kind": "email", "customer_id": c} for c in (1, 4, 5, 6)]
+    st = one(conn, "SELECT recgen.generation_prepare(%s)", (json.dumps(jobs),))
+    reqs = one(conn, "SELECT recgen.generation_requests(%s)", (json.dumps(st),))
+    res = one(conn, "SELECT recgen.llm_chat(%s, false)", (json.dumps(reqs),))
+    assert len(res) == len(reqs) == 4
+    grounded = 0
+    for req, r in zip(reqs, res):
+        assert r["ok"], r["error"]
+        call = conn.execute("SELECT outcome, completion_tokens, prompt_tokens FROM recgen.llm_calls"
+                            " WHERE call_id = %s", (r["call_id"],)).fetchone()
+        assert call[0] == "ok" and call[1] > 0 and call[2] > 0
+        ctx = st["jobs"][req["job"]]["context"]
+        out = one(conn, "SELECT recgen.postprocess('email', %s, 'default')", (json.dumps(r),))
+        if not (out.get("subject", "").strip() and out.get("body", "").strip()):
+            continue                     # no email in the answer (a loop cut off, say)
+        g = one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(out), json.dumps(ctx)))
+        invented = [v for v in g["violations"] if v["rule"] in ("price", "product")]
+        names = [i["name"].lower() for i in ctx["items"]]
+        if not invented and any(n in out["body"].lower() for n in names):
+            grounded += 1
+    assert grounded >= 1, "no answer was an email naming a product of its context without inventing one"
 
 
 def test_sms_snippet_fits(conn):

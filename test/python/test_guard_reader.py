@@ -274,3 +274,18 @@ def test_the_email_fallback_passes_and_reads_as_an_email(conn, brand, db_ctx):
         assert sum(i["name"].lower() in s.lower() for s in sentences) == 1, (i["name"], body)
     words = len(body.split())
     assert 40 <= words <= 150, words
+
+
+def test_two_products_that_follow_one_purchase_are_no_loop(conn):
+    """The composition leads both sentences with the purchase behind them:
+    the purchase's name twice on a line is not a run of words repeated."""
+    body = ("Hi Thomas,\n\nThank you for your recent order.\n\nSince you chose the Medium Ceramic Top Storage Jar, "
+            "the Large Ceramic Top Storage Jar (£1.65) is its bigger partner. As you picked the Medium Ceramic Top "
+            "Storage Jar, the Small Ceramic Top Storage Jar (£0.83) completes the set. To go with your Red "
+            "Retrospot Charlotte Bag, the Red Retrospot Storage Jar (£3.75) is a match.\n\nEnjoy them.\n\nThe team")
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert "repetition" not in rules(g), g
+    # a loop still is one
+    loop = body.replace("Enjoy them.", "we hope you like them and we hope you like them and we hope you like them")
+    assert "repetition" in rules(guard(conn, "email", {**GOOD_THOMAS, "body": loop}, THOMAS))
+

@@ -27,6 +27,7 @@ def db():
             c.execute(f"DROP ROLE IF EXISTS py_pipeline_{login}")
             c.execute(f"CREATE ROLE py_pipeline_{login} LOGIN IN ROLE {group}")
         # a consenting customer whose name holds one of the brand's banned phrases
+        # (the context leaves such a name out: recgen.safe_name)
         c.execute("INSERT INTO recgen.customers (customer_id, first_name, segment, country,"
                   " consent_marketing, consent_profiling) VALUES (7, 'Click Here', 'regular', 'Ireland', true, true)")
         c.execute("INSERT INTO recgen.events (customer_id, product_id, kind, occurred_at, basket_id)"
@@ -157,12 +158,22 @@ def test_nothing_to_recommend_is_an_error(conn):
 
 def test_fallback_that_breaks_the_guard_fails_only_its_customer(conn):
     # every answer names a product outside the context, and there is no rewrite:
-    # each email falls back; customer 7's fallback greets "Click Here", a banned phrase
+    # each email falls back. Customer 7's name is left out of the context, so
+    # its fallback greets nobody by name; the brand bans that greeting for this test
     conn.execute("SET recgen.llm_model = 'fake-hallucinate'")
     conn.execute("SET recgen.guard_retries = 0")
-    rows = {r[0]: r for r in conn.execute("SELECT customer_id, content_id, verdict, error"
-                                          " FROM recgen.email_batch(ARRAY[7, 1])").fetchall()}
-    assert rows[1][2] == "fallback" and rows[1][1] is not None
-    assert rows[7][1] is None and "could not produce deliverable email" in rows[7][3]
-    with pytest.raises(errors.DataException):
-        conn.execute("SELECT recgen.email(7)")
+    greeting = one(conn, "SELECT split_part(recgen.render_fallback('email', recgen.context(7), 'default', 'email') ->> 'body',"
+                         " ',', 1)")
+    assert greeting and greeting not in one(conn, "SELECT recgen.render_fallback('email', recgen.context(1), 'default',"
+                                                  " 'email') ->> 'body'")
+    conn.execute("UPDATE recgen.brands SET banned_phrases = banned_phrases || %s::text WHERE brand = 'default'", (greeting,))
+    try:
+        rows = {r[0]: r for r in conn.execute("SELECT customer_id, content_id, verdict, error"
+                                              " FROM recgen.email_batch(ARRAY[7, 1])").fetchall()}
+        assert rows[1][2] == "fallback" and rows[1][1] is not None
+        assert rows[7][1] is None and "could not produce deliverable email" in rows[7][3]
+        with pytest.raises(errors.DataException):
+            conn.execute("SELECT recgen.email(7)")
+    finally:
+        conn.execute("UPDATE recgen.brands SET banned_phrases = array_remove(banned_phrases, %s::text)"
+                     " WHERE brand = 'default'", (greeting,))

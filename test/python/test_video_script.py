@@ -55,9 +55,11 @@ def test_the_prompt_asks_for_a_narration(conn, fake):
     body = fake_get(fake, "/requests")[0]["body"]
     prompt = " ".join(m["content"] for m in body["messages"])
     assert "150 to 220 words" in prompt and "read aloud" in prompt
-    assert "Customer: Dan." in prompt and "Products to present:" in prompt
+    # the name is customer-written text: fenced like a post (recgen.prompt_doc)
+    dan = "Customer: <<customer_text>>Dan<</customer_text>>."
+    assert dan in prompt and "Products to present:" in prompt
     # Dan did not consent to social: no concerns reach the prompt
-    assert "Topics they raised" not in prompt.split("Write the narration.")[-2].split("Customer: Dan.")[-1]
+    assert "Topics they raised" not in prompt.split("Write the narration.")[-2].split(dan)[-1]
 
 
 def test_consent_is_required(conn):

@@ -33,7 +33,7 @@ COMMENT ON COLUMN recgen.prompt_templates.examples IS
 INSERT INTO recgen.prompt_templates (kind, tone, version, composition, system_prompt, user_template, examples, max_tokens, temperature)
 SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_templates t
                                         WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'parts',
- 'You write marketing emails for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Write to the customer as "you", warmly and concretely, as a good shop assistant who knows what they bought would. Use only the facts given: never invent products, prices, discounts, colours, sizes, materials or features. Never write a person''s name and never write about the customer as "he", "she" or by name. No placeholders, no links, no e-mail addresses or phone numbers.',
+ 'You write marketing emails in English for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Write to the customer as "you", warmly and concretely, as a good shop assistant who knows what they bought would. Use only the facts given: never invent products, prices, discounts, colours, sizes, materials or features. Never write a person''s name and never write about the customer as "he", "she" or by name. No placeholders, no links, no e-mail addresses or phone numbers.',
  E'Customer: {{customer.first_name}}.{{campaign_line}}\n{{history_text}}\nProducts to recommend, in this order:\n{{products_text}}\n{{format_text}}',
  jsonb_build_array(
   jsonb_build_object(
