@@ -10,6 +10,7 @@
 # engine (test/lib/exact_n_*.sql).
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$TAP_ROOT"
+plan 43
 AS_OF=2011-12-10
 
 # check_db DB LABEL: E computed in SQL, recommend() called in two sessions
