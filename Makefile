@@ -23,6 +23,7 @@ OBJS = \
 	src/sentiment_text.o \
 	src/sentiment_but.o \
 	src/http.o \
+	src/http_endpoints.o \
 	src/llm.o \
 	src/call_log.o \
 	src/llm_limits.o \
@@ -69,7 +70,8 @@ OBJS = \
 	src/jobs_sql.o \
 	src/job_book.o \
 	src/job_exec.o \
-	src/job_actions.o
+	src/job_actions.o \
+	src/job_process.o
 
 # Extension scripts (sql/README.md). Released versions' scripts are frozen
 # files in sql/; the current version's install script and the upgrade from

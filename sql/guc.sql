@@ -15,6 +15,11 @@ SET recgen.prompt_personal_data = 'everything';
 SET recgen.llm_url = 'ftp://example.invalid/v1';
 SET recgen.llm_url = 'http://127.0.0.1:9/v1';
 SHOW recgen.llm_url;
+-- several endpoints, separated by commas; each must be http(s)
+SET recgen.llm_url = 'http://127.0.0.1:9/v1, http://127.0.0.1:10/v1';
+SHOW recgen.llm_url;
+SET recgen.llm_url = 'http://127.0.0.1:9/v1,ftp://example.invalid/v1';
+SET recgen.llm_url = 'http://127.0.0.1:9/v1 http://127.0.0.1:10/v1';
 RESET recgen.llm_url;
 -- misspelt settings are errors, not placeholders
 SET recgen.llm_tiemout = 5;

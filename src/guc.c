@@ -24,6 +24,7 @@
 
 #include "utils/guc.h"
 
+#include "http.h"
 #include "recgen.h"
 
 char	   *recgen_llm_url = NULL;
@@ -45,25 +46,19 @@ static const struct config_enum_entry personal_data_options[] = {
 
 /*
  * check_llm_url
- *		Accept only http:// and https:// URLs (or the empty string, which
- *		disables generation), so a typo fails at SET time rather than at the
- *		first request.
+ *		Accept only http:// and https:// URLs, one or several separated by
+ *		commas (one model behind several servers, http_endpoints.c), or the
+ *		empty string, which disables generation, so a typo fails at SET
+ *		time rather than at the first request.
  */
 static bool
 check_llm_url(char **newval, void **extra, GucSource source)
 {
-	const char *url = *newval;
+	char	   *detail = NULL;
 
-	if (url == NULL || url[0] == '\0')
-		return true;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+	if (!EndpointCheckList(*newval, &detail))
 	{
-		GUC_check_errdetail("The URL must start with \"http://\" or \"https://\".");
-		return false;
-	}
-	if (strchr(url, ' ') != NULL)
-	{
-		GUC_check_errdetail("The URL must not contain spaces.");
+		GUC_check_errdetail("%s", detail);
 		return false;
 	}
 	return true;
@@ -79,8 +74,8 @@ void
 RecgenDefineGucs(void)
 {
 	DefineCustomStringVariable("recgen.llm_url",
-							   "Base URL of the OpenAI-compatible LLM server.",
-							   "The client posts to <url>/chat/completions. Empty disables generation.",
+							   "Base URL of the OpenAI-compatible LLM server, or several separated by commas.",
+							   "The client posts to <url>/chat/completions, spreading requests over the URLs. Empty disables generation.",
 							   &recgen_llm_url,
 							   "http://127.0.0.1:8631/v1",
 							   PGC_SUSET,

@@ -1,29 +1,37 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		HTTP POST for the LLM client: libcurl's multi interface runs up to
- *		recgen.llm_concurrency requests at once, retries 429, 5xx and
+ *		HTTP POST for the LLM client and the workers: libcurl's multi
+ *		interface runs many requests at once, retries 429, 5xx and
  *		connection errors with exponential backoff and jitter (honouring
- *		Retry-After), and lets query cancel and statement_timeout interrupt
- *		a transfer promptly.
+ *		Retry-After), spreads LLM requests over the endpoints of
+ *		recgen.llm_url (http_endpoints.c: fewest in flight, circuit breaker,
+ *		requests- and tokens-per-minute), and waits on the sockets and the
+ *		process latch together.
  *
- * One request and a batch take the same path (a batch of one), so the
- * single-call functions and recgen.email_batch share every behaviour.
+ * Event loop: libcurl's socket interface (CURLMOPT_SOCKETFUNCTION,
+ * CURLMOPT_TIMERFUNCTION, curl_multi_socket_action). The sockets curl
+ * wants watched are kept in a small table; a waiter puts them in a
+ * WaitEventSet beside its latch (HttpAddWaitEvents), so query cancel,
+ * statement_timeout, SIGTERM and postmaster death wake it at once, and
+ * hands back the sockets that fired (HttpSocketReady). HttpPoll then
+ * starts what may start (within the concurrency cap, retries when due) and
+ * collects the finished transfers. HttpPerformAll runs a batch to its end
+ * this way (recgen.llm_chat); a background worker drives the same calls
+ * from its own loop, with the requests of many jobs in flight.
  *
- * Interrupts: the event loop waits in curl_multi_poll for at most 100 ms at
- * a time and calls CHECK_FOR_INTERRUPTS() between waits; a progress
- * callback also aborts a transfer as soon as a cancel or termination is
- * pending. Whatever way we leave the loop (normal end, ERROR from a
- * cancel), PG_FINALLY detaches and frees every easy handle and header list:
- * libcurl memory is malloc'd and would otherwise leak for the life of the
- * backend.
+ * A progress callback also aborts a transfer as soon as a cancel or
+ * termination is pending. Whatever way a batch ends (normal end, ERROR
+ * from a cancel), PG_FINALLY cancels what is left and frees every easy
+ * handle and header list: libcurl memory is malloc'd and would otherwise
+ * leak for the life of the backend.
  *
  * The multi handle lives for the whole backend so that its connection
- * cache keeps connections to the LLM server open between calls.
+ * cache keeps connections to the LLM servers open between calls.
  *
- * Errors are reported by the caller (llm.c) from the outcome recorded here:
- * this file never puts libcurl's own error text anywhere, and never sees
- * or logs what the body contains.
+ * Errors are reported by the callers (llm.c, the workers) from the outcome
+ * recorded here: this file never puts libcurl's own error text anywhere,
+ * and never sees or logs what the body contains.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -38,6 +46,9 @@
 
 #include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "http.h"
@@ -46,18 +57,38 @@
 /* request states */
 #define HS_PENDING	0
 #define HS_RUNNING	1
-#define HS_WAITING	2			/* waiting before a retry */
+#define HS_WAITING	2			/* waiting before a retry, or for the rate */
 #define HS_DONE		3
 
 /* answers larger than this are cut off (an LLM answer is a few kB) */
 #define HTTP_MAX_RESPONSE (16 * 1024 * 1024)
 
+/* sockets libcurl asked to have watched */
+typedef struct HttpSocket
+{
+	curl_socket_t fd;
+	int			what;			/* CURL_POLL_IN, _OUT, _INOUT */
+} HttpSocket;
+
 static CURLM *http_multi = NULL;
 static bool http_initialized = false;
 
+/* every request started and not done, oldest first */
+static HttpRequest **active = NULL;
+static int	nactive = 0;
+static int	active_cap = 0;
+
+static HttpSocket *socks = NULL;
+static int	nsocks = 0;
+static int	socks_cap = 0;
+
+/* curl's timer: when it wants socket_action(TIMEOUT), 0 = none */
+static TimestampTz timer_due = 0;
+
 /*
  * http_write
- *		libcurl write callback: append to the request's StringInfo.
+ *		libcurl write callback: append to the request's StringInfo (which
+ *		grows in the memory context it was made in).
  */
 static size_t
 http_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -101,15 +132,90 @@ http_header(char *buffer, size_t size, size_t nitems, void *userdata)
 /*
  * http_progress
  *		libcurl progress callback: abort the transfer when the query is
- *		being cancelled (query cancel, statement_timeout) or the backend is
- *		terminating. The event loop then raises the error through
- *		CHECK_FOR_INTERRUPTS().
+ *		being cancelled (query cancel, statement_timeout) or the process is
+ *		terminating.
  */
 static int
 http_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 			  curl_off_t ultotal, curl_off_t ulnow)
 {
 	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+/*
+ * http_socket_cb
+ *		CURLMOPT_SOCKETFUNCTION: keep the table of sockets to watch.
+ */
+static int
+http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	int			i;
+
+	for (i = 0; i < nsocks; i++)
+		if (socks[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < nsocks)
+			socks[i] = socks[--nsocks];
+		return 0;
+	}
+	if (i == nsocks)
+	{
+		if (nsocks == socks_cap)
+		{
+			int			cap = Max(16, socks_cap * 2);
+
+			socks = socks ? repalloc(socks, sizeof(HttpSocket) * cap)
+				: MemoryContextAlloc(TopMemoryContext, sizeof(HttpSocket) * cap);
+			socks_cap = cap;
+		}
+		nsocks++;
+	}
+	socks[i].fd = fd;
+	socks[i].what = what;
+	return 0;
+}
+
+/*
+ * http_timer_cb
+ *		CURLMOPT_TIMERFUNCTION: when curl wants to be called again.
+ */
+static int
+http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	timer_due = timeout_ms < 0 ? 0
+		: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	if (timeout_ms == 0)
+		timer_due = 1;			/* at once (and never "none") */
+	return 0;
+}
+
+/*
+ * http_init
+ *		libcurl and the backend's multi handle, once.
+ */
+static void
+http_init(void)
+{
+	if (!http_initialized)
+	{
+		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_CONNECTION_FAILURE),
+					 errmsg("could not initialize libcurl")));
+		http_initialized = true;
+	}
+	if (http_multi == NULL)
+	{
+		http_multi = curl_multi_init();
+		if (http_multi == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("could not create an HTTP multi handle")));
+		curl_multi_setopt(http_multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+		curl_multi_setopt(http_multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
+	}
 }
 
 /*
@@ -154,7 +260,6 @@ http_setup(HttpRequest *req)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not create HTTP headers")));
 
-	curl_easy_setopt(easy, CURLOPT_URL, req->url);
 	curl_easy_setopt(easy, CURLOPT_POST, 1L);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
 	curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
@@ -176,16 +281,100 @@ http_setup(HttpRequest *req)
 }
 
 /*
- * http_start
- *		Start (or restart) an attempt of a request.
+ * http_forget
+ *		Take a request off the list of active ones.
  */
 static void
-http_start(HttpRequest *req)
+http_forget(HttpRequest *req)
+{
+	int			i;
+
+	for (i = 0; i < nactive; i++)
+		if (active[i] == req)
+		{
+			memmove(&active[i], &active[i + 1], sizeof(HttpRequest *) * (nactive - i - 1));
+			nactive--;
+			return;
+		}
+}
+
+/*
+ * http_release
+ *		Free the request's handle and headers (libcurl's malloc'd memory).
+ */
+static void
+http_release(HttpRequest *req)
+{
+	if (req->easy)
+	{
+		curl_multi_remove_handle(http_multi, req->easy);
+		curl_easy_cleanup(req->easy);
+		req->easy = NULL;
+	}
+	if (req->headers)
+	{
+		curl_slist_free_all((struct curl_slist *) req->headers);
+		req->headers = NULL;
+	}
+}
+
+/*
+ * http_done
+ *		The request has its outcome.
+ */
+static void
+http_done(HttpRequest *req, int64 now)
+{
+	req->latency_ms = (double) (now - req->started) / 1000.0;
+	req->state = HS_DONE;
+	http_release(req);
+	http_forget(req);
+}
+
+/*
+ * http_start
+ *		Start (or restart) an attempt of a request: pick its endpoint when
+ *		it is an LLM request, which may make it wait for the rate limits.
+ */
+static void
+http_start(HttpRequest *req, int64 now)
 {
 	CURLMcode	mc;
+	const char *url = req->url;
 
+	if (req->url == NULL)
+	{
+		int64		wait_us = 0;
+		int			idx = EndpointPick(req->est_tokens, &wait_us);
+
+		if (idx < 0)
+		{
+			if (req->rate_wait_max_ms > 0 && wait_us / 1000 > req->rate_wait_max_ms)
+			{
+				req->outcome = HTTP_RATE_LIMITED;
+				req->error = "the rate limits of the LLM endpoints (recgen.llm_rpm, recgen.llm_tpm) are spent";
+				req->retry_after_ms = wait_us / 1000;
+				http_done(req, now);
+			}
+			else
+			{
+				req->not_before = now + Max(wait_us, 1000);
+				req->state = HS_WAITING;
+			}
+			return;
+		}
+		req->endpoint = idx;
+		if (req->attempt_url)
+			pfree(req->attempt_url);
+		req->attempt_url = MemoryContextStrdup(GetMemoryChunkContext(req->response.data),
+											   psprintf("%s%s%s", EndpointUrl(idx),
+														EndpointUrl(idx)[strlen(EndpointUrl(idx)) - 1] == '/' ? "" : "/",
+														req->path));
+		url = req->attempt_url;
+	}
 	if (req->easy == NULL)
 		http_setup(req);
+	curl_easy_setopt(req->easy, CURLOPT_URL, url);
 	resetStringInfo(&req->response);
 	req->retry_after_ms = -1;
 	req->status = 0;
@@ -221,18 +410,13 @@ http_backoff_ms(HttpRequest *req)
 }
 
 /*
- * http_finish
- *		An attempt ended: classify it and either finish the request or
- *		schedule a retry.
+ * http_classify
+ *		Outcome and error of a finished attempt, and whether it may be
+ *		retried.
  */
-static void
-http_finish(HttpRequest *req, CURLcode code)
+static bool
+http_classify(HttpRequest *req, CURLcode code)
 {
-	bool		retryable = false;
-	int64		now = GetCurrentTimestamp();
-
-	curl_multi_remove_handle(http_multi, req->easy);
-
 	if (code == CURLE_OK)
 	{
 		curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
@@ -240,50 +424,63 @@ http_finish(HttpRequest *req, CURLcode code)
 		{
 			req->outcome = HTTP_OK;
 			req->error = NULL;
+			return false;
 		}
-		else
-		{
-			req->outcome = HTTP_STATUS_ERROR;
-			req->error = "the server answered with an error status";
-			retryable = (req->status == 429 || req->status >= 500);
-		}
+		req->outcome = HTTP_STATUS_ERROR;
+		req->error = "the server answered with an error status";
+		return (req->status == 429 && !req->no_retry_429) || req->status >= 500;
 	}
-	else if (code == CURLE_OPERATION_TIMEDOUT)
+	if (code == CURLE_OPERATION_TIMEDOUT)
 	{
 		req->outcome = HTTP_TIMEOUT;
 		req->error = "the request timed out";
+		return false;
 	}
-	else
+	req->outcome = HTTP_TRANSPORT_ERROR;
+	switch (code)
 	{
-		req->outcome = HTTP_TRANSPORT_ERROR;
-		switch (code)
-		{
-			case CURLE_COULDNT_CONNECT:
-				req->error = "could not connect to the server";
-				retryable = true;
-				break;
-			case CURLE_COULDNT_RESOLVE_HOST:
-				req->error = "could not resolve the server's host name";
-				retryable = true;
-				break;
-			case CURLE_SEND_ERROR:
-			case CURLE_RECV_ERROR:
-			case CURLE_GOT_NOTHING:
-			case CURLE_PARTIAL_FILE:
-				req->error = "the connection to the server failed";
-				retryable = true;
-				break;
-			case CURLE_WRITE_ERROR:
-				req->error = "the answer was too large";
-				break;
-			case CURLE_ABORTED_BY_CALLBACK:
-				req->error = "the request was cancelled";
-				break;
-			default:
-				req->error = "the HTTP transfer failed";
-				break;
-		}
+		case CURLE_COULDNT_CONNECT:
+			req->error = "could not connect to the server";
+			return true;
+		case CURLE_COULDNT_RESOLVE_HOST:
+			req->error = "could not resolve the server's host name";
+			return true;
+		case CURLE_SEND_ERROR:
+		case CURLE_RECV_ERROR:
+		case CURLE_GOT_NOTHING:
+		case CURLE_PARTIAL_FILE:
+			req->error = "the connection to the server failed";
+			return true;
+		case CURLE_WRITE_ERROR:
+			req->error = "the answer was too large";
+			return false;
+		case CURLE_ABORTED_BY_CALLBACK:
+			req->error = "the request was cancelled";
+			return false;
+		default:
+			req->error = "the HTTP transfer failed";
+			return false;
 	}
+}
+
+/*
+ * http_finish
+ *		An attempt ended: tell its endpoint, then either finish the request
+ *		or schedule a retry.
+ */
+static void
+http_finish(HttpRequest *req, CURLcode code)
+{
+	bool		retryable;
+	int64		now = GetCurrentTimestamp();
+
+	curl_multi_remove_handle(http_multi, req->easy);
+	retryable = http_classify(req, code);
+	if (req->url == NULL && req->endpoint >= 0)
+		EndpointDone(req->endpoint,
+					 code == CURLE_ABORTED_BY_CALLBACK || req->status == 429 ? ENDPOINT_NEUTRAL
+					 : (req->outcome == HTTP_OK || (req->status >= 400 && req->status < 500)) ? ENDPOINT_SUCCESS
+					 : ENDPOINT_FAILURE);
 
 	if (retryable && !req->no_retries && req->attempts <= recgen_llm_max_retries)
 	{
@@ -297,144 +494,302 @@ http_finish(HttpRequest *req, CURLcode code)
 			return;
 		}
 	}
-	req->latency_ms = (double) (now - req->started) / 1000.0;
-	req->state = HS_DONE;
+	http_done(req, now);
 }
 
 /*
- * http_cleanup
- *		Detach and free every easy handle and header list of the batch.
- *		Safe to call on any path, more than once.
+ * HttpStart
+ *		Queue a request (url or path, body, bearer and options set, the rest
+ *		zeroed): HttpPoll starts it when the concurrency cap allows. Its
+ *		response grows in the current memory context.
  */
-static void
-http_cleanup(HttpRequest *reqs, int nreqs)
+void
+HttpStart(HttpRequest *req)
+{
+	http_init();
+	if (nactive == active_cap)
+	{
+		int			cap = Max(64, active_cap * 2);
+
+		active = active ? repalloc(active, sizeof(HttpRequest *) * cap)
+			: MemoryContextAlloc(TopMemoryContext, sizeof(HttpRequest *) * cap);
+		active_cap = cap;
+	}
+	initStringInfo(&req->response);
+	req->state = HS_PENDING;
+	req->attempts = 0;
+	req->easy = NULL;
+	req->headers = NULL;
+	req->attempt_url = NULL;
+	req->error = NULL;
+	req->endpoint = -1;
+	req->retry_after_ms = -1;
+	req->started = GetCurrentTimestamp();
+	active[nactive++] = req;
+}
+
+/*
+ * HttpPoll
+ *		Start what may start (retries that are due first, then new requests,
+ *		at most concurrency running), let curl work, and collect the
+ *		transfers that ended. Returns how many requests got their outcome.
+ */
+int
+HttpPoll(int concurrency)
+{
+	int64		now = GetCurrentTimestamp();
+	int			running = 0;
+	int			finished = 0;
+	int			still;
+	int			nmsgs;
+	int			i;
+	CURLMsg    *msg;
+	const int	cap = Max(concurrency, 1);
+
+	if (nactive == 0)
+		return 0;
+	for (i = 0; i < nactive; i++)
+		if (active[i]->state == HS_RUNNING)
+			running++;
+	for (i = 0; i < nactive && running < cap; i++)
+	{
+		HttpRequest *req = active[i];
+
+		if (req->state == HS_WAITING && req->not_before <= now)
+		{
+			http_start(req, now);
+			if (req->state == HS_RUNNING)
+				running++;
+			else if (req->state == HS_DONE)
+			{
+				finished++;
+				i--;			/* it left the list */
+			}
+		}
+	}
+	for (i = 0; i < nactive && running < cap; i++)
+	{
+		HttpRequest *req = active[i];
+
+		if (req->state == HS_PENDING)
+		{
+			http_start(req, now);
+			if (req->state == HS_RUNNING)
+				running++;
+			else if (req->state == HS_DONE)
+			{
+				finished++;
+				i--;
+			}
+		}
+	}
+	/* curl's timer (new handles set it to "now"); it may set it again */
+	for (i = 0; i < 4 && timer_due != 0 && timer_due <= GetCurrentTimestamp(); i++)
+	{
+		timer_due = 0;
+		curl_multi_socket_action(http_multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	}
+	while ((msg = curl_multi_info_read(http_multi, &nmsgs)) != NULL)
+	{
+		HttpRequest *req;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
+		http_finish(req, msg->data.result);
+		if (req->state == HS_DONE)
+			finished++;
+	}
+	return finished;
+}
+
+/*
+ * HttpRequestDone
+ *		Whether a request has its outcome.
+ */
+bool
+HttpRequestDone(const HttpRequest *req)
+{
+	return req->state == HS_DONE;
+}
+
+/*
+ * HttpWaitMs
+ *		How long the caller may wait before HttpPoll is needed again, at most
+ *		a second; -1 when nothing is in flight.
+ */
+long
+HttpWaitMs(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		wait = 1000;
+	int			i;
+
+	if (nactive == 0)
+		return -1;
+	if (timer_due != 0)
+		wait = Min(wait, timer_due <= now ? 0 : (long) ((timer_due - now) / 1000) + 1);
+	for (i = 0; i < nactive; i++)
+		if (active[i]->state == HS_WAITING)
+			wait = Min(wait, active[i]->not_before <= now ? 0
+					   : (long) ((active[i]->not_before - now) / 1000) + 1);
+	return wait;
+}
+
+/*
+ * HttpPendingCount
+ *		Requests queued that the concurrency cap keeps from starting.
+ */
+int
+HttpPendingCount(void)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < nactive; i++)
+		if (active[i]->state == HS_PENDING)
+			n++;
+	return n;
+}
+
+/*
+ * HttpWaitEventCount
+ *		How many sockets HttpAddWaitEvents adds.
+ */
+int
+HttpWaitEventCount(void)
+{
+	return nsocks;
+}
+
+/*
+ * HttpAddWaitEvents
+ *		Add the sockets curl wants watched to a wait event set (user_data
+ *		NULL marks them as ours).
+ */
+void
+HttpAddWaitEvents(WaitEventSet *set)
 {
 	int			i;
 
-	for (i = 0; i < nreqs; i++)
+	for (i = 0; i < nsocks; i++)
 	{
-		HttpRequest *req = &reqs[i];
+		uint32		events = 0;
 
-		if (req->easy)
-		{
-			curl_multi_remove_handle(http_multi, req->easy);
-			curl_easy_cleanup(req->easy);
-			req->easy = NULL;
-		}
-		if (req->headers)
-		{
-			curl_slist_free_all((struct curl_slist *) req->headers);
-			req->headers = NULL;
-		}
+		if (socks[i].what == CURL_POLL_IN || socks[i].what == CURL_POLL_INOUT)
+			events |= WL_SOCKET_READABLE;
+		if (socks[i].what == CURL_POLL_OUT || socks[i].what == CURL_POLL_INOUT)
+			events |= WL_SOCKET_WRITEABLE;
+		if (events)
+			AddWaitEventToSet(set, events, socks[i].fd, NULL, NULL);
 	}
+}
+
+/*
+ * HttpSocketReady
+ *		A socket of HttpAddWaitEvents fired: let curl act on it.
+ */
+void
+HttpSocketReady(pgsocket fd, uint32 events)
+{
+	int			mask = 0;
+	int			still;
+
+	if (http_multi == NULL)
+		return;
+	if (events & WL_SOCKET_READABLE)
+		mask |= CURL_CSELECT_IN;
+	if (events & WL_SOCKET_WRITEABLE)
+		mask |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(http_multi, fd, mask, &still);
+}
+
+/*
+ * HttpCancel
+ *		Stop a request that has not ended (a job cancelled, an error); safe
+ *		on any request, more than once.
+ */
+void
+HttpCancel(HttpRequest *req)
+{
+	if (req->state == HS_DONE)
+		return;
+	if (req->state == HS_RUNNING && req->url == NULL && req->endpoint >= 0)
+		EndpointDone(req->endpoint, ENDPOINT_NEUTRAL);
+	if (req->state != HS_PENDING)
+	{
+		req->outcome = HTTP_TRANSPORT_ERROR;
+		req->error = "the request was cancelled";
+	}
+	http_done(req, GetCurrentTimestamp());
+}
+
+/*
+ * HttpChargeTokens
+ *		The tokens a finished LLM request really used, against its estimate
+ *		(recgen.llm_tpm).
+ */
+void
+HttpChargeTokens(const HttpRequest *req, int actual_tokens)
+{
+	if (req->url == NULL && req->endpoint >= 0 && actual_tokens > 0)
+		EndpointCharge(req->endpoint, actual_tokens - req->est_tokens);
 }
 
 /*
  * HttpPerformAll
- *		Run every request of reqs (url, body and bearer set, the rest
- *		zeroed), at most concurrency at a time, until each has an outcome.
- *		Raises only for interrupts and out-of-memory; HTTP failures are
- *		recorded in the requests.
+ *		Run every request of reqs (url or path, body and bearer set, the
+ *		rest zeroed), at most concurrency at a time, until each has an
+ *		outcome, waiting on the latch and the sockets. Raises only for
+ *		interrupts and out-of-memory; HTTP failures are recorded in the
+ *		requests.
  */
 void
 HttpPerformAll(HttpRequest *reqs, int nreqs, int concurrency)
 {
-	const int	cap = concurrency < 1 ? 1 : concurrency;
 	int			i;
 
-	if (!http_initialized)
-	{
-		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONNECTION_FAILURE),
-					 errmsg("could not initialize libcurl")));
-		http_initialized = true;
-	}
-	if (http_multi == NULL)
-	{
-		http_multi = curl_multi_init();
-		if (http_multi == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("could not create an HTTP multi handle")));
-	}
 	for (i = 0; i < nreqs; i++)
-	{
-		initStringInfo(&reqs[i].response);
-		reqs[i].state = HS_PENDING;
-		reqs[i].attempts = 0;
-		reqs[i].easy = NULL;
-		reqs[i].headers = NULL;
-		reqs[i].error = NULL;
-	}
+		HttpStart(&reqs[i]);
 
 	PG_TRY();
 	{
-		int			ndone = 0;
-
-		while (ndone < nreqs)
+		for (;;)
 		{
-			int64		now = GetCurrentTimestamp();
-			int			running = 0;
-			int			still;
-			long		timeout_ms = 100;
-			CURLMsg    *msg;
-			int			nmsgs;
+			bool		all_done = true;
+			WaitEventSet *set;
+			WaitEvent	events[64];
+			long		timeout;
+			int			n;
 
 			CHECK_FOR_INTERRUPTS();
-
-			for (i = 0; i < nreqs; i++)
-				if (reqs[i].state == HS_RUNNING)
-					running++;
-			/* retries first, then new requests, up to the concurrency cap */
-			for (i = 0; i < nreqs && running < cap; i++)
-				if (reqs[i].state == HS_WAITING && reqs[i].not_before <= now)
-				{
-					http_start(&reqs[i]);
-					running++;
-				}
-			for (i = 0; i < nreqs && running < cap; i++)
-				if (reqs[i].state == HS_PENDING)
-				{
-					reqs[i].started = now;
-					http_start(&reqs[i]);
-					running++;
-				}
-
-			curl_multi_perform(http_multi, &still);
-
-			while ((msg = curl_multi_info_read(http_multi, &nmsgs)) != NULL)
-			{
-				HttpRequest *req;
-
-				if (msg->msg != CURLMSG_DONE)
-					continue;
-				curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
-				http_finish(req, msg->data.result);
-				if (req->state == HS_DONE)
-					ndone++;
-			}
-			if (ndone >= nreqs)
+			HttpPoll(concurrency);
+			for (i = 0; i < nreqs && all_done; i++)
+				all_done = HttpRequestDone(&reqs[i]);
+			if (all_done)
 				break;
 
-			/* sleep until there is traffic, a retry is due, or 100 ms */
-			now = GetCurrentTimestamp();
-			for (i = 0; i < nreqs; i++)
-				if (reqs[i].state == HS_WAITING)
-				{
-					long		due = (long) ((reqs[i].not_before - now) / 1000);
-
-					timeout_ms = Max(0, Min(timeout_ms, due));
-				}
-			if (still > 0)
-				curl_multi_poll(http_multi, NULL, 0, (int) timeout_ms, NULL);
-			else if (timeout_ms > 0)
-				pg_usleep(timeout_ms * 1000L);
+			timeout = HttpWaitMs();
+			set = CreateWaitEventSet(CurrentMemoryContext, 2 + HttpWaitEventCount());
+			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+			HttpAddWaitEvents(set);
+			n = WaitEventSetWait(set, timeout < 0 ? 1000 : timeout, events, lengthof(events),
+								 PG_WAIT_EXTENSION);
+			FreeWaitEventSet(set);
+			for (i = 0; i < n; i++)
+			{
+				if (events[i].events & WL_LATCH_SET)
+					ResetLatch(MyLatch);
+				else if (events[i].events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+					HttpSocketReady(events[i].fd, events[i].events);
+			}
 		}
 	}
 	PG_FINALLY();
 	{
-		http_cleanup(reqs, nreqs);
+		for (i = 0; i < nreqs; i++)
+			HttpCancel(&reqs[i]);
 	}
 	PG_END_TRY();
 }
@@ -447,7 +802,7 @@ HttpPerformAll(HttpRequest *reqs, int nreqs, int concurrency)
 bool
 HttpRequestStarted(const HttpRequest *req)
 {
-	return req->state != HS_PENDING;
+	return req->attempts > 0;
 }
 
 /*
@@ -458,7 +813,7 @@ HttpRequestStarted(const HttpRequest *req)
 double
 HttpRequestElapsedMs(const HttpRequest *req)
 {
-	if (req->state == HS_DONE)
+	if (req->state == HS_DONE && req->latency_ms > 0)
 		return req->latency_ms;
 	return (double) (GetCurrentTimestamp() - req->started) / 1000.0;
 }

@@ -26,5 +26,7 @@ extern void JobActionStart(JobRun *job, Jsonb *answer);
 extern Jsonb *JobActionResults(JobRun *job);
 extern void JobActionLogCalls(JobRun *job);
 extern void JobActionAbort(JobRun *job);
+extern bool JobActionEnded(JobRun *job);
+extern bool JobActionsWait(JobRun **jobs, int njobs, long timeout_ms);
 
 #endif							/* RECGEN_JOB_ACTIONS_H */

@@ -192,6 +192,8 @@ JobBookClaim(JobRun **jobs, int max, MemoryContext parent)
 		job->handler = isnull ? InvalidOid : DatumGetObjectId(d);
 		d = SPI_getbinval(tup, desc, 7, &isnull);
 		job->timeout_ms = isnull ? 900000 : DatumGetInt64(d);
+		kind = SPI_getvalue(tup, desc, 8);
+		job->model = kind ? MemoryContextStrdup(cxt, kind) : NULL;
 		job->started = GetCurrentTimestamp();
 		job->phase = JP_READY;
 		jobs[i] = job;

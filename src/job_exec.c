@@ -38,8 +38,10 @@
 #include "catalog/pg_proc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -58,7 +60,7 @@ typedef enum StepAction
 	SA_DONE,
 	SA_FAIL,
 	SA_SNOOZE,
-	SA_LLM,
+	SA_REQUESTS,				/* "llm" or "http": requests on sockets */
 	SA_PROCESS
 } StepAction;
 
@@ -228,8 +230,9 @@ parse_action(Jsonb *out)
 		return SA_FAIL;
 	if (JobJsonbText(out, "snooze") != NULL)
 		return SA_SNOOZE;
-	if (JobJsonbField(out, "llm") != NULL)
-		return SA_LLM;
+	/* LLM and plain HTTP requests both wait on sockets (job_actions.c) */
+	if (JobJsonbField(out, "llm") != NULL || JobJsonbField(out, "http") != NULL)
+		return SA_REQUESTS;
 	if (JobJsonbField(out, "process") != NULL)
 		return SA_PROCESS;
 	return SA_DONE;
@@ -267,6 +270,29 @@ JobRemainingMs(JobRun *job)
 }
 
 /*
+ * step_failed
+ *		Record a failed attempt inside the step's transaction (the handler
+ *		asked for it, or the worker judged the LLM answers). Returns false
+ *		when the lease was lost (the transaction must roll back).
+ */
+static bool
+step_failed(JobRun *job, const char *error, const char *sqlstate, bool retryable)
+{
+	char	   *state = JobBookFail(job, error, sqlstate, retryable);
+
+	if (state == NULL)
+	{
+		strlcpy(job->outcome, "lost", sizeof(job->outcome));
+		return false;
+	}
+	if (strcmp(state, "discarded") == 0)
+		WorkerNotifyFinal(job->job_id, job->kind, "discarded");
+	strlcpy(job->outcome, state, sizeof(job->outcome));
+	job->phase = JP_FINISHED;
+	return true;
+}
+
+/*
  * step_body
  *		The part of a step inside its transaction. Returns false when the
  *		transaction must roll back (the lease was lost).
@@ -279,7 +305,27 @@ step_body(JobRun *job)
 	Jsonb	   *progress;
 	char	   *msg;
 
+	/* the model pinned at enqueue time, for what this step builds */
+	if (job->model)
+		(void) set_config_option("recgen.llm_model", job->model, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 	results = JobActionResults(job);
+	if (job->verdict == JV_SNOOZE)
+	{
+		if (!JobBookSnooze(job, job->verdict_delay_ms, job->verdict_error))
+		{
+			strlcpy(job->outcome, "lost", sizeof(job->outcome));
+			return false;
+		}
+		strlcpy(job->outcome, "snoozed", sizeof(job->outcome));
+		job->phase = JP_FINISHED;
+		return true;
+	}
+	if (job->verdict == JV_FAIL)
+	{
+		WorkerSetError(job->verdict_error);
+		return step_failed(job, job->verdict_error, "08006", true);
+	}
 	out = call_handler(job, results);
 	job->steps++;
 	progress = JobJsonbField(out, "progress");
@@ -301,20 +347,10 @@ step_body(JobRun *job)
 		case SA_FAIL:
 			{
 				char	   *retry = JobJsonbText(out, "retryable");
-				bool		retryable = retry == NULL || strcmp(retry, "true") == 0;
-				char	   *state = JobBookFail(job, JobJsonbText(out, "fail"), NULL, retryable);
 
-				if (state == NULL)
-				{
-					strlcpy(job->outcome, "lost", sizeof(job->outcome));
-					return false;
-				}
-				if (strcmp(state, "discarded") == 0)
-					WorkerNotifyFinal(job->job_id, job->kind, "discarded");
-				strlcpy(job->outcome, state, sizeof(job->outcome));
-				job->phase = JP_FINISHED;
+				return step_failed(job, JobJsonbText(out, "fail"), NULL,
+								   retry == NULL || strcmp(retry, "true") == 0);
 			}
-			break;
 		case SA_SNOOZE:
 			{
 				double		secs = strtod(JobJsonbText(out, "snooze"), NULL);
@@ -329,7 +365,7 @@ step_body(JobRun *job)
 				job->phase = JP_FINISHED;
 			}
 			break;
-		case SA_LLM:
+		case SA_REQUESTS:
 		case SA_PROCESS:
 			job->state = copy_jsonb(JobJsonbField(out, "state"), job->cxt);
 			JobActionStart(job, out);	/* sets the phase */
@@ -359,6 +395,9 @@ JobStep(JobRun *job)
 	}
 
 	WorkerBegin();
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("recgen job " INT64_FORMAT " (%s), attempt %d, step %d",
+									job->job_id, job->kind, job->attempt, job->steps + 1));
 	PG_TRY();
 	{
 		enable_timeout_after(STATEMENT_TIMEOUT, (int) Min(left, PG_INT32_MAX));
@@ -401,6 +440,7 @@ JobStep(JobRun *job)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(oldcxt);
 }
 

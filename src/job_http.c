@@ -6,8 +6,9 @@
  *		their answers handed to the handler's next step.
  *
  * A handler returns {"state": s, "http": [{url, headers, body,
- * timeout_ms}, ...]}; the worker calls JobHttpRun with that array after the
- * step's transaction has committed and passes the results,
+ * timeout_ms}, ...]}; the worker builds the requests with JobHttpPrepare,
+ * sends them through its event loop (job_actions.c) after the step's
+ * transaction has committed and passes the results (JobHttpResults),
  * [{status, error, duration_ms, retry_after_s}, ...] in the same order, to
  * the next step. Each request is tried once: retrying, and how long to
  * wait, is the handler's decision (a delivery retries for hours, as jobs).
@@ -130,42 +131,58 @@ http_result(HttpRequest *req)
 }
 
 /*
- * JobHttpRun
- *		Send the requests of an "http" action (a JSON array) at once and
- *		return their results, in order. Raises for a malformed request, an
- *		interrupt or out-of-memory; HTTP failures are results.
+ * JobHttpPrepare
+ *		The HttpRequests of an "http" action (a JSON array), not started;
+ *		*n gets how many. Raises for a malformed request.
  */
-Jsonb *
-JobHttpRun(Jsonb *requests)
+HttpRequest *
+JobHttpPrepare(Jsonb *requests, int *n)
 {
 	char	   *text = JsonbToCString(NULL, &requests->root, VARSIZE(requests));
-	cJSON	   *arr = NULL;
-	cJSON	   *out = NULL;
-	char	   *printed = NULL;
-	Datum		result = (Datum) 0;
+	cJSON	   *volatile arr = NULL;
+	HttpRequest *reqs = NULL;
 
 	PG_TRY();
 	{
-		HttpRequest *reqs;
 		cJSON	   *r;
-		int			n,
-					i = 0;
+		int			i = 0;
 
 		arr = cJSON_Parse(text);
 		if (!cJSON_IsArray(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("an http action is an array of requests")));
-		n = cJSON_GetArraySize(arr);
-		if (n < 1 || n > JOB_HTTP_MAX_REQUESTS)
+		*n = cJSON_GetArraySize(arr);
+		if (*n < 1 || *n > JOB_HTTP_MAX_REQUESTS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("an http action sends 1 to %d requests, not %d", JOB_HTTP_MAX_REQUESTS, n)));
-		reqs = palloc0(sizeof(HttpRequest) * n);
+					 errmsg("an http action sends 1 to %d requests, not %d", JOB_HTTP_MAX_REQUESTS, *n)));
+		reqs = palloc0(sizeof(HttpRequest) * *n);
 		cJSON_ArrayForEach(r, arr)
 			http_prepare(r, &reqs[i++]);
+	}
+	PG_FINALLY();
+	{
+		cJSON_Delete(arr);
+	}
+	PG_END_TRY();
+	return reqs;
+}
 
-		HttpPerformAll(reqs, n, n);
+/*
+ * JobHttpResults
+ *		The results of the requests of an "http" action, in order.
+ */
+Jsonb *
+JobHttpResults(HttpRequest *reqs, int n)
+{
+	cJSON	   *volatile out = NULL;
+	char	   *volatile printed = NULL;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		int			i;
 
 		out = cJSON_CreateArray();
 		if (out == NULL)
@@ -182,10 +199,26 @@ JobHttpRun(Jsonb *requests)
 		if (printed)
 			cJSON_free(printed);
 		cJSON_Delete(out);
-		cJSON_Delete(arr);
 	}
 	PG_END_TRY();
 	return DatumGetJsonbP(result);
+}
+
+/*
+ * JobHttpRun
+ *		Send the requests of an "http" action at once and return their
+ *		results, in order (recgen.webhook_ping; the workers send them
+ *		through their event loop instead). Raises for a malformed request,
+ *		an interrupt or out-of-memory; HTTP failures are results.
+ */
+Jsonb *
+JobHttpRun(Jsonb *requests)
+{
+	int			n;
+	HttpRequest *reqs = JobHttpPrepare(requests, &n);
+
+	HttpPerformAll(reqs, n, n);
+	return JobHttpResults(reqs, n);
 }
 
 /*

@@ -14,8 +14,11 @@
 #ifndef RECGEN_JOB_HTTP_H
 #define RECGEN_JOB_HTTP_H
 
+#include "http.h"
 #include "utils/jsonb.h"
 
+extern HttpRequest *JobHttpPrepare(Jsonb *requests, int *n);
+extern Jsonb *JobHttpResults(HttpRequest *reqs, int n);
 extern Jsonb *JobHttpRun(Jsonb *requests);
 
 #endif							/* RECGEN_JOB_HTTP_H */

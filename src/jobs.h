@@ -36,8 +36,15 @@ typedef enum JobPhase
 	JP_FINISHED					/* done, failed, snoozed, lost: forget it */
 } JobPhase;
 
-struct JobLlm;
-struct JobProcess;
+struct JobAction;
+
+/* what the worker concluded from an action's outcome, before the next step */
+typedef enum JobVerdict
+{
+	JV_NONE,					/* pass the results to the handler */
+	JV_SNOOZE,					/* a 429 or a rate limit: run again later */
+	JV_FAIL						/* no answer, a timeout, a 5xx: a retryable failure */
+} JobVerdict;
 
 typedef struct JobRun
 {
@@ -57,8 +64,11 @@ typedef struct JobRun
 	uint32		pass;			/* the worker loop's pass that last ran it */
 	char		outcome[16];	/* the last step's end: completed, retryable,
 								 * discarded, snoozed, lost */
-	struct JobLlm *llm;			/* while JP_LLM */
-	struct JobProcess *proc;	/* while JP_PROCESS */
+	struct JobAction *action;	/* while JP_LLM or JP_PROCESS */
+	char	   *model;			/* recgen.jobs.model: set for each step */
+	JobVerdict	verdict;
+	int64		verdict_delay_ms;
+	char	   *verdict_error;
 } JobRun;
 
 /* job_book.c: the queue's bookkeeping, each inside the caller's transaction */

@@ -10,7 +10,9 @@
  * SQL surface: recgen.llm_chat(requests jsonb, raise_on_error boolean)
  * takes an array of requests and returns an array of results in the same
  * order; the requests run concurrently (recgen.llm_concurrency). The
- * content functions (sql/idempotent/6*.sql) are its only callers. Bounds
+ * content functions (sql/idempotent/6*.sql) are its only callers; the
+ * background workers run the same batches (LlmBatchPrepare, then http.c
+ * across their event loop, then LlmBatchFinish and LlmBatchResults). Bounds
  * no caller can raise (superuser settings): max_tokens of a request
  * (recgen.llm_token_limit), requests per call (recgen.llm_max_requests),
  * requests in flight per call (recgen.llm_max_concurrency) and per role
@@ -51,26 +53,10 @@
 #include "utils/timestamp.h"
 
 #include "http.h"
+#include "llm.h"
 #include "llm_limits.h"
 #include "recgen.h"
 
-/* What we keep of one request between building it and logging it */
-typedef struct LlmCall
-{
-	char	   *purpose;
-	int64		customer_id;	/* 0 when none */
-	bool		has_customer;
-	/* parsed answer */
-	bool		ok;
-	char	   *content;
-	char	   *json;			/* JSON object found in content, or NULL */
-	char	   *finish_reason;
-	int			prompt_tokens;
-	int			completion_tokens;
-	double		server_ms;		/* time inside the server, when reported */
-	const char *error;
-	int64		call_id;
-} LlmCall;
 
 /*
  * llm_api_key
@@ -147,6 +133,21 @@ llm_ordered_schema(cJSON *schema)
 }
 
 /*
+ * llm_request_model
+ *		The model a request names ("model", as jobs pin it), else
+ *		recgen.llm_model.
+ */
+static const char *
+llm_request_model(cJSON *in)
+{
+	cJSON	   *model = cJSON_GetObjectItemCaseSensitive(in, "model");
+
+	if (cJSON_IsString(model) && model->valuestring[0] != '\0')
+		return model->valuestring;
+	return recgen_llm_model ? recgen_llm_model : "";
+}
+
+/*
  * llm_build_body
  *		The chat-completions body of one request object of the input array:
  *		{"messages": [...], "max_tokens"?, "temperature"?, "schema"?,
@@ -182,7 +183,7 @@ llm_build_body(cJSON *in)
 						recgen_llm_token_limit, tokens),
 				 errhint("recgen.llm_token_limit (a superuser setting) bounds max_tokens.")));
 	}
-	cJSON_AddStringToObject(body, "model", recgen_llm_model ? recgen_llm_model : "");
+	cJSON_AddStringToObject(body, "model", llm_request_model(in));
 	cJSON_AddItemToObject(body, "messages", cJSON_Duplicate(messages, true));
 	cJSON_AddNumberToObject(body, "max_tokens", tokens);
 	cJSON_AddNumberToObject(body, "temperature",
@@ -315,6 +316,9 @@ llm_outcome_name(HttpRequest *req, LlmCall *call)
 			return "timeout";
 		case HTTP_TRANSPORT_ERROR:
 			return "connection_error";
+		case HTTP_RATE_LIMITED:
+			/* never sent, so never logged; the worker snoozes its job */
+			return "interrupted";
 	}
 	return "unknown";
 }
@@ -329,14 +333,18 @@ llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 {
 	CallRecord *recs = palloc0(sizeof(CallRecord) * Max(n, 1));
 	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	int		   *which = palloc(sizeof(int) * Max(n, 1));
+	int			nsent = 0;
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		CallRecord *r = &recs[i];
+		CallRecord *r = &recs[nsent];
 
-		r->called_at = now;
+		if (reqs[i].attempts == 0)
+			continue;			/* never sent (a rate limit held it back) */
+		which[nsent++] = i;
+		r->called_at = reqs[i].started;
 		r->customer_id = calls[i].customer_id;
 		r->has_customer = calls[i].has_customer;
 		r->http_status = (int32) reqs[i].status;
@@ -346,16 +354,17 @@ llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 		r->prompt_tokens = calls[i].prompt_tokens;
 		r->completion_tokens = calls[i].completion_tokens;
 		CallRecordSetText(r->purpose, sizeof(r->purpose), calls[i].purpose);
-		CallRecordSetText(r->model, sizeof(r->model), recgen_llm_model);
+		CallRecordSetText(r->model, sizeof(r->model), calls[i].model);
 		CallRecordSetText(r->outcome, sizeof(r->outcome), llm_outcome_name(&reqs[i], &calls[i]));
 		CallRecordSetText(r->finish_reason, sizeof(r->finish_reason), calls[i].finish_reason);
 		CallRecordSetText(r->error, sizeof(r->error), calls[i].error);
 	}
-	CallLogWrite(recs, n, ids);
-	for (i = 0; i < n; i++)
-		calls[i].call_id = ids[i];
+	CallLogWrite(recs, nsent, ids);
+	for (i = 0; i < nsent; i++)
+		calls[which[i]].call_id = ids[i];
 	pfree(recs);
 	pfree(ids);
+	pfree(which);
 }
 
 /*
@@ -368,7 +377,6 @@ llm_log_calls(HttpRequest *reqs, LlmCall *calls, int n)
 static void
 llm_keep_interrupted(HttpRequest *reqs, LlmCall *calls, int n)
 {
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -378,7 +386,7 @@ llm_keep_interrupted(HttpRequest *reqs, LlmCall *calls, int n)
 		if (!HttpRequestStarted(&reqs[i]))
 			continue;
 		memset(&r, 0, sizeof(r));
-		r.called_at = now;
+		r.called_at = reqs[i].started;
 		r.customer_id = calls[i].customer_id;
 		r.has_customer = calls[i].has_customer;
 		r.http_status = (int32) reqs[i].status;
@@ -386,7 +394,7 @@ llm_keep_interrupted(HttpRequest *reqs, LlmCall *calls, int n)
 		r.latency_ms = HttpRequestElapsedMs(&reqs[i]);
 		r.server_ms = -1;
 		CallRecordSetText(r.purpose, sizeof(r.purpose), calls[i].purpose);
-		CallRecordSetText(r.model, sizeof(r.model), recgen_llm_model);
+		CallRecordSetText(r.model, sizeof(r.model), calls[i].model);
 		CallRecordSetText(r.outcome, sizeof(r.outcome), "interrupted");
 		CallRecordSetText(r.error, sizeof(r.error), "the statement was cancelled or failed before the answer was read");
 		CallLogKeep(&r);
@@ -417,65 +425,61 @@ llm_raise(HttpRequest *req, LlmCall *call)
 }
 
 /*
- * recgen_llm_chat
- *		recgen.llm_chat(requests jsonb, raise_on_error boolean) -> jsonb
- *		Run an array of chat requests concurrently; see the file header.
+ * LlmBatchPrepare
+ *		Parse an array of chat requests (llm_chat's input) and build the
+ *		HTTP requests, sent to the endpoints of recgen.llm_url; nothing is
+ *		sent yet. Everything is allocated in the current memory context.
  */
-PG_FUNCTION_INFO_V1(recgen_llm_chat);
-Datum
-recgen_llm_chat(PG_FUNCTION_ARGS)
+LlmBatch *
+LlmBatchPrepare(const char *requests_json)
 {
-	Jsonb	   *in = PG_GETARG_JSONB_P(0);
-	bool		raise_on_error = PG_GETARG_BOOL(1);
-	char	   *in_text = JsonbToCString(NULL, &in->root, VARSIZE(in));
-	char	   *url;
+	LlmBatch   *b = palloc0(sizeof(LlmBatch));
 	char	   *key;
 	cJSON	   *volatile arr = NULL;
-	HttpRequest *reqs = NULL;
-	LlmCall    *calls = NULL;
-	int			n = 0;
-	int			inflight;
 	int			i;
-	StringInfoData out;
 
 	if (recgen_llm_url == NULL || recgen_llm_url[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("content generation is disabled"),
 				 errhint("Set recgen.llm_url to an OpenAI-compatible endpoint.")));
-	url = psprintf("%s%schat/completions", recgen_llm_url,
-				   recgen_llm_url[strlen(recgen_llm_url) - 1] == '/' ? "" : "/");
 	key = llm_api_key();
-	CallLogFlush();				/* rows of earlier calls that rolled back */
 
 	PG_TRY();
 	{
-		arr = cJSON_Parse(in_text);
+		arr = cJSON_Parse(requests_json);
 		if (!cJSON_IsArray(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("recgen.llm_chat expects a JSON array of requests")));
-		n = cJSON_GetArraySize(arr);
-		if (n > recgen_llm_max_requests)
+		b->n = cJSON_GetArraySize(arr);
+		if (b->n > recgen_llm_max_requests)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("recgen.llm_chat was given %d requests; at most %d may be sent at once",
-							n, recgen_llm_max_requests),
+							b->n, recgen_llm_max_requests),
 					 errhint("Split the batch, or ask a superuser to raise recgen.llm_max_requests.")));
-		reqs = palloc0(sizeof(HttpRequest) * Max(n, 1));
-		calls = palloc0(sizeof(LlmCall) * Max(n, 1));
-		for (i = 0; i < n; i++)
+		b->reqs = palloc0(sizeof(HttpRequest) * Max(b->n, 1));
+		b->calls = palloc0(sizeof(LlmCall) * Max(b->n, 1));
+		for (i = 0; i < b->n; i++)
 		{
 			cJSON	   *item = cJSON_GetArrayItem(arr, i);
 			cJSON	   *purpose = cJSON_GetObjectItemCaseSensitive(item, "purpose");
 			cJSON	   *cust = cJSON_GetObjectItemCaseSensitive(item, "customer_id");
+			cJSON	   *max_tokens = cJSON_GetObjectItemCaseSensitive(item, "max_tokens");
+			LlmCall    *call = &b->calls[i];
+			HttpRequest *req = &b->reqs[i];
 
-			reqs[i].url = url;
-			reqs[i].bearer = key;
-			reqs[i].body = llm_build_body(item);
-			calls[i].purpose = pstrdup(cJSON_IsString(purpose) ? purpose->valuestring : "chat");
-			calls[i].has_customer = cJSON_IsNumber(cust);
-			calls[i].customer_id = cJSON_IsNumber(cust) ? (int64) cust->valuedouble : 0;
+			req->url = NULL;	/* an endpoint of recgen.llm_url, per attempt */
+			req->path = "chat/completions";
+			req->bearer = key;
+			req->body = llm_build_body(item);
+			req->est_tokens = strlen(req->body) / 4 +
+				(cJSON_IsNumber(max_tokens) ? (int) max_tokens->valuedouble : recgen_llm_max_tokens);
+			call->purpose = pstrdup(cJSON_IsString(purpose) ? purpose->valuestring : "chat");
+			call->has_customer = cJSON_IsNumber(cust);
+			call->customer_id = cJSON_IsNumber(cust) ? (int64) cust->valuedouble : 0;
+			call->model = pstrdup(llm_request_model(item));
 		}
 	}
 	PG_FINALLY();
@@ -483,63 +487,74 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 		cJSON_Delete(arr);
 	}
 	PG_END_TRY();
+	return b;
+}
 
-	/* in flight: what the caller asks, within the superuser's bounds */
-	inflight = LlmAcquireSlots(Min(Min(recgen_llm_concurrency, recgen_llm_max_concurrency), Max(n, 1)));
-	PG_TRY();
-	{
-		HttpPerformAll(reqs, n, inflight);
-	}
-	PG_CATCH();
-	{
-		LlmReleaseSlots();
-		llm_keep_interrupted(reqs, calls, n);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	LlmReleaseSlots();
+/*
+ * LlmBatchFinish
+ *		Every request of the batch ended: parse the answers, write their
+ *		llm_calls rows (in the current transaction, kept across a rollback
+ *		by call_log.c) and LOG the failed ones. Once.
+ */
+void
+LlmBatchFinish(LlmBatch *b)
+{
+	int			i;
 
-	for (i = 0; i < n; i++)
+	if (b->finished)
+		return;
+	for (i = 0; i < b->n; i++)
 	{
-		if (reqs[i].outcome == HTTP_OK)
-			llm_parse_answer(&reqs[i], &calls[i]);
+		if (b->reqs[i].outcome == HTTP_OK)
+			llm_parse_answer(&b->reqs[i], &b->calls[i]);
 		else
 		{
-			calls[i].error = reqs[i].error;
-			calls[i].server_ms = -1;
+			b->calls[i].error = b->reqs[i].error;
+			b->calls[i].server_ms = -1;
 		}
+		HttpChargeTokens(&b->reqs[i], b->calls[i].prompt_tokens + b->calls[i].completion_tokens);
 	}
-	llm_log_calls(reqs, calls, n);
+	llm_log_calls(b->reqs, b->calls, b->n);
+	b->finished = true;
 
-	for (i = 0; i < n; i++)
-		if (!calls[i].ok)
+	for (i = 0; i < b->n; i++)
+		if (!b->calls[i].ok)
 			ereport(LOG,
 					(errmsg("recgen: LLM call %lld (%s) failed: %s",
-							(long long) calls[i].call_id, calls[i].purpose,
-							calls[i].error ? calls[i].error : "unknown error"),
+							(long long) b->calls[i].call_id, b->calls[i].purpose,
+							b->calls[i].error ? b->calls[i].error : "unknown error"),
 					 errdetail("HTTP status %ld, %d attempt(s), %.0f ms.",
-							   reqs[i].status, reqs[i].attempts, reqs[i].latency_ms)));
-	if (raise_on_error)
-		for (i = 0; i < n; i++)
-			if (!calls[i].ok)
-				llm_raise(&reqs[i], &calls[i]);
+							   b->reqs[i].status, b->reqs[i].attempts, b->reqs[i].latency_ms)));
+}
 
-	/* the result array, built as text and read back as jsonb */
+/*
+ * LlmBatchResults
+ *		The results of a finished batch, in order (what llm_chat returns).
+ */
+Jsonb *
+LlmBatchResults(LlmBatch *b)
+{
+	StringInfoData out;
+	int			i;
+
 	initStringInfo(&out);
 	appendStringInfoChar(&out, '[');
-	for (i = 0; i < n; i++)
+	for (i = 0; i < b->n; i++)
 	{
-		LlmCall    *c = &calls[i];
+		LlmCall    *c = &b->calls[i];
+		HttpRequest *req = &b->reqs[i];
 
 		if (i > 0)
 			appendStringInfoChar(&out, ',');
 		appendStringInfo(&out, "{\"call_id\":" INT64_FORMAT ",\"ok\":%s,\"outcome\":",
 						 c->call_id, c->ok ? "true" : "false");
-		escape_json(&out, llm_outcome_name(&reqs[i], c));
+		escape_json(&out, llm_outcome_name(req, c));
 		appendStringInfo(&out, ",\"status\":%ld,\"attempts\":%d,\"latency_ms\":%.3f",
-						 reqs[i].status, reqs[i].attempts, reqs[i].latency_ms);
+						 req->status, req->attempts, req->latency_ms);
 		appendStringInfo(&out, ",\"prompt_tokens\":%d,\"completion_tokens\":%d",
 						 c->prompt_tokens, c->completion_tokens);
+		if (req->retry_after_ms >= 0 && req->outcome != HTTP_OK)
+			appendStringInfo(&out, ",\"retry_after_ms\":%ld", req->retry_after_ms);
 		appendStringInfoString(&out, ",\"content\":");
 		if (c->content)
 			escape_json(&out, c->content);
@@ -559,6 +574,62 @@ recgen_llm_chat(PG_FUNCTION_ARGS)
 		appendStringInfoChar(&out, '}');
 	}
 	appendStringInfoChar(&out, ']');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
 
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+/*
+ * LlmBatchInterrupted
+ *		The batch was stopped before it ended (cancel, an error, a worker
+ *		stopping): rows for the requests that were sent go to call_log's
+ *		ring. Nothing here allocates.
+ */
+void
+LlmBatchInterrupted(LlmBatch *b)
+{
+	if (!b->finished)
+		llm_keep_interrupted(b->reqs, b->calls, b->n);
+	b->finished = true;
+}
+
+/*
+ * recgen_llm_chat
+ *		recgen.llm_chat(requests jsonb, raise_on_error boolean) -> jsonb
+ *		Run an array of chat requests concurrently; see the file header.
+ */
+PG_FUNCTION_INFO_V1(recgen_llm_chat);
+Datum
+recgen_llm_chat(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *in = PG_GETARG_JSONB_P(0);
+	bool		raise_on_error = PG_GETARG_BOOL(1);
+	char	   *in_text = JsonbToCString(NULL, &in->root, VARSIZE(in));
+	LlmBatch   *b;
+	int			inflight;
+	int			i;
+
+	CallLogFlush();				/* rows of earlier calls that rolled back */
+	b = LlmBatchPrepare(in_text);
+
+	/* in flight: what the caller asks, within the superuser's bounds */
+	inflight = LlmAcquireSlots(Min(Min(recgen_llm_concurrency, recgen_llm_max_concurrency), Max(b->n, 1)));
+	PG_TRY();
+	{
+		HttpPerformAll(b->reqs, b->n, inflight);
+	}
+	PG_CATCH();
+	{
+		LlmReleaseSlots();
+		LlmBatchInterrupted(b);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	LlmReleaseSlots();
+	LlmBatchFinish(b);
+
+	if (raise_on_error)
+		for (i = 0; i < b->n; i++)
+			if (!b->calls[i].ok)
+				llm_raise(&b->reqs[i], &b->calls[i]);
+
+	PG_RETURN_JSONB_P(LlmBatchResults(b));
 }

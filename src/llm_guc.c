@@ -40,7 +40,7 @@ char	   *recgen_brand = NULL;
 int			recgen_llm_token_limit = 4096;
 int			recgen_llm_max_requests = 1000;
 int			recgen_llm_max_concurrency = 8;
-int			recgen_llm_role_max_inflight = 16;
+int			recgen_llm_role_max_inflight = 4;
 
 /*
  * RecgenDefineLlmGucs
@@ -131,9 +131,9 @@ RecgenDefineLlmGucs(void)
 
 	DefineCustomIntVariable("recgen.llm_role_max_inflight",
 							"Most LLM requests one role may have in flight across all its sessions (0: no limit).",
-							"Superuser only. Needs shared_preload_libraries; a call waits while its role has none left.",
+							"Below the LLM server's capacity, so one role cannot take every slot. Superusers are not limited. Superuser only; needs shared_preload_libraries; a call waits while its role has none left.",
 							&recgen_llm_role_max_inflight,
-							16, 0, 10000,
+							4, 0, 10000,
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 }

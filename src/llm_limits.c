@@ -13,7 +13,9 @@
  * frees; it then runs with as many requests in flight as it got. Roles are
  * counted by their outer user (current_user outside SECURITY DEFINER
  * functions), so recgen's own functions do not pool every role into their
- * owner. Without shared_preload_libraries there is no table and no limit.
+ * owner. Superusers are not limited (they can change the setting anyway,
+ * and benchmarks and the demo run as one). Without shared_preload_libraries
+ * there is no table and no limit.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -88,7 +90,7 @@ LlmAcquireSlots(int want)
 
 	Assert(held == 0);
 	want = Max(want, 1);
-	if (shared == NULL || recgen_llm_role_max_inflight == 0)
+	if (shared == NULL || recgen_llm_role_max_inflight == 0 || superuser_arg(role))
 		return want;
 	if (!exit_callback_registered)
 	{

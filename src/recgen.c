@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 
 #include "compat.h"
+#include "http.h"
 #include "recgen.h"
 #include "worker.h"
 
@@ -47,6 +48,7 @@ _PG_init(void)
 	RecgenDefineLlmGucs();
 	RecgenDefineEngineGucs();
 	RecgenDefineWorkerGucs();
+	RecgenDefineEndpointGucs();
 	RecgenDefineVideoGucs();
 
 	MarkGUCPrefixReserved("recgen");
@@ -55,6 +57,7 @@ _PG_init(void)
 	{
 		RecgenInstallShmemHooks();
 		WorkerInstallShmemHooks();
+		HttpEndpointsInstallShmemHooks();
 		WorkerRegisterLauncher();
 		WorkerInstallUtilityHook();
 	}

@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "call_log.h"
+#include "http.h"
 #include "job_actions.h"
 #include "jobs.h"
 #include "recgen.h"
@@ -307,18 +308,24 @@ worker_flush_calls(WorkerLoop *w)
 
 /*
  * worker_wait
- *		Wait, with no transaction open, for the latch (or what the jobs wait
- *		for) at most timeout_ms. Returns whether the latch was set.
+ *		Wait, with no transaction open, for the latch or what the jobs wait
+ *		for, at most timeout_ms; then mark the jobs whose action ended as
+ *		ready. Returns whether the latch was set.
  */
 static bool
-worker_wait(long timeout_ms)
+worker_wait(WorkerLoop *w, long timeout_ms)
 {
-	int			rc;
+	bool		latch = JobActionsWait(w->jobs, w->njobs, Max(timeout_ms, 0));
+	int			i;
 
-	rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-				   Max(timeout_ms, 0), PG_WAIT_EXTENSION);
-	ResetLatch(MyLatch);
-	return (rc & WL_LATCH_SET) != 0;
+	for (i = 0; i < w->njobs; i++)
+	{
+		JobRun	   *job = w->jobs[i];
+
+		if ((job->phase == JP_LLM || job->phase == JP_PROCESS) && JobActionEnded(job))
+			job->phase = JP_READY;
+	}
+	return latch;
 }
 
 /*
@@ -345,6 +352,7 @@ RecgenWorkerMain(Datum arg)
 	bool		ready;
 
 	WorkerConnect(arg, WR_WORKER);
+	pqsignal(SIGCHLD, SIG_DFL);	/* helper programs are reaped with waitpid */
 	WorkerBegin();
 	ready = WorkerExtensionReady();
 	if (ready)
@@ -377,7 +385,8 @@ RecgenWorkerMain(Datum arg)
 		if (WorkerTakeLeaseCheck())
 			worker_heartbeat(w, recgen_job_lease);
 
-		if (w->want_claim && recgen_workers > 0)
+		/* no more jobs while LLM requests wait for a place in flight */
+		if (w->want_claim && recgen_workers > 0 && HttpPendingCount() == 0)
 			worker_claim(w);
 		worker_run_ready(w);
 		worker_flush_calls(w);
@@ -400,13 +409,13 @@ RecgenWorkerMain(Datum arg)
 			WorkerSetState(WS_IDLE);
 			if (TimestampDifferenceExceeds(w->idle_since, now, recgen_worker_idle_timeout))
 				break;
-			if (worker_wait(ms_until(TimestampTzPlusMilliseconds(w->idle_since, recgen_worker_idle_timeout))))
+			if (worker_wait(w, ms_until(TimestampTzPlusMilliseconds(w->idle_since, recgen_worker_idle_timeout))))
 				w->want_claim = true;
 		}
 		else
 		{
 			WorkerSetState(WS_WAITING);
-			if (worker_wait(ms_until(w->next_heartbeat)))
+			if (worker_wait(w, ms_until(w->next_heartbeat)))
 				w->want_claim = true;
 			w->idle_since = GetCurrentTimestamp();
 		}

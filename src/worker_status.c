@@ -5,9 +5,10 @@
  *		workers as they are now, read from the worker subsystem's shared
  *		memory (the view recgen.worker_status shows it).
  *
- * The slots are copied under the lock, then turned into rows. The last
- * error of a process may name a customer, so it is shown to superusers
- * and recgen_admin only.
+ * The slots are copied under the lock, then turned into rows, followed by
+ * one row per LLM endpoint with its circuit breaker (http_endpoints.c). The
+ * last error of a process may name a customer, so it is shown to
+ * superusers and recgen_admin only.
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -24,11 +25,64 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "http.h"
+#include "http_endpoints.h"
 #include "worker.h"
 
-#define STATUS_COLS 13
+#define STATUS_COLS 14
+
+/*
+ * status_endpoints
+ *		One row per LLM endpoint: state ok, skipped (its circuit breaker is
+ *		open) or probing (after the cooldown), and in detail its URL (without
+ *		credentials), requests in flight, failures in a row, until when it
+ *		is skipped, requests and failures since start-up, times skipped.
+ */
+static void
+status_endpoints(ReturnSetInfo *rsinfo)
+{
+	Endpoint   *eps = palloc(sizeof(Endpoint) * RECGEN_MAX_ENDPOINTS);
+	int			n = EndpointSnapshot(eps, RECGEN_MAX_ENDPOINTS);
+	TimestampTz now = GetCurrentTimestamp();
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Endpoint   *e = &eps[i];
+		Datum		values[STATUS_COLS];
+		bool		nulls[STATUS_COLS];
+		StringInfoData d;
+
+		memset(nulls, true, sizeof(nulls));
+		values[0] = CStringGetTextDatum("endpoint");
+		nulls[0] = false;
+		values[3] = CStringGetTextDatum(e->open_until == 0 ? "ok" : e->open_until > now ? "skipped" : "probing");
+		nulls[3] = false;
+		if (e->last_used)
+		{
+			values[10] = TimestampTzGetDatum(e->last_used);
+			nulls[10] = false;
+		}
+		initStringInfo(&d);
+		appendStringInfoString(&d, "{\"url\": ");
+		escape_json(&d, EndpointDisplayUrl(e->url));
+		appendStringInfo(&d, ", \"in_flight\": %d, \"failures_in_a_row\": %d, \"requests\": " UINT64_FORMAT
+						 ", \"failures\": " UINT64_FORMAT ", \"times_skipped\": " UINT64_FORMAT ", \"skipped_until\": ",
+						 e->inflight, e->failures, e->requests, e->errors, e->opened);
+		if (e->open_until > now)
+			escape_json(&d, timestamptz_to_str(e->open_until));
+		else
+			appendStringInfoString(&d, "null");
+		appendStringInfoChar(&d, '}');
+		values[13] = DirectFunctionCall1(jsonb_in, CStringGetDatum(d.data));
+		nulls[13] = false;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
 
 /*
  * recgen_worker_status_rows
@@ -91,7 +145,9 @@ recgen_worker_status_rows(PG_FUNCTION_ARGS)
 		nulls[11] = (s->last_error[0] == '\0' || !see_errors);
 		values[12] = TimestampTzGetDatum(s->last_error_at);
 		nulls[12] = (s->last_error_at == 0);
+		nulls[13] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	status_endpoints(rsinfo);
 	return (Datum) 0;
 }

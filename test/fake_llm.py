@@ -18,6 +18,7 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-500          always 500
   fake-malformed    200 with a body that is not JSON
   fake-slow         sleeps 60 s before answering
+  fake-slowonce     sleeps 60 s on its first call, then answers like fake-normal
   fake-slowstream   sends the headers, then one byte every 2 s for 60 s
   fake-sleep1       like fake-normal after 1 s (for counting requests in flight)
 
@@ -221,7 +222,7 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(data)
             return
-        if mode == "fake-slow":
+        if mode == "fake-slow" or (mode == "fake-slowonce" and count == 1):
             if self.client_hung_up(60):
                 with LOCK:
                     ABANDONED[0] += 1

@@ -104,6 +104,7 @@ init_cluster() {
 		shared_preload_libraries = '$preload'
 		$cron_conf
 		max_connections = 50
+		max_worker_processes = 16
 		shared_buffers = 256MB
 		work_mem = 32MB
 		maintenance_work_mem = 256MB

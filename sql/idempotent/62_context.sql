@@ -89,7 +89,8 @@ COMMENT ON FUNCTION recgen.safe_name(text, integer) IS
  * with the customer's name fenced like other customer-written text (the
  * model reads it as data, not instructions), plus what the pipeline adds.
  * unfence_names undoes the fence where an answer copied it around the
- * name, so the delivered text addresses the customer by name.
+ * name (or around the campaign, which the caller writes and the prompt
+ * fences too), so the delivered text addresses the customer by name.
  */
 CREATE OR REPLACE FUNCTION recgen.prompt_doc(ctx jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -102,21 +103,40 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.prompt_doc(jsonb) IS
     'A context as prompt templates see it: the customer''s name fenced in <<customer_text>> markers';
-CREATE OR REPLACE FUNCTION recgen.unfence_names(output jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE OR REPLACE FUNCTION recgen.unfence_names(output jsonb, ctx jsonb, campaign text DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN jsonb_typeof(output) = 'object' AND jsonb_typeof(ctx #> '{customer,first_name}') = 'string'
-                THEN (SELECT jsonb_object_agg(key, CASE WHEN jsonb_typeof(value) = 'string'
-                                                        THEN to_jsonb(replace(value #>> '{}',
-                                                                 recgen.fence_customer_text(ctx #>> '{customer,first_name}', 40),
-                                                                 ctx #>> '{customer,first_name}'))
-                                                        ELSE value END)
-                        FROM jsonb_each(output))
-                ELSE output END
+DECLARE
+    name text := ctx #>> '{customer,first_name}';
+    out jsonb := '{}';
+    k text;
+    v jsonb;
+    t text;
+BEGIN
+    IF jsonb_typeof(output) IS DISTINCT FROM 'object' OR (name IS NULL AND campaign IS NULL) THEN
+        RETURN output;
+    END IF;
+    FOR k, v IN SELECT * FROM jsonb_each(output) LOOP
+        IF jsonb_typeof(v) = 'string' THEN
+            t := v #>> '{}';
+            IF name IS NOT NULL THEN
+                t := replace(t, recgen.fence_customer_text(name, 40), name);
+            END IF;
+            IF campaign IS NOT NULL THEN
+                t := replace(t, recgen.fence_customer_text(campaign, 80),
+                             substr(recgen.fence_customer_text(campaign, 80), 18,
+                                    length(recgen.fence_customer_text(campaign, 80)) - 35));
+            END IF;
+            v := to_jsonb(t);
+        END IF;
+        out := out || jsonb_build_object(k, v);
+    END LOOP;
+    RETURN out;
+END
 $$;
-COMMENT ON FUNCTION recgen.unfence_names(jsonb, jsonb) IS
-    'An answer with the fenced customer name (as the prompt showed it) turned back into the name; any other fence marker stays for the guard to reject';
+COMMENT ON FUNCTION recgen.unfence_names(jsonb, jsonb, text) IS
+    'An answer with the fenced customer name and campaign (as the prompt showed them) turned back into their text; any other fence marker stays for the guard to reject';
 
 /*
  * The engine's reason codes (recgen.recommend().reason) as words a customer

@@ -204,7 +204,8 @@ BEGIN
         'tone', (SELECT jsonb_build_object('name', t.tone, 'instruction', t.instruction) FROM recgen.tones t WHERE t.tone = v_tone),
         'channel', (SELECT jsonb_build_object('name', c.channel, 'max_chars', c.max_chars) FROM recgen.channels c
                      WHERE c.channel = v_channel),
-        'campaign_line', coalesce(' Campaign: ' || (j ->> 'campaign') || '.', ''),
+        -- the campaign is the caller's text: fenced and capped like a customer's
+        'campaign_line', coalesce(' Campaign: ' || recgen.fence_customer_text(j ->> 'campaign', 80) || '.', ''),
         'customer_line', coalesce(' Reader: ' || (recgen.prompt_doc(ctx) #>> '{customer,first_name}') || '. Why it suits them: '
                                   || (ctx #>> '{product,reason}') || '.', ''),
         'concerns_text', coalesce((SELECT 'Topics they raised: ' || string_agg(x ->> 'topic' || ' (' || (x ->> 'feeling') || ')', ', ') || E'\n'
@@ -352,7 +353,7 @@ BEGIN
             out := recgen.unfence_names(
                        CASE WHEN reqs -> i ->> 'part' = 'parts' THEN recgen.compose_email(r -> 'json', s -> 'context', v_brand)
                             ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END,
-                       s -> 'context');
+                       s -> 'context', s #>> '{spec,campaign}');
             g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
             IF r ->> 'finish_reason' = 'length' THEN
                 g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(

@@ -102,7 +102,7 @@ COMMENT ON FUNCTION recgen._job_backoff(integer, integer, integer) IS
 
 CREATE OR REPLACE FUNCTION recgen._job_claim(p_pid integer, p_n integer, p_lease_ms integer)
 RETURNS TABLE (job recgen.jobs, job_id bigint, attempt integer, kind text, customer_id bigint,
-               handler oid, timeout_ms bigint)
+               handler oid, timeout_ms bigint, model text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -126,7 +126,7 @@ BEGIN
         )
         SELECT u.j, (u.j).job_id, (u.j).attempt, (u.j).kind, (u.j).customer_id,
                to_regprocedure(k.handler || '(recgen.jobs, jsonb, jsonb)')::oid,
-               (extract(epoch FROM k.timeout) * 1000)::bigint
+               (extract(epoch FROM k.timeout) * 1000)::bigint, (u.j).model
           FROM u JOIN recgen.job_kinds k ON k.kind = (u.j).kind;
 END
 $$;

@@ -10,7 +10,7 @@
 CREATE OR REPLACE FUNCTION recgen.worker_status_rows(
     OUT role text, OUT pid integer, OUT database text, OUT state text, OUT job_id bigint, OUT kind text,
     OUT active_jobs integer, OUT jobs_done bigint, OUT jobs_failed bigint, OUT started_at timestamptz,
-    OUT heartbeat_at timestamptz, OUT last_error text, OUT last_error_at timestamptz)
+    OUT heartbeat_at timestamptz, OUT last_error text, OUT last_error_at timestamptz, OUT detail jsonb)
 RETURNS SETOF record
 LANGUAGE c VOLATILE PARALLEL RESTRICTED
 AS 'MODULE_PATHNAME', 'recgen_worker_status_rows';
@@ -19,11 +19,12 @@ COMMENT ON FUNCTION recgen.worker_status_rows() IS
 
 CREATE OR REPLACE VIEW recgen.worker_status AS
     SELECT role, pid, database, state, job_id, kind, active_jobs, jobs_done, jobs_failed,
-           started_at, heartbeat_at, last_error, last_error_at
+           started_at, heartbeat_at, last_error, last_error_at, detail
       FROM recgen.worker_status_rows()
-     ORDER BY CASE role WHEN 'launcher' THEN 0 WHEN 'scheduler' THEN 1 ELSE 2 END, database, pid;
+     ORDER BY CASE role WHEN 'launcher' THEN 0 WHEN 'scheduler' THEN 1 WHEN 'worker' THEN 2 ELSE 3 END,
+              database, pid, detail ->> 'url';
 COMMENT ON VIEW recgen.worker_status IS
-    'One row per recgen process: the launcher, each database''s scheduler and the workers, with pid, database, state (starting, idle, claiming, running, waiting, maintaining, stopping), the job it runs now, jobs done and failed, when it started, its last pass through its loop, and its last error (shown to recgen_admin only)';
+    'One row per recgen process: the launcher, each database''s scheduler and the workers, with pid, database, state (starting, idle, claiming, running, waiting, maintaining, stopping), the job it runs now, jobs done and failed, when it started, its last pass through its loop, and its last error (shown to recgen_admin only); then one row per LLM endpoint (role endpoint; state ok, skipped or probing by its circuit breaker; detail: url, in_flight, failures_in_a_row, skipped_until, requests, failures, times_skipped)';
 
 CREATE OR REPLACE VIEW recgen.job_stats WITH (security_invoker = true) AS
     WITH counts AS (

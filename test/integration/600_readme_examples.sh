@@ -21,7 +21,7 @@ tools/load.sh bank $BANK >/dev/null 2>&1
 ok $? "the bank scenario loads"
 q $BANK "SELECT recgen.refresh_model()" >/dev/null
 
-.venv/bin/python test/fake_llm.py 0 >"$TMP/fake.out" &
+python3 test/fake_llm.py 0 >"$TMP/fake.out" &
 FAKE=$!
 for _ in $(seq 1 50); do grep -q PORT "$TMP/fake.out" && break; sleep 0.1; done
 PORT=$(awk '/PORT/ { print $2 }' "$TMP/fake.out")

@@ -79,12 +79,12 @@ def main(directory):
           f" (the postmaster itself suppressed {postmaster_supp})")
     for name, count in sorted(suppressed.items()):
         print(f"#   suppressed {count:5d}  {name}")
-    for pid, lines in errors[:20]:
+    for pid, lines in errors[:10]:
         print(f"# process {pid}: {lines[0]}")
-        for line in lines[1:16]:
+        for line in lines[1:40]:         # the stack, and where the memory was freed or allocated
             print(f"#   {line}")
-    if len(errors) > 20:
-        print(f"# ... and {len(errors) - 20} more")
+    if len(errors) > 10:
+        print(f"# ... and {len(errors) - 10} more")
     return 1 if errors else 0
 
 

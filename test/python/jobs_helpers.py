@@ -3,6 +3,7 @@ job kinds whose handlers leave a mark per run (so a test can count how often a
 job really ran), settings that make retries quick, and control of the private
 cluster (kill a worker, stop it in immediate mode)."""
 import os
+import signal
 import subprocess
 import time
 
@@ -76,8 +77,17 @@ SETTINGS = {
 }
 
 
-def admin():
-    return psycopg.connect(dsn("postgres"), autocommit=True)
+def admin(timeout=60):
+    """A superuser connection to the postgres database, once the server accepts
+    connections (it may be restarting after a fault test)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return psycopg.connect(dsn("postgres"), autocommit=True)
+        except psycopg.OperationalError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def set_worker_settings(settings):
@@ -98,6 +108,23 @@ def jobs_db(name):
     with psycopg.connect(d, autocommit=True) as c:
         c.execute(KINDS)
     return d
+
+
+def set_db(db_dsn, settings):
+    """ALTER DATABASE the settings (None resets one) and restart its workers,
+    so that they run with them (a worker reads its database's settings when
+    it starts)."""
+    name = db_dsn.split("dbname=")[1].split()[0]
+    with admin() as a:
+        for k, v in settings.items():
+            if v is None:
+                a.execute(f"ALTER DATABASE {name} RESET {k}")
+            else:
+                a.execute(f"ALTER DATABASE {name} SET {k} = '{v}'")
+        a.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                  " WHERE datname = %s AND backend_type = 'recgen worker'", (name,))
+        wait_for(lambda: one(a, "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = %s"
+                                " AND backend_type = 'recgen worker'", (name,)))
 
 
 def connect(db_dsn):
@@ -143,6 +170,21 @@ def reconnect(db_dsn, timeout=60):
             if time.time() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def kill_and_reconnect(conn, db_dsn, pid):
+    """SIGKILL a server process, wait until the postmaster has reset every
+    process (conn, open before, is cut off), and return a new connection."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn.execute("SELECT 1")
+            time.sleep(0.05)
+        except psycopg.OperationalError:
+            break
+    conn.close()
+    return reconnect(db_dsn)
 
 
 def pg_ctl(*args):

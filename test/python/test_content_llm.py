@@ -103,7 +103,11 @@ def test_email_structure_and_grounding(conn):
                             " WHERE call_id = %s", (r["call_id"],)).fetchone()
         assert call[0] == "ok" and call[1] > 0 and call[2] > 0
         ctx = st["jobs"][req["job"]]["context"]
-        out = one(conn, "SELECT recgen.postprocess('email', %s, 'default')", (json.dumps(r),))
+        if req.get("part") == "parts":   # an email written in parts, assembled as the pipeline does
+            out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(r["json"]), json.dumps(ctx)))
+        else:
+            out = one(conn, "SELECT recgen.postprocess('email', %s, 'default')", (json.dumps(r),))
+        out = out or {}
         if not (out.get("subject", "").strip() and out.get("body", "").strip()):
             continue                     # no email in the answer (a loop cut off, say)
         g = one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(out), json.dumps(ctx)))
