@@ -1,6 +1,6 @@
 -- Content generation: objects, shipped defaults, security properties.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT has_table('recgen', 'content', 'recgen.content exists');
 SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
@@ -13,6 +13,11 @@ SELECT set_eq($$SELECT tone FROM recgen.tones$$,
 SELECT set_eq($$SELECT DISTINCT kind FROM recgen.prompt_templates WHERE active$$,
               $$SELECT kind FROM recgen.content_kinds$$,
               'an active template for every kind');
+-- a tone added later gets the 0.2.0 email prompt, not the 0.1.0 one (kept inactive)
+SELECT results_eq($$SELECT version, active, composition FROM recgen.prompt_templates
+                     WHERE kind = 'email' AND tone = '*' ORDER BY version$$,
+                  $$VALUES (1, false, 'free'), (2, true, 'parts')$$,
+                  'the email catch-all is the 0.2.0 template; the 0.1.0 one stays as an inactive version');
 SELECT ok((SELECT disclaimer IS NOT NULL FROM recgen.brands WHERE brand = 'bank'), 'the bank brand requires a disclaimer');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'sms'), 160, 'sms takes 160 characters');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'social'), 280, 'social takes 280 characters');

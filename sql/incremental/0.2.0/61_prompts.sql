@@ -15,9 +15,10 @@
  * version of the template, as for any change of its text).
  *
  * The new email template is a row per tone (the shipped tones; a template
- * of the request's tone wins over the catch-all "*"), so the 0.1.0 row
- * (tone "*": one example, one sentence for the first product) is left as
- * it was and serves only tones added later. The new rows have four examples
+ * of the request's tone wins over the catch-all "*") and a new version of
+ * the catch-all "*" itself, so a tone added later gets it too rather than
+ * the 0.1.0 email prompt (one example, one sentence for the first product,
+ * free-form), which stays as an inactive version. The new rows have four examples
  * (two products or three, retail and bank) of which each prompt carries one,
  * chosen by the customer (recgen.template_examples): rotated examples give
  * varied emails, and no example is copied into all of them.
@@ -30,6 +31,7 @@ COMMENT ON COLUMN recgen.prompt_templates.composition IS
 COMMENT ON COLUMN recgen.prompt_templates.examples IS
     'Few-shot examples [{"user": …, "assistant": …, "parts": …, "brand": …}]: the whole answer, the answer in parts (composition parts), and optionally the brand the example is for; a prompt carries one of them, chosen by the customer';
 
+UPDATE recgen.prompt_templates SET active = false WHERE kind = 'email' AND tone = '*' AND active;
 INSERT INTO recgen.prompt_templates (kind, tone, version, composition, system_prompt, user_template, examples, max_tokens, temperature)
 SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_templates t
                                         WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'parts',
@@ -39,19 +41,19 @@ SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_te
   jsonb_build_object(
    'user', E'Customer: Sam.\nRecent purchases: Blue Garden Chair.\nFavourite categories: garden.\nProducts to recommend, in this order:\n1. Striped Seat Cushion (£8.50). Why: often bought together with items you chose (Blue Garden Chair).\n2. Solar Path Light (£6.00). Why: popular with customers like you.',
    'assistant', '{"subject": "Sam, a cushion for your garden chair", "preheader": "Two small things for long evenings outside", "body": "Hi Sam,\n\nWe hope the Blue Garden Chair has found a sunny corner.\n\nThe Striped Seat Cushion (£8.50) makes long afternoons in it softer. The Solar Path Light (£6.00) shows the way back to the house once the sun has gone down.\n\nEnjoy the evenings outside.", "cta": "See the garden picks"}',
-   'parts', '{"subject": "A cushion for your garden chair", "opening": "We hope the Blue Garden Chair has found a sunny corner.", "reasons": ["It makes long afternoons in the chair softer.", "It shows the way back to the house once the sun has gone down."], "closing": "Enjoy the evenings outside.", "cta": "See the garden picks"}'),
+   'parts', '{"subject": "A cushion for your garden chair", "opening": "We hope the Blue Garden Chair has found a sunny corner.", "reasons": [{"item": "Striped Seat Cushion", "reason": "It makes long afternoons in the chair softer."}, {"item": "Solar Path Light", "reason": "It shows the way back to the house once the sun has gone down."}], "closing": "Enjoy the evenings outside.", "cta": "See the garden picks"}'),
   jsonb_build_object(
    'user', E'Customer: Maya.\nRecent purchases: Enamel Pie Dish.\nFavourite categories: kitchen, baking.\nProducts to recommend, in this order:\n1. Pastry Brush Set (£3.20). Why: often bought together with items you chose (Enamel Pie Dish).\n2. Lattice Pastry Cutter (£4.75). Why: similar to items you liked (Enamel Pie Dish).\n3. Recipe Card Tin (£7.90). Why: from a category you like.',
    'assistant', '{"subject": "Maya, more for your pie dish", "preheader": "Three ideas for your next bake", "body": "Hi Maya,\n\nThank you for your order of the Enamel Pie Dish: we hope the first pie was a success.\n\nThe Pastry Brush Set (£3.20) gives it a golden finish. For a pie that looks as good as it tastes, the Lattice Pastry Cutter (£4.75) cuts the top in one roll. And the Recipe Card Tin (£7.90) keeps your favourite baking recipes together in the kitchen.\n\nHappy baking!", "cta": "Shop the baking picks"}',
-   'parts', '{"subject": "More for your pie dish", "opening": "Thank you for your order of the Enamel Pie Dish: we hope the first pie was a success.", "reasons": ["It gives your pies a glossy finish.", "It cuts a neat lattice top in one roll.", "It keeps your favourite baking recipes together in the kitchen."], "closing": "Happy baking!", "cta": "Shop the baking picks"}'),
+   'parts', '{"subject": "More for your pie dish", "opening": "Thank you for your order of the Enamel Pie Dish: we hope the first pie was a success.", "reasons": [{"item": "Pastry Brush Set", "reason": "It gives your pies a glossy finish."}, {"item": "Lattice Pastry Cutter", "reason": "It cuts a neat lattice top in one roll."}, {"item": "Recipe Card Tin", "reason": "It keeps your favourite baking recipes together in the kitchen."}], "closing": "Happy baking!", "cta": "Shop the baking picks"}'),
   jsonb_build_object(
    'brand', 'bank',
    'user', E'Customer: Leo.\nRecent purchases: Everyday Current Account.\nFavourite categories: travel, groceries.\nProducts to recommend, in this order:\n1. Holiday Saver (2.5% rate). Why: often bought together with items you chose (Everyday Current Account). About it: put money aside for trips and take it out when you need it.\n2. Overseas Debit Card. Why: from a category you like. About it: no fee on card payments abroad.',
    'assistant', '{"subject": "Leo, ready for your next trip?", "preheader": "Two ways to make travel money simpler", "body": "Hi Leo,\n\nThank you for banking with us through your Everyday Current Account.\n\nThe Holiday Saver (2.5% rate) lets you put money aside for trips and take it out when you need it. As you travel often, the Overseas Debit Card charges no fee on card payments abroad.\n\nWe are here if you have any questions.", "cta": "Compare the options"}',
-   'parts', '{"subject": "Ready for your next trip?", "opening": "Thank you for banking with us through your Everyday Current Account.", "reasons": ["It lets you put money aside for trips and take it out when you need it.", "It charges no fee on card payments abroad, handy as you travel often."], "closing": "We are here if you have any questions.", "cta": "Compare the options"}'),
+   'parts', '{"subject": "Ready for your next trip?", "opening": "Thank you for banking with us through your Everyday Current Account.", "reasons": [{"item": "Holiday Saver", "reason": "It lets you put money aside for trips and take it out when you need it."}, {"item": "Overseas Debit Card", "reason": "It charges no fee on card payments abroad, handy as you travel often."}], "closing": "We are here if you have any questions.", "cta": "Compare the options"}'),
   jsonb_build_object(
    'user', E'Customer: Priya.\nRecent purchases: Linen Notebook, Brass Desk Lamp.\nFavourite categories: stationery.\nProducts to recommend, in this order:\n1. Fountain Pen Ink (£5.40). Why: often bought together with items you chose (Linen Notebook).\n2. Desk Organiser Tray (£12.00). Why: goes well with what you already have (Brass Desk Lamp).\n3. Wax Seal Kit (£9.99). Why: new in our range.',
    'assistant', '{"subject": "Priya, new pages deserve good ink", "preheader": "Picked for your writing desk", "body": "Hi Priya,\n\nYour Linen Notebook and Brass Desk Lamp make a lovely writing corner.\n\nThe Fountain Pen Ink (£5.40) is what many notebook lovers fill their pens with. Next to the lamp, the Desk Organiser Tray (£12.00) keeps pens and clips within reach. And the Wax Seal Kit (£9.99), new in our range, adds a finishing touch to your letters.\n\nWe hope you enjoy writing with them.", "cta": "See your desk picks"}',
-   'parts', '{"subject": "New pages deserve good ink", "opening": "Your Linen Notebook and Brass Desk Lamp make a lovely writing corner.", "reasons": ["It is what many notebook lovers fill their pens with.", "It keeps pens and clips within reach next to the lamp.", "It is new in our range and adds a finishing touch to your letters."], "closing": "We hope you enjoy writing with them.", "cta": "See your desk picks"}')),
+   'parts', '{"subject": "New pages deserve good ink", "opening": "Your Linen Notebook and Brass Desk Lamp make a lovely writing corner.", "reasons": [{"item": "Fountain Pen Ink", "reason": "It is what many notebook lovers fill their pens with."}, {"item": "Desk Organiser Tray", "reason": "It keeps pens and clips within reach next to the lamp."}, {"item": "Wax Seal Kit", "reason": "It is new in our range and adds a finishing touch to your letters."}], "closing": "We hope you enjoy writing with them.", "cta": "See your desk picks"}')),
  400, 0.7
-  FROM recgen.tones tn;
+  FROM (SELECT tone FROM recgen.tones UNION ALL SELECT '*') tn;
