@@ -140,9 +140,12 @@ render/%.o: render/%.c render/render.h
 install: install-render
 uninstall: uninstall-render
 .PHONY: install-render uninstall-render
+# an earlier build installed it in bindir, which the workers search first:
+# a copy left there would shadow this one
 install-render: $(RENDER)
 	$(MKDIR_P) '$(DESTDIR)$(pkglibdir)'
 	$(INSTALL_PROGRAM) $(RENDER) '$(DESTDIR)$(pkglibdir)/recgen-render'
+	rm -f '$(DESTDIR)$(bindir)/recgen-render'
 uninstall-render:
 	rm -f '$(DESTDIR)$(pkglibdir)/recgen-render'
 

@@ -9,13 +9,16 @@
  * Writes DIR/NAME.mp4, NAME.srt, NAME.vtt, NAME.png (thumbnail) and, with
  * --keep-wav, NAME.wav; `recgen-render --help` lists the options.
  *
- * Protocol with the caller (the "process" action of recgen's workers):
- * standard output carries JSON lines, {"progress": {"fraction": 0..1,
- * "phase": ...}} as the work goes on and, on success, a last line
- * {"result": {...}} naming the files (with kind, bytes and SHA-256), the
- * duration, the word and cue counts. Errors go to standard error (for FFmpeg failures with the tail of
- * its log); the exit status is 0 on success, 1 on failure, 2 for bad
- * arguments and 3 when stopped by SIGTERM or SIGINT.
+ * Protocol with the caller (the "process" action of recgen's workers,
+ * src/job_process.c): standard output carries lines "progress <fraction>
+ * <phase>" (fraction 0..1) as the work goes on and, on success, a last line
+ * "result <json>" naming the files (with kind, bytes and SHA-256), the
+ * duration, the word and cue counts. Standard error is the helper's log: a
+ * line per step (so the tail of a killed helper's log says where it was)
+ * and the errors (for FFmpeg failures with the tail of its log); the exit
+ * status is 0 on success, 1 on failure, 2 for bad arguments and 3 when
+ * stopped by SIGTERM or SIGINT. Should the process that started it die
+ * (a worker killed), the helper gets SIGTERM (PR_SET_PDEATHSIG) and stops.
  *
  * Temporary files live in one directory ("recgen-render-<pid>-XXXXXX"
  * under --work-dir, default the output directory, so the final renames
@@ -40,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,8 +144,24 @@ RenderProgress(double fraction, const char *phase)
 	if (fraction < last + 0.01 && fraction < 1)
 		return;
 	last = fraction;
-	printf("{\"progress\": {\"fraction\": %.3f, \"phase\": \"%s\"}}\n", fraction, phase);
+	printf("progress %.3f %s\n", fraction, phase);
 	fflush(stdout);
+}
+
+/*
+ * One line of the helper's log (standard error): a step begins or ends.
+ */
+void
+RenderLog(const char *fmt,...)
+{
+	va_list		ap;
+
+	fputs("recgen-render: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
 }
 
 /*
@@ -581,9 +601,13 @@ main(int argc, char **argv)
 	double		duration,
 				t0 = now();
 	struct sigaction sa = {0};
+	pid_t		parent;
 	cJSON	   *res;
 	cJSON	   *files;
 
+	/* a helper whose caller died stops (SIGTERM, handled below) */
+	parent = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	parse_args(argc, argv, &opt);
 	script = opt.script_text ? xstrdup(opt.script_text) : read_script(opt.script_path);
 	out_abs = realpath(opt.out_dir, NULL);
@@ -595,6 +619,8 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (getppid() != parent)
+		render_stop = 1;		/* the caller died before the handler was set */
 
 	remove_stale_tmpdirs(opt.work_dir ? opt.work_dir : out_abs);
 	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-%ld-XXXXXX",
@@ -606,10 +632,14 @@ main(int argc, char **argv)
 		render_tmpdir[0] = '\0';
 		exit(1);
 	}
+	RenderLog("started: %dx%d, %s background, voice %s at %d words a minute, temporary directory %s",
+			  opt.width, opt.height, opt.bg_kind == BG_CLIP ? "clip" : opt.bg_kind == BG_IMAGE ? "picture" : "generated",
+			  opt.voice, opt.rate, render_tmpdir);
 	RenderProgress(0, "speech");
 
 	SpeechSynthesize(&opt, script, &sp);
 	duration = SpeechDuration(&sp);
+	RenderLog("speech: %d words, %.2f s", sp.nwords, duration);
 	p = RenderTmpPath("voice.wav");
 	SpeechWriteWav(&sp, p);
 	free(p);
@@ -626,6 +656,7 @@ main(int argc, char **argv)
 	p = RenderTmpPath(opt.bg_kind == BG_CLIP ? "cues.ass" : "cues_frames.ass");
 	CuesWriteAss(&opt, cues, ncues, duration, opt.bg_kind != BG_CLIP, p);
 	free(p);
+	RenderLog("subtitles: %d cues", ncues);
 	RenderProgress(0.10, "subtitles");
 
 	ComposeVideo(&opt, cues, ncues, duration);
@@ -666,7 +697,8 @@ main(int argc, char **argv)
 	cJSON_AddNumberToObject(res, "seconds", now() - t0);
 	p = cJSON_PrintUnformatted(res);
 	RenderProgress(1, "done");
-	printf("{\"result\": %s}\n", p);
+	RenderLog("done: %d files, %.1f s of video in %.2f s", cJSON_GetArraySize(files), duration, now() - t0);
+	printf("result %s\n", p);
 	fflush(stdout);
 	free(p);
 	cJSON_Delete(res);

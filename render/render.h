@@ -117,6 +117,7 @@ extern volatile pid_t render_child;
 
 /* main.c */
 extern void RenderProgress(double fraction, const char *phase);
+extern void RenderLog(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void RenderFail(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
 extern char *RenderTmpPath(const char *file);
 

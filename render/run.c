@@ -163,6 +163,7 @@ RunFfmpeg(ArgV *a, double duration, double from, double to, const char *phase)
 	FILE	   *in;
 	char		line[512];
 
+	RenderLog("FFmpeg: %s", phase);
 	if (pipe(pfd) != 0)
 		RenderFail("could not create a pipe: %m");
 	fflush(NULL);

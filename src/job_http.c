@@ -33,7 +33,9 @@
 #include <cjson/cJSON.h>
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 
 #include "http.h"
@@ -104,30 +106,28 @@ http_prepare(cJSON *r, HttpRequest *req)
 }
 
 /*
- * http_result
- *		The JSON result of one finished request.
+ * append_result
+ *		Append the JSON result of one finished request to buf.
  */
-static cJSON *
-http_result(HttpRequest *req)
+static void
+append_result(StringInfo buf, HttpRequest *req)
 {
-	cJSON	   *o = cJSON_CreateObject();
-
-	if (o == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	appendStringInfoString(buf, "{\"status\": ");
 	if (req->status > 0)
-		cJSON_AddNumberToObject(o, "status", (double) req->status);
+		appendStringInfo(buf, "%ld", req->status);
 	else
-		cJSON_AddNullToObject(o, "status");
+		appendStringInfoString(buf, "null");
+	appendStringInfoString(buf, ", \"error\": ");
 	if (req->outcome == HTTP_OK)
-		cJSON_AddNullToObject(o, "error");
+		appendStringInfoString(buf, "null");
 	else if (req->outcome == HTTP_STATUS_ERROR)
-		cJSON_AddStringToObject(o, "error", psprintf("the endpoint answered %ld", req->status));
+		escape_json(buf, psprintf("the endpoint answered %ld", req->status));
 	else
-		cJSON_AddStringToObject(o, "error", req->error ? req->error : "the HTTP transfer failed");
-	cJSON_AddNumberToObject(o, "duration_ms", req->latency_ms);
+		escape_json(buf, req->error ? req->error : "the HTTP transfer failed");
+	appendStringInfo(buf, ", \"duration_ms\": %.3f", req->latency_ms);
 	if (req->retry_after_ms >= 0 && req->status > 0)
-		cJSON_AddNumberToObject(o, "retry_after_s", (double) (req->retry_after_ms / 1000));
-	return o;
+		appendStringInfo(buf, ", \"retry_after_s\": %ld", req->retry_after_ms / 1000);
+	appendStringInfoChar(buf, '}');
 }
 
 /*
@@ -171,37 +171,25 @@ JobHttpPrepare(Jsonb *requests, int *n)
 
 /*
  * JobHttpResults
- *		The results of the requests of an "http" action, in order.
+ *		The results of the requests of an "http" action, in order (built in
+ *		palloc'd memory: nothing to free when an error is raised).
  */
 Jsonb *
 JobHttpResults(HttpRequest *reqs, int n)
 {
-	cJSON	   *volatile out = NULL;
-	char	   *volatile printed = NULL;
-	volatile Datum result = (Datum) 0;
+	StringInfoData buf;
+	int			i;
 
-	PG_TRY();
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (i = 0; i < n; i++)
 	{
-		int			i;
-
-		out = cJSON_CreateArray();
-		if (out == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		for (i = 0; i < n; i++)
-			cJSON_AddItemToArray(out, http_result(&reqs[i]));
-		printed = cJSON_PrintUnformatted(out);
-		if (printed == NULL)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(printed));
+		if (i > 0)
+			appendStringInfoString(&buf, ", ");
+		append_result(&buf, &reqs[i]);
 	}
-	PG_FINALLY();
-	{
-		if (printed)
-			cJSON_free(printed);
-		cJSON_Delete(out);
-	}
-	PG_END_TRY();
-	return DatumGetJsonbP(result);
+	appendStringInfoChar(&buf, ']');
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
 /*

@@ -130,7 +130,7 @@ RecgenDefineVideoGucs(void)
 							   check_dir_list, NULL, NULL);
 	DefineCustomIntVariable("recgen.render_timeout",
 							"Longest time a video render may run before it is killed.",
-							NULL, &recgen_render_timeout, 600, 10, 86400, PGC_SIGHUP,
+							NULL, &recgen_render_timeout, 600, 1, 86400, PGC_SIGHUP,
 							GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomStringVariable("recgen.tts_voice",
 							   "espeak-ng voice of video narrations, when a render does not choose one.",

@@ -21,6 +21,7 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-slowonce     sleeps 60 s on its first call, then answers like fake-normal
   fake-slowstream   sends the headers, then one byte every 2 s for 60 s
   fake-sleep1       like fake-normal after 1 s (for counting requests in flight)
+  fake-sleep5       like fake-normal after 5 s (a request still in flight while a test acts)
 
 GET /requests returns what was received (bodies and the Authorization
 header), GET /inflight the most requests that were in flight at once,
@@ -231,11 +232,11 @@ class Handler(BaseHTTPRequestHandler):
                 with LOCK:
                     ABANDONED[0] += 1
                 return
-        if mode == "fake-sleep1":
+        if mode in ("fake-sleep1", "fake-sleep5"):
             with LOCK:
                 INFLIGHT[0] += 1
                 INFLIGHT[1] = max(INFLIGHT[1], INFLIGHT[0])
-            time.sleep(1)
+            time.sleep(int(mode[len("fake-sleep"):]))
             with LOCK:
                 INFLIGHT[0] -= 1
         if mode == "fake-slowstream":

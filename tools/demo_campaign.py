@@ -46,8 +46,11 @@ def main():
     conn = psycopg.connect(dsn, autocommit=True)
     conn.execute("SET client_min_messages = warning")
     db = conn.info.dbname
-    # the workers of this database talk to the local LLM
+    # the workers of this database talk to the local LLM; on a small CPU the
+    # server's 8 slots answer 8 emails at once in 2 to 3 minutes, longer than
+    # the default recgen.llm_timeout of 2 min, so the demo database allows 10
     conn.execute(f"ALTER DATABASE {db} SET recgen.llm_url = '{llm_url}'")
+    conn.execute(f"ALTER DATABASE {db} SET recgen.llm_timeout = '10min'")
 
     secret = conn.execute("SELECT recgen.webhook_secret()").fetchone()[0]
     log = os.path.join(ROOT, ".pgdata", "demo-webhooks.log")
@@ -121,22 +124,34 @@ def run(conn, db, secret, port):
         run_id = conn.execute("SELECT recgen.run_campaign(%s, 'demo')", (NAME,)).fetchone()[0]
     pg.close()
 
-    print("\nprogress (NOTIFY recgen_progress, at most one a second):")
+    print("\nprogress (NOTIFY recgen_progress, at most one a second; 'view': read from")
+    print("recgen.campaign_progress after 15 s without a message, as a dashboard would):")
     started = time.time()
     finished = False
-    while not finished and time.time() - started < 600:
-        for n in listener.notifies(timeout=5):
+    last = None
+    while not finished and time.time() - started < 1800:
+        for n in listener.notifies(timeout=15):
             m = json.loads(n.payload)
             if m["run"] != run_id:
                 continue
-            print(f"  {time.time() - started:5.1f}s  queued {m['queued']:2}  running {m['running']:2}  "
-                  f"done {m['done']:2}  held {m['held']:2}  delivered {m['delivered']:2}  "
-                  f"eta {m['eta_seconds'] if m['eta_seconds'] is not None else '?'}s")
-            finished = m["finished"]
+            source = "notify"
             break
         else:
-            p = conn.execute("SELECT finished FROM recgen.campaign_progress WHERE run = %s", (run_id,)).fetchone()
-            finished = bool(p and p[0])
+            # changes within a second of the last message wait for the next
+            # one: when none comes, the view has the state
+            m = conn.execute("""SELECT queued, running, done, held, delivered, finished,
+                                       extract(epoch FROM eta)::integer AS eta_seconds
+                                  FROM recgen.campaign_progress WHERE run = %s""", (run_id,)).fetchone()
+            m = dict(zip(("queued", "running", "done", "held", "delivered", "finished", "eta_seconds"), m))
+            source = "view"
+        state = (m["queued"], m["running"], m["done"], m["held"], m["delivered"])
+        if state != last or m["finished"]:
+            print(f"  {time.time() - started:6.1f}s  queued {m['queued']:2}  running {m['running']:2}  "
+                  f"done {m['done']:2}  held {m['held']:2}  delivered {m['delivered']:2}  "
+                  f"eta {m['eta_seconds'] if m['eta_seconds'] is not None else '?'}s  ({source})")
+        last = state
+        finished = m["finished"]
+    print(f"  generated in {time.time() - started:.0f} s")
     # deliveries follow the contents by a moment
     deadline = time.time() + 60
     while time.time() < deadline and conn.execute(

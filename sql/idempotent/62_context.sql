@@ -191,7 +191,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.item_line(jsonb) IS
     'One item of a context as a list line, "- name (price): reason", for prompts and fallbacks';
-CREATE OR REPLACE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3) RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.context(customer_id bigint, n integer DEFAULT 3, strategy text DEFAULT 'balanced')
+RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -261,7 +262,7 @@ BEGIN
                                                ORDER BY ord LIMIT 2) b)))
                               ORDER BY r.rank), '[]')
       INTO v_items
-      FROM recgen.recommend(context.customer_id, n) r
+      FROM recgen.recommend(context.customer_id, n, coalesce(context.strategy, 'balanced')) r
       JOIN recgen.products p ON p.product_id = r.product_id;
 
     IF c.consent_social AND to_regclass('recgen.customer_concerns') IS NOT NULL THEN
@@ -286,6 +287,6 @@ BEGIN
         'items', v_items);
 END
 $$;
-COMMENT ON FUNCTION recgen.context(bigint, integer) IS
-    'The JSON document the LLM sees about a customer: minimized profile, behaviour summary, consented social concerns (fenced, capped) and the top-n recommended items with name, category, price, description, reason and the customer''s items that led to each (because). Requires consent_profiling.';
-GRANT EXECUTE ON FUNCTION recgen.context(bigint, integer) TO recgen_admin, recgen_analyst, recgen_worker;
+COMMENT ON FUNCTION recgen.context(bigint, integer, text) IS
+    'The JSON document the LLM sees about a customer: minimized profile, behaviour summary, consented social concerns (fenced, capped) and the top-n items recgen.recommend() suggests with the given strategy (default balanced), with name, category, price, description, reason and the customer''s items that led to each (because). Requires consent_profiling.';
+GRANT EXECUTE ON FUNCTION recgen.context(bigint, integer, text) TO recgen_admin, recgen_analyst, recgen_worker;

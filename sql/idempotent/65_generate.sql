@@ -20,7 +20,11 @@
  * The synchronous functions (email, ...) run all steps in one call.
  *
  * A job is {kind, customer_id?, product_id?, tone?, channel?, campaign?,
- * n?, job_id?}: never a context. prepare checks the consents the kind
+ * n?, strategy?, template_tone?, template_version?, job_id?}: never a
+ * context. strategy is recgen.recommend()'s (default balanced); a template
+ * version (with the tone of its template, default the job's tone) is that
+ * exact row of recgen.prompt_templates, active or not, as a campaign run
+ * pinned it; without one, the active template of the kind and tone. prepare checks the consents the kind
  * needs (recgen.content_kinds) and builds the context itself, so a caller
  * cannot hand in a forged one, and store writes the verdict the guard
  * gave. The pipeline functions are therefore callable only by the
@@ -98,7 +102,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.generation_prepare(jsonb, boolean, text) IS
-    'Internal (generation pipeline): checks each content job ({kind, customer_id, product_id, tone, channel, campaign, n, job_id}), its consents, builds its context and prompt; returns the pipeline state';
+    'Internal (generation pipeline): checks each content job ({kind, customer_id, product_id, tone, channel, campaign, n, strategy, template_tone, template_version, job_id}), its consents, builds its context and prompt; returns the pipeline state';
 
 /*
  * generation_prepare_job: one job of generation_prepare.
@@ -115,6 +119,7 @@ DECLARE
     v_tone text;
     v_channel text;
     v_n integer;
+    v_strategy text := coalesce(j ->> 'strategy', 'balanced');
     p recgen.products;
     ctx jsonb;
     tpl recgen.prompt_templates;
@@ -172,7 +177,7 @@ BEGIN
         IF cardinality(k.consents) > 0 THEN
             PERFORM recgen.check_consent(v_customer, VARIADIC k.consents);
         END IF;
-        ctx := recgen.context(v_customer, v_n);
+        ctx := recgen.context(v_customer, v_n, v_strategy);
     ELSE
         ctx := jsonb_build_object('customer', '{}'::jsonb, 'items', '[]'::jsonb);
     END IF;
@@ -189,9 +194,21 @@ BEGIN
                          || '(recgen.refresh_model). Nothing was generated or sent.';
     END IF;
 
-    SELECT * INTO tpl FROM recgen.prompt_templates t
-     WHERE t.kind = v_kind AND t.active AND t.tone IN (v_tone, '*')
-     ORDER BY t.tone = v_tone DESC LIMIT 1;
+    IF j ->> 'template_version' IS NOT NULL THEN
+        -- the version a campaign run pinned, active or not any more
+        SELECT * INTO tpl FROM recgen.prompt_templates t
+         WHERE t.kind = v_kind AND t.tone = coalesce(j ->> 'template_tone', v_tone)
+           AND t.version = (j ->> 'template_version')::integer;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'prompt template version % of kind "%" and tone "%" does not exist',
+                            j ->> 'template_version', v_kind, coalesce(j ->> 'template_tone', v_tone)
+                USING ERRCODE = 'undefined_object', HINT = 'Templates are rows of recgen.prompt_templates.';
+        END IF;
+    ELSE
+        SELECT * INTO tpl FROM recgen.prompt_templates t
+         WHERE t.kind = v_kind AND t.active AND t.tone IN (v_tone, '*')
+         ORDER BY t.tone = v_tone DESC LIMIT 1;
+    END IF;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no active prompt template for kind "%" and tone "%"', v_kind, v_tone
             USING ERRCODE = 'undefined_object', HINT = 'Templates are rows of recgen.prompt_templates.';

@@ -232,6 +232,31 @@ COMMENT ON FUNCTION recgen.leased_job_payload_id(bigint, text, text) IS
     'The id in a payload field of a running job of a kind, when the caller is the worker holding its lease; an error otherwise';
 
 /*
+ * delivery_quiet_until: when a delivery attempt must wait for the end of
+ * the customer's quiet hours: the content's campaign does not ignore them
+ * (recgen.campaigns.quiet_hours hold or skip) and "at" falls inside those
+ * of its channel in the customer's time zone; NULL otherwise (content of no
+ * campaign, or outside the quiet hours). hold and skip decided whether the
+ * content was generated; a content generated is never dropped for quiet
+ * hours, only its delivery postponed.
+ */
+CREATE OR REPLACE FUNCTION recgen.delivery_quiet_until(customer_id bigint, content_id bigint,
+                                                       at timestamptz DEFAULT now())
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT recgen.quiet_until(ca.channel, recgen.customer_time_zone(cu.country, cu.locale, cu.attributes), at)
+      FROM recgen.content ct
+      JOIN recgen.campaigns ca ON ca.name = ct.campaign
+      JOIN recgen.customers cu ON cu.customer_id = ct.customer_id
+     WHERE ct.customer_id = delivery_quiet_until.customer_id AND ct.content_id = delivery_quiet_until.content_id
+       AND ca.quiet_hours <> 'ignore'
+$$;
+COMMENT ON FUNCTION recgen.delivery_quiet_until(bigint, bigint, timestamptz) IS
+    'When the quiet hours of the customer end, if a delivery attempt of the content at that time falls inside them and its campaign does not ignore them; NULL otherwise';
+
+/*
  * delivery_request: start the next attempt of a delivery, for the worker.
  * Returns {attempt, url, timeout_ms, headers, body}, or {skip: reason}
  * when there is nothing to send (delivered, failed, disabled, no
@@ -248,6 +273,7 @@ DECLARE
     ep recgen.webhook_endpoints;
     ts bigint := floor(extract(epoch FROM clock_timestamp()))::bigint;
     n integer;
+    quiet timestamptz;
 BEGIN
     SELECT * INTO d FROM recgen.deliveries dd
      WHERE dd.delivery_id = recgen.leased_job_payload_id(delivery_request.job_id, 'webhook', 'delivery_id') FOR UPDATE;
@@ -277,6 +303,20 @@ BEGIN
         RETURN jsonb_build_object('skip', 'no consent');
     END IF;
 
+    -- no attempt inside the customer's quiet hours (a retry hours after a
+    -- 5xx, say), except a manual replay (recgen.redeliver): postponed, the
+    -- same attempt, to when they end
+    quiet := recgen.delivery_quiet_until(d.customer_id, d.content_id, now());
+    IF quiet IS NOT NULL AND NOT EXISTS (SELECT 1 FROM recgen.jobs j
+                                          WHERE j.job_id = delivery_request.job_id AND j.unique_key LIKE '%:replay-%') THEN
+        UPDATE recgen.deliveries dd SET last_error = format('postponed: quiet hours of the customer until %s', quiet),
+               updated_at = now()
+         WHERE dd.customer_id = d.customer_id AND dd.delivery_id = d.delivery_id;
+        PERFORM recgen.delivery_enqueue(d.customer_id, d.delivery_id, quiet,
+                                        format('%s-after-quiet-%s', d.attempts + 1, extract(epoch FROM quiet)::bigint));
+        RETURN jsonb_build_object('skip', 'quiet hours', 'postponed_until', quiet);
+    END IF;
+
     n := d.attempts + 1;
     INSERT INTO recgen.delivery_attempts (customer_id, delivery_id, attempt, error)
     VALUES (d.customer_id, d.delivery_id, n, 'in flight')
@@ -296,7 +336,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.delivery_request(bigint) IS
-    'For the worker running a webhook job (by job id; only the worker holding its lease may call it): records the next attempt of a delivery and returns the signed request ({attempt, url, timeout_ms, headers, body}), or {skip: reason} when the delivery is settled, the endpoint inactive or consent withdrawn';
+    'For the worker running a webhook job (by job id; only the worker holding its lease may call it): records the next attempt of a delivery and returns the signed request ({attempt, url, timeout_ms, headers, body}), or {skip: reason} when the delivery is settled, the endpoint inactive or consent withdrawn, or the attempt postponed to the end of the customer''s quiet hours (not for a replay)';
 
 /*
  * delivery_result: the answer to an attempt (status NULL: none came, with
@@ -465,6 +505,7 @@ COMMENT ON POLICY admin_all ON recgen.delivery_attempts IS 'recgen_admin reads e
 COMMENT ON POLICY consented_profiling ON recgen.delivery_attempts IS 'Analysts and workers see attempts of customers who consented to profiling';
 REVOKE ALL ON FUNCTION recgen.leased_job_payload_id(bigint, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_body(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION recgen.delivery_quiet_until(bigint, bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_enqueue(bigint, bigint, timestamptz, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_create(bigint, bigint, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION recgen.delivery_request(bigint) FROM PUBLIC;

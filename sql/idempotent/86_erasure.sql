@@ -69,6 +69,12 @@ BEGIN
     EXCEPTION WHEN object_not_in_prerequisite_state THEN
         NULL;                   -- not preloaded: no rows wait in shared memory
     END;
+    -- an LLM call of the customer still in flight (a worker's request)
+    -- logs its row after this commits: the hold makes it lose the id
+    DELETE FROM recgen.erasure_holds h WHERE h.until < now();
+    INSERT INTO recgen.erasure_holds (digest, salt, until)
+    SELECT sha256(x.salt || int8send(forget_customer.customer_id)), x.salt, now() + interval '1 day'
+      FROM (SELECT uuid_send(gen_random_uuid()) AS salt) x;
     FOR t IN SELECT * FROM recgen.customer_tables() LOOP
         EXECUTE format('DELETE FROM %s WHERE customer_id = $1', t.table_name) USING customer_id;
         GET DIAGNOSTICS n = ROW_COUNT;
@@ -108,6 +114,32 @@ END
 $$;
 COMMENT ON FUNCTION recgen.forget_customer(bigint) IS
     'Right to erasure: deletes every row about the customer from every recgen table with a customer_id column (customers, events, posts, concerns, content, llm_calls, jobs, entries, deliveries...) and runs recgen.erasure_steps, in one transaction; records the erasure (time, who, counts, no personal data) and returns the counts';
+/*
+ * llm_calls_erased: a row of recgen.llm_calls written after its customer
+ * was erased (the LLM call was in flight during forget_customer, its row
+ * is written when the answer comes back, or later from call_log's ring)
+ * keeps its usage figures but loses the customer id. The check runs only
+ * while recgen.erasure_holds has rows (a day after an erasure).
+ */
+CREATE OR REPLACE FUNCTION recgen.llm_calls_erased() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.customer_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM recgen.erasure_holds h
+            WHERE h.until >= now() AND h.digest = sha256(h.salt || int8send(NEW.customer_id))) THEN
+        NEW.customer_id := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION recgen.llm_calls_erased() IS
+    'Trigger: an llm_calls row of a customer erased in the last day (recgen.erasure_holds) is stored without the customer id';
+REVOKE ALL ON FUNCTION recgen.llm_calls_erased() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER llm_calls_erased BEFORE INSERT ON recgen.llm_calls
+    FOR EACH ROW EXECUTE FUNCTION recgen.llm_calls_erased();
+
 REVOKE ALL ON FUNCTION recgen.forget_customer(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION recgen.forget_customer(bigint) TO recgen_admin;
 GRANT SELECT ON recgen.erasures TO recgen_admin;

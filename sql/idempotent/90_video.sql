@@ -585,6 +585,8 @@ DECLARE
     ids bigint[] := '{}';
     id bigint;
     fmt text;
+    where_ text;
+    log_ text;
 BEGIN
     SELECT * INTO c FROM recgen.content x
      WHERE x.customer_id = job.customer_id AND x.content_id = (job.payload ->> 'content_id')::bigint;
@@ -608,11 +610,31 @@ BEGIN
                 'timeout', extract(epoch FROM current_setting('recgen.render_timeout')::interval)::int));
     END IF;
 
+    -- results: what the worker's process action reports (src/job_process.c):
+    -- exit_code, signal, timed_out, stopped, progress (the last line), result,
+    -- stderr (the last 4 kB of the helper's log)
     IF coalesce((results ->> 'exit_code')::int, -1) <> 0 OR jsonb_typeof(results #> '{result,files}') <> 'array' THEN
+        where_ := CASE WHEN results #>> '{progress,phase}' IS NOT NULL
+                       THEN format(' during %s (%s%% done)', results #>> '{progress,phase}',
+                                   round(100 * (results #>> '{progress,fraction}')::numeric)) ELSE '' END;
+        log_ := right(rtrim(coalesce(results ->> 'stderr', ''), E'\n'), 2000);
+        IF coalesce((results ->> 'timed_out')::boolean, false) THEN
+            -- a render as long as this one will not be quicker next time
+            RETURN jsonb_build_object(
+                'fail', format('recgen-render took longer than recgen.render_timeout (%s) and was stopped%s; '
+                               'raise recgen.render_timeout and retry the job (recgen.retry_job). Its log: %s',
+                               current_setting('recgen.render_timeout'), where_, log_),
+                'retryable', false);
+        END IF;
         RETURN jsonb_build_object(
-            'fail', format('recgen-render failed (%s): %s',
-                           coalesce('exit status ' || (results ->> 'exit_code'), 'signal ' || (results ->> 'signal'), 'no result'),
-                           right(coalesce(results ->> 'stderr', ''), 2000)),
+            'fail', format('recgen-render %s%s: %s',
+                           CASE WHEN results ->> 'signal' IS NOT NULL
+                                THEN format('was killed by signal %s', results ->> 'signal')
+                                WHEN (results ->> 'exit_code')::int = 3 THEN 'was stopped (exit status 3)'
+                                WHEN results ->> 'exit_code' IS NOT NULL
+                                THEN format('failed (exit status %s)', results ->> 'exit_code')
+                                ELSE 'ended without a result' END,
+                           where_, log_),
             -- bad arguments (2) will not get better; anything else may
             'retryable', coalesce((results ->> 'exit_code')::int, -1) <> 2);
     END IF;
@@ -631,6 +653,10 @@ BEGIN
     END LOOP;
     RETURN jsonb_build_object('result', jsonb_build_object(
         'media_ids', to_jsonb(ids), 'duration', results #> '{result,duration}',
+        'render_seconds', results #> '{result,seconds}',
+        'media', (SELECT jsonb_agg(jsonb_build_object('media_id', m.media_id, 'kind', m.kind, 'format', m.format,
+                                                      'path', m.path, 'bytes', m.bytes) ORDER BY m.media_id)
+                    FROM recgen.media m WHERE m.customer_id = c.customer_id AND m.job_id = job.job_id),
         'video', (SELECT m.media_id FROM recgen.media m WHERE m.customer_id = c.customer_id
                    AND m.job_id = job.job_id AND m.kind = 'video')));
 END

@@ -3,6 +3,7 @@ its outputs with FFmpeg's own tools (ffprobe, astats, silencedetect)."""
 
 import json
 import os
+import pwd
 import re
 import subprocess
 from pathlib import Path
@@ -32,10 +33,32 @@ def render(tmp, *args, script=SCRIPT, name="v", check=True):
         assert p.returncode == 0, p.stderr
     res = None
     for line in p.stdout.splitlines():
-        msg = json.loads(line)  # every line is a JSON object
-        assert set(msg) <= {"progress", "result"}, line
-        res = msg.get("result", res)
+        what, value = protocol_line(line)
+        if what == "result":
+            res = value
     return p, res
+
+
+def as_server(path):
+    """Make path (a directory tree) readable and writable by the server's user."""
+    pw = pwd.getpwnam("postgres")
+    for d, _, files in os.walk(path):
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        for f in files:
+            os.chown(os.path.join(d, f), pw.pw_uid, pw.pw_gid)
+
+
+def protocol_line(line):
+    """One line of the helper's standard output, as the workers read it
+    (src/job_process.c): ("progress", {"fraction", "phase"}) or ("result",
+    dict). Any other line fails the test."""
+    word, _, rest = line.rstrip("\n").partition(" ")
+    if word == "progress":
+        fraction, _, phase = rest.partition(" ")
+        assert 0 <= float(fraction) <= 1 and phase, line
+        return word, {"fraction": float(fraction), "phase": phase}
+    assert word == "result", line
+    return word, json.loads(rest)
 
 
 def ffmpeg(*args):

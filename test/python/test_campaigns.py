@@ -142,6 +142,49 @@ def test_run_twice_no_duplicates_and_holdout(db):
     assert all(tones.get(v) == t for v, t in (("a", "friendly"), ("b", "professional")) if v in tones)
 
 
+def test_variant_strategy_and_pinned_template_reach_the_pipeline(db):
+    # a customer who bought what the seed's customer 1 did (the tests before bought more for 1):
+    # balanced recommends 2 (Blue Enamel Mug) first, complementary 5 (Terracotta Planter)
+    db.execute("""INSERT INTO recgen.customers (customer_id, first_name, country, consent_marketing, consent_profiling)
+                  VALUES (987006, 'Ada', 'United Kingdom', true, true) ON CONFLICT DO NOTHING""")
+    db.execute("""INSERT INTO recgen.events (customer_id, product_id, kind, quantity, amount, occurred_at, basket_id)
+                  SELECT 987006, p, 'purchase', 1, 10, now() - (3 + p) * interval '1 day', 'ada-' || p
+                    FROM unnest(ARRAY[1, 3, 4, 6]) p""")
+    first = {s: one(db, "SELECT product_id FROM recgen.recommend(987006, 1, %s)", (s,)) for s in ("balanced", "complementary")}
+    assert first["balanced"] != first["complementary"], "the seed must tell the strategies apart"
+    campaign(db, "strategies", segment='{"customers": [987006, 6]}',
+             variants='[{"name": "a", "split": 50, "n_products": 1}, '
+                      '{"name": "b", "split": 50, "n_products": 1, "strategy": "complementary"}]')
+    tone = one(db, "SELECT tone FROM recgen.campaigns WHERE name = 'strategies'")
+    pinned = db.execute("""SELECT tone, version FROM recgen.prompt_templates
+                            WHERE kind = 'email' AND active AND tone IN (%s, '*') ORDER BY tone = %s DESC LIMIT 1""",
+                        (tone, tone)).fetchone()
+    try:
+        with psycopg.connect(db.info.dsn) as c:        # jobs run after this commits
+            c.execute("SET recgen.llm_model = 'fake-normal'")
+            run = c.execute("SELECT recgen.run_campaign('strategies', 'k')").fetchone()[0]
+            # a new active version of the template after the run pinned the old one
+            c.execute("UPDATE recgen.prompt_templates SET system_prompt = system_prompt || ' (v-next)' "
+                      "WHERE kind = 'email' AND tone = %s AND version = %s", pinned)
+        run_settled(db, run)
+        rows = db.execute("""SELECT e.customer_id, e.variant, ct.product_ids, ct.template_tone, ct.template_version,
+                                    ct.context #>> '{items,0,reason}'
+                               FROM recgen.campaign_entries e JOIN recgen.content ct USING (customer_id, content_id)
+                              WHERE e.run_id = %s""", (run,)).fetchall()
+        assert sorted((r[0], r[1]) for r in rows) == [(6, "a"), (987006, "b")], "the variant buckets of the md5 hash"
+        for customer, variant, products, t_tone, t_version, reason in rows:
+            strategy = "complementary" if variant == "b" else "balanced"
+            want = one(db, "SELECT product_id FROM recgen.recommend(%s, 1, %s)", (customer, strategy))
+            assert products == [want], f"variant {variant} recommends with its strategy {strategy}"
+            assert reason == one(db, "SELECT recgen.reason_text(reason) FROM recgen.recommend(%s, 1, %s)", (customer, strategy))
+            assert (t_tone, t_version) == pinned, "the run's pinned template version, not the newer active one"
+    finally:
+        one(db, "SELECT recgen.forget_customer(987006)")
+        db.execute("DELETE FROM recgen.prompt_templates WHERE kind = 'email' AND tone = %s AND version > %s", pinned)
+        db.execute("UPDATE recgen.prompt_templates SET active = true WHERE kind = 'email' AND tone = %s AND version = %s",
+                   pinned)
+
+
 def test_consent_withdrawn_before_the_job_runs(db):
     campaign(db, "consent")
     with psycopg.connect(db.info.dsn) as c:
@@ -257,6 +300,40 @@ def test_500_and_timeout_are_retried(db, receiver):
         (ds[0][3],)).fetchall()] == [True, False]
 
 
+def test_retry_inside_quiet_hours_waits_for_them_to_end(db, receiver):
+    now = dt.datetime.now(dt.timezone.utc)
+    night, day = (now.hour - 23) % 24, (now.hour - 12) % 24      # offsets where it is 23:xx and 12:xx
+    zone = lambda off: "Etc/GMT" + ("+%d" % off if off <= 12 else "-%d" % (24 - off))  # noqa: E731
+    endpoint(db, "crm-quiet", receiver.url, receiver.secret, retry_schedule="{5 seconds,5 seconds,5 seconds}")
+    campaign(db, "quiet-retry", endpoint="crm-quiet", quiet_hours="hold", segment='{"customers": [1]}')
+    db.execute("UPDATE recgen.customers SET attributes = jsonb_build_object('time_zone', %s::text) WHERE customer_id = 1",
+               (zone(day),))
+    try:
+        receiver.control(mode="500", count=1)
+        one(db, "SELECT recgen.run_campaign('quiet-retry', 'k')")
+        assert wait_for(lambda: [d[1] for d in deliveries(db, "quiet-retry")] == ["retrying"], 60)
+        # the first attempt failed at noon; before the retry, it is 23:00 where the customer is
+        db.execute("UPDATE recgen.customers SET attributes = jsonb_build_object('time_zone', %s::text) WHERE customer_id = 1",
+                   (zone(night),))
+        nxt = lambda: one(db, """SELECT d.next_attempt_at FROM recgen.deliveries d JOIN recgen.content ct USING (customer_id, content_id)
+                                  WHERE ct.campaign = 'quiet-retry'""")  # noqa: E731
+        assert wait_for(lambda: nxt() > dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1), 30), \
+            "the retry is postponed to the end of the quiet hours"
+        time.sleep(6)                       # a retry that ignored them would have gone now
+        d = deliveries(db, "quiet-retry")[0]
+        assert d[1] == "retrying" and d[2] == 1, "no second attempt inside the quiet hours"
+        assert [r["status"] for r in receiver.get("/received")] == [500]
+        local = nxt().astimezone(dt.timezone(dt.timedelta(hours=-night if night <= 12 else 24 - night)))
+        assert (local.hour, local.minute) == (8, 0)
+        # a manual replay is the admin's call: sent now
+        did = one(db, "SELECT d.delivery_id FROM recgen.deliveries d JOIN recgen.content ct USING (customer_id, content_id) "
+                      "WHERE ct.campaign = 'quiet-retry'")
+        one(db, "SELECT recgen.redeliver(%s)", (did,))
+        assert wait_for(lambda: deliveries(db, "quiet-retry")[0][1] == "delivered", 30)
+    finally:
+        db.execute("UPDATE recgen.customers SET attributes = '{}'")
+
+
 def test_429_waits_for_retry_after(db, receiver):
     endpoint(db, "crm-429", receiver.url, receiver.secret, retry_schedule="{1 second,1 second}")
     receiver.control(mode="429", count=1, retry_after=3)
@@ -370,6 +447,28 @@ def test_forget_customer_with_jobs_and_deliveries(db, receiver):
                                WHERE n.nspname = 'recgen' AND c.relkind = 'r'""").fetchall():
         if one(db, f"SELECT count(*) FROM {t} x WHERE x::text ~ '(\\m987001\\M)|Quentin'"):
             left.append(t)
+    assert left == [], f"rows of the forgotten customer remain in {left}"
+
+
+def test_forget_customer_while_the_llm_answers(db):
+    db.execute("""INSERT INTO recgen.customers (customer_id, first_name, country, consent_marketing, consent_profiling)
+                  VALUES (987002, 'Rosalind', 'United Kingdom', true, true)""")
+    db.execute("""INSERT INTO recgen.events (customer_id, product_id, kind, amount, occurred_at, basket_id)
+                  SELECT 987002, p, 'purchase', 5, now() - interval '5 days', 'r-basket' FROM generate_series(1, 2) p""")
+    campaign(db, "forget-inflight", segment='{"customers": [987002]}')
+    with psycopg.connect(db.info.dsn, autocommit=True) as c:
+        c.execute("SET recgen.llm_model = 'fake-sleep5'")     # the run pins it: its request takes 5 s
+        run = c.execute("SELECT recgen.run_campaign('forget-inflight', 'k')").fetchone()[0]
+    assert wait_for(lambda: one(db, "SELECT state FROM recgen.campaign_entries WHERE run_id = %s", (run,)) == "generating", 30)
+    time.sleep(1)                                          # the request is out
+    one(db, "SELECT recgen.forget_customer(987002)")
+    # the answer comes back to a worker whose customer is gone: it stores nothing, not even the call's row
+    assert wait_for(lambda: one(db, "SELECT count(*) FROM recgen.jobs WHERE state = 'running' AND kind = 'campaign'") == 0, 60)
+    time.sleep(1)
+    one(db, "SELECT recgen.flush_llm_calls()")
+    left = [t for (t,) in db.execute("""SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                          WHERE n.nspname = 'recgen' AND c.relkind = 'r'""").fetchall()
+            if one(db, f"SELECT count(*) FROM {t} x WHERE x::text ~ '(\\m987002\\M)|Rosalind'")]
     assert left == [], f"rows of the forgotten customer remain in {left}"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from render_helpers import (RENDER, SCRIPT, ffmpeg, frame_rgb, overlap, parse_cues,
+from render_helpers import (RENDER, SCRIPT, ffmpeg, frame_rgb, overlap, parse_cues, protocol_line,
                             probe, region_diff, render, rms_db, speech_intervals)
 
 pytestmark = pytest.mark.skipif(not RENDER.exists(), reason="recgen-render not built")
@@ -201,7 +201,8 @@ def start_clip_render(tmp_path, assets, work):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          start_new_session=True)
     for line in p.stdout:
-        if json.loads(line).get("progress", {}).get("phase") == "encode":
+        what, value = protocol_line(line)
+        if what == "progress" and value["phase"] == "encode":
             break
     assert list(work.glob("recgen-render-*")), "no temporary directory while rendering"
     return p

@@ -8,7 +8,6 @@ runs the same argument vector)."""
 import hashlib
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import time
@@ -18,18 +17,10 @@ import pytest
 from psycopg import errors
 
 from content_helpers import ROOT, connect, fake, fake_get, fresh_db, one  # noqa: F401 (fixture)
+from render_helpers import as_server, protocol_line
 
 DB = "recgen_py_video_media"
 BASE = os.path.join(ROOT, ".pgdata", "test-video")
-
-
-def as_server(path):
-    """Make path readable and writable by the server's user."""
-    pw = pwd.getpwnam("postgres")
-    for d, _, files in os.walk(path):
-        os.chown(d, pw.pw_uid, pw.pw_gid)
-        for f in files:
-            os.chown(os.path.join(d, f), pw.pw_uid, pw.pw_gid)
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +207,8 @@ def run_process(spec):
                        start_new_session=True, timeout=spec["timeout"])
     out = {"exit_code": p.returncode, "stderr": p.stderr[-4096:]}
     for line in p.stdout.splitlines():
-        msg = json.loads(line)
-        out.update({k: msg[k] for k in ("progress", "result") if k in msg})
+        what, value = protocol_line(line)
+        out[what] = value
     return out
 
 

@@ -279,6 +279,16 @@ CREATE TABLE recgen.erasure_steps (
 COMMENT ON TABLE recgen.erasure_steps IS
     'What recgen.forget_customer does besides deleting the customer''s rows from every recgen table with a customer_id column (for data outside tables, such as media files): each handler is a function of the extension taking the customer id and returning how many things it removed, run in position order. Rows are added by recgen''s own install scripts.';
 
+CREATE TABLE recgen.erasure_holds (
+    digest bytea PRIMARY KEY,
+    salt   bytea NOT NULL,
+    until  timestamptz NOT NULL
+);
+COMMENT ON TABLE recgen.erasure_holds IS
+    'For a day after recgen.forget_customer: a salted SHA-256 of each erased customer id, so that an LLM call in flight during the erasure logs its recgen.llm_calls row without the id (trigger llm_calls_erased). Readable by the extension owner only; expired rows go at the next erasure.';
+ALTER TABLE recgen.erasure_holds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE recgen.erasure_holds FORCE ROW LEVEL SECURITY;
+
 -- schedules ----------------------------------------------------------------
 CREATE TABLE recgen.schedule_ticks (
     driver    text PRIMARY KEY CHECK (driver IN ('pg_cron', 'queue', 'manual')),
@@ -295,3 +305,8 @@ INSERT INTO recgen.job_kinds (kind, handler, validator, max_attempts, timeout, u
      'One attempt of a webhook delivery (signed POST; the next attempt is a new job); payload {delivery_id}'),
     ('campaign_schedule', 'recgen.job_campaign_schedule', 'recgen.job_validate_campaign_schedule', 1, '30 minutes', false,
      'Runs the scheduled campaigns that are due and queues itself for the next due time (while pg_cron does not tick)');
+
+-- recgen.context takes the recommendation strategy of a campaign variant
+-- (a third argument, default balanced): the 0.1.0 signature goes, the
+-- idempotent part creates the new one (sql/idempotent/62_context.sql)
+DROP FUNCTION IF EXISTS recgen.context(bigint, integer);
