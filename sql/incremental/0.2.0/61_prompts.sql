@@ -15,10 +15,9 @@
  * version of the template, as for any change of its text).
  *
  * The new email template is a row per tone (the shipped tones; a template
- * of the request's tone wins over the catch-all "*") and a new version of
- * the catch-all "*" itself, so a tone added later gets it too rather than
- * the 0.1.0 email prompt (one example, one sentence for the first product,
- * free-form), which stays as an inactive version. The new rows have four examples
+ * of the request's tone wins over the catch-all "*"), so the 0.1.0 row
+ * (tone "*": one example, one sentence for the first product) is left as
+ * it was and serves only tones added later. The new rows have four examples
  * (two products or three, retail and bank) of which each prompt carries one,
  * chosen by the customer (recgen.template_examples): rotated examples give
  * varied emails, and no example is copied into all of them.
@@ -31,7 +30,6 @@ COMMENT ON COLUMN recgen.prompt_templates.composition IS
 COMMENT ON COLUMN recgen.prompt_templates.examples IS
     'Few-shot examples [{"user": …, "assistant": …, "parts": …, "brand": …}]: the whole answer, the answer in parts (composition parts), and optionally the brand the example is for; a prompt carries one of them, chosen by the customer';
 
-UPDATE recgen.prompt_templates SET active = false WHERE kind = 'email' AND tone = '*' AND active;
 INSERT INTO recgen.prompt_templates (kind, tone, version, composition, system_prompt, user_template, examples, max_tokens, temperature)
 SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_templates t
                                         WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'parts',
@@ -56,4 +54,4 @@ SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_te
    'assistant', '{"subject": "Priya, new pages deserve good ink", "preheader": "Picked for your writing desk", "body": "Hi Priya,\n\nYour Linen Notebook and Brass Desk Lamp make a lovely writing corner.\n\nThe Fountain Pen Ink (£5.40) is what many notebook lovers fill their pens with. Next to the lamp, the Desk Organiser Tray (£12.00) keeps pens and clips within reach. And the Wax Seal Kit (£9.99), new in our range, adds a finishing touch to your letters.\n\nWe hope you enjoy writing with them.", "cta": "See your desk picks"}',
    'parts', '{"subject": "New pages deserve good ink", "opening": "Your Linen Notebook and Brass Desk Lamp make a lovely writing corner.", "reasons": [{"item": "Fountain Pen Ink", "reason": "It is what many notebook lovers fill their pens with."}, {"item": "Desk Organiser Tray", "reason": "It keeps pens and clips within reach next to the lamp."}, {"item": "Wax Seal Kit", "reason": "It is new in our range and adds a finishing touch to your letters."}], "closing": "We hope you enjoy writing with them.", "cta": "See your desk picks"}')),
  400, 0.7
-  FROM (SELECT tone FROM recgen.tones UNION ALL SELECT '*') tn;
+  FROM recgen.tones tn;
