@@ -36,6 +36,7 @@ OBJS = \
 	src/model_cooc.o \
 	src/model_content.o \
 	src/model_popularity.o \
+	src/model_customers.o \
 	src/topk.o \
 	src/neighbor_acc.o \
 	src/neighbor_sink.o \
@@ -44,8 +45,12 @@ OBJS = \
 	src/recommend_load.o \
 	src/recommend_score.o \
 	src/recommend_items.o \
+	src/recommend_rank.o \
+	src/recommend_customers.o \
 	src/model_cache.o \
 	src/product_cache.o \
+	src/category_index.o \
+	src/profile_cache.o \
 	src/catalog_names.o \
 	src/catalog_generation.o \
 	src/shmem.o \
