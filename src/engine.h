@@ -40,5 +40,9 @@ extern double recgen_popularity_weight;
 extern int	recgen_repurchase;
 extern double recgen_upsell_max_price_ratio;
 extern int	recgen_new_item_age;
+extern int	recgen_model_customer_pool;
+extern int	recgen_neighbor_half_life;
+extern int	recgen_neighbor_customers;
+extern double recgen_neighbor_weight;
 
 #endif							/* RECGEN_ENGINE_H */

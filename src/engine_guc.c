@@ -32,16 +32,20 @@ int			recgen_model_history_items = 30;
 int			recgen_model_scope_items = 1000;
 double		recgen_model_history_weight = 0.5;
 double		recgen_model_content_max_df = 0.25;
-int			recgen_recency_half_life = 60 * 86400;
+int			recgen_recency_half_life = 120 * 86400;
 int			recgen_max_per_category = 3;
 int			recgen_history_items = 50;
 double		recgen_repeat_weight = 1.0;
 double		recgen_content_weight = 0.3;
 double		recgen_category_weight = 0.1;
-double		recgen_popularity_weight = 0.05;
+double		recgen_popularity_weight = 0.02;
 int			recgen_repurchase = RECGEN_REPURCHASE_CATALOG;
 double		recgen_upsell_max_price_ratio = 1.5;
 int			recgen_new_item_age = 30 * 86400;
+int			recgen_model_customer_pool = 50000;
+int			recgen_neighbor_half_life = 60 * 86400;
+int			recgen_neighbor_customers = 100;
+double		recgen_neighbor_weight = 1.0;
 
 static const struct config_enum_entry repurchase_options[] = {
 	{"catalog", RECGEN_REPURCHASE_CATALOG, false},
@@ -110,7 +114,7 @@ RecgenDefineEngineGucs(void)
 							"Half-life of the weight of a customer's past events.",
 							NULL,
 							&recgen_recency_half_life,
-							60 * 86400, 3600, 10 * 365 * 86400,
+							120 * 86400, 3600, 10 * 365 * 86400,
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("recgen.max_per_category",
@@ -152,7 +156,7 @@ RecgenDefineEngineGucs(void)
 							 "Weight of popularity, the prior, in the score.",
 							 NULL,
 							 &recgen_popularity_weight,
-							 0.05, 0.0, 1000.0,
+							 0.02, 0.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("recgen.repurchase",
@@ -176,4 +180,32 @@ RecgenDefineEngineGucs(void)
 							&recgen_new_item_age,
 							30 * 86400, 3600, 10 * 365 * 86400,
 							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.model_customer_pool",
+							"Customers whose purchase profiles the model refresh keeps, for customer neighbours.",
+							"The consented customers who bought most recently; 0 builds no profiles (no customer neighbours).",
+							&recgen_model_customer_pool,
+							50000, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.neighbor_half_life",
+							"Half-life of a purchase in the profiles that customer neighbours are found by.",
+							NULL,
+							&recgen_neighbor_half_life,
+							60 * 86400, 3600, 10 * 365 * 86400,
+							PGC_USERSET, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("recgen.neighbor_customers",
+							"Customers most like the customer whose purchases recommend() counts.",
+							"0 turns customer neighbours off.",
+							&recgen_neighbor_customers,
+							100, 0, 10000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("recgen.neighbor_weight",
+							 "Weight of what the customer's nearest customers bought in the score.",
+							 NULL,
+							 &recgen_neighbor_weight,
+							 1.0, 0.0, 1000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 }

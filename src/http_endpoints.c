@@ -295,6 +295,14 @@ refill(Endpoint *e, TimestampTz now)
 	minutes = (double) (now - e->refilled_at) / 60e6;
 	e->req_bucket = Min(req_cap, e->req_bucket + minutes * recgen_llm_rpm);
 	e->tok_bucket = Min(tok_cap, e->tok_bucket + minutes * recgen_llm_tpm);
+	/*
+	 * No limit, no debt: requests sent while a limit was 0 must not make
+	 * the endpoint wait for minutes once an admin sets one.
+	 */
+	if (recgen_llm_rpm == 0)
+		e->req_bucket = req_cap;
+	if (recgen_llm_tpm == 0)
+		e->tok_bucket = tok_cap;
 	e->refilled_at = now;
 }
 

@@ -46,6 +46,20 @@ typedef struct TxnSet
 	int32	   *items;
 } TxnSet;
 
+/* The purchase profiles of the consented customers (customer neighbours) */
+typedef struct CustomerSet
+{
+	int			ncust;
+	int			cap_cust;
+	int64	   *customer_ids;
+	TimestampTz *last;			/* latest purchase */
+	int64	   *start;			/* ncust + 1 offsets into item and weight */
+	int64		nentries;
+	int64		cap_entries;
+	int32	   *item;			/* distinct items, ascending */
+	float4	   *weight;			/* decayed purchases */
+} CustomerSet;
+
 typedef struct PopAccum PopAccum;
 
 typedef struct ModelBuild
@@ -59,6 +73,7 @@ typedef struct ModelBuild
 	ArrayType **tags;
 	char	  **doc;
 	TxnSet		txns;
+	CustomerSet customers;
 	PopAccum   *pop;
 	NeighborSink sink;
 	/* progress, shown in pg_stat_activity and in the context of errors */
@@ -113,6 +128,12 @@ extern void ModelLoadEvents(ModelBuild *mb);
 
 /* model_cooc.c */
 extern int64 ModelBuildCooccurrence(ModelBuild *mb);
+
+/* model_customers.c */
+extern void CustomerSetInit(CustomerSet *cs);
+extern void CustomerSetAdd(CustomerSet *cs, int64 customer_id, TimestampTz last,
+						   const int32 *items, const float4 *weights, int n);
+extern int64 ModelWriteProfiles(ModelBuild *mb);
 
 /* model_content.c */
 extern int64 ModelBuildContent(ModelBuild *mb);

@@ -3,7 +3,8 @@
  * model_cache.c
  *		Per-backend cache of the current recommendation model for
  *		recgen.recommend(): every item's neighbour lists (co-occurrence and
- *		content) and the overall popularity (score and rank).
+ *		content), the overall popularity (score and rank), and the popular
+ *		items of the segments and countries asked for so far.
  *
  * A model's rows never change once built (refresh_model writes a new
  * model_id and deletes the old model's rows), so the cache is keyed by
@@ -29,6 +30,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -48,9 +50,31 @@ static int64 *cache_pop_ids = NULL;
 static double *cache_pop_scores = NULL;
 static int32 *cache_pop_ranks = NULL;
 
+/* overall popularity and product id by slot (0 if never bought) */
+static double *cache_slot_pop = NULL;
+static int64 *cache_slot_ids = NULL;
+
+/* popular items of segment and country scopes, read on first use */
+#define SCOPE_KEY_LEN 136
+
+typedef struct ScopeList
+{
+	char		key[SCOPE_KEY_LEN];	/* "segment:value", "country:value" */
+	int			n;
+	int64	   *ids;
+	double	   *scores;
+} ScopeList;
+
+static HTAB *cache_scopes = NULL;
+
 static KeptQuery neighbors_query = {
 	"SELECT product_id, kind = 'content', neighbor_ids, scores "
 	"FROM recgen.item_neighbors WHERE model_id = $1", 1, {INT8OID}
+};
+static KeptQuery scope_query = {
+	"SELECT product_id, score::float8 FROM recgen.item_popularity "
+	"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 ORDER BY rank",
+	3, {INT8OID, TEXTOID, TEXTOID}
 };
 static KeptQuery popularity_query = {
 	"SELECT product_id, score::float8, rank FROM recgen.item_popularity "
@@ -169,6 +193,7 @@ ModelCacheEnsure(int64 model_id, TimestampTz built_at)
 
 	cache_model = -1;
 	cache_items = NULL;
+	cache_scopes = NULL;
 	cache_npop = 0;
 	cache_nitems = 0;
 	if (cache_cxt == NULL)
@@ -179,14 +204,32 @@ ModelCacheEnsure(int64 model_id, TimestampTz built_at)
 
 	RecInt64HashCtl(&ctl, sizeof(ModelItem), cache_cxt);
 	cache_items = hash_create("recgen model cache items", 4096, &ctl, REC_INT64_HASH_FLAGS);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = SCOPE_KEY_LEN;
+	ctl.entrysize = sizeof(ScopeList);
+	ctl.hcxt = cache_cxt;
+	cache_scopes = hash_create("recgen model cache scopes", 64, &ctl,
+							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	PG_TRY();
 	{
+		HASH_SEQ_STATUS seq;
+		ModelItem  *e;
+
 		load_neighbors(model_id);
 		load_popularity(model_id);
+		cache_slot_pop = MemoryContextAllocZero(cache_cxt, sizeof(double) * Max(cache_nitems, 1));
+		cache_slot_ids = MemoryContextAllocZero(cache_cxt, sizeof(int64) * Max(cache_nitems, 1));
+		hash_seq_init(&seq, cache_items);
+		while ((e = hash_seq_search(&seq)) != NULL)
+		{
+			cache_slot_pop[e->slot] = e->pop;
+			cache_slot_ids[e->slot] = e->product_id;
+		}
 	}
 	PG_CATCH();
 	{
 		cache_items = NULL;
+		cache_scopes = NULL;
 		cache_npop = 0;
 		PG_RE_THROW();
 	}
@@ -230,6 +273,91 @@ ModelCachePopularity(int64 product_id)
 	const ModelItem *e = ModelCacheItem(product_id);
 
 	return e ? e->pop : 0.0;
+}
+
+/*
+ * ModelCacheSlotPopularity
+ *		Overall popularity by slot (ModelItem.slot, ModelNeighbors.slots):
+ *		an array of ModelCacheSize() entries.
+ */
+const double *
+ModelCacheSlotPopularity(void)
+{
+	return cache_slot_pop;
+}
+
+/*
+ * ModelCacheSlotIds
+ *		Product id by slot: an array of ModelCacheSize() entries.
+ */
+const int64 *
+ModelCacheSlotIds(void)
+{
+	return cache_slot_ids;
+}
+
+/*
+ * ModelCacheKey
+ *		The (model_id, built_at) the cache holds, for caches kept beside it.
+ */
+void
+ModelCacheKey(int64 *model_id, TimestampTz *built_at)
+{
+	*model_id = cache_model;
+	*built_at = cache_built_at;
+}
+
+/*
+ * ModelCacheScope
+ *		The popular items of a segment or country scope of the cached model,
+ *		best first, with their scores in the scope: read on first use and
+ *		kept with the model. Returns how many (0 for a NULL value). Must be
+ *		called inside SPI.
+ */
+int
+ModelCacheScope(const char *scope, const char *value, const int64 **ids,
+				const double **scores)
+{
+	char		key[SCOPE_KEY_LEN];
+	ScopeList  *e;
+	bool		found;
+
+	*ids = NULL;
+	*scores = NULL;
+	if (value == NULL)
+		return 0;
+	snprintf(key, sizeof(key), "%s:%s", scope, value);
+	e = hash_search(cache_scopes, key, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		Datum		args[3];
+		int			n;
+		int64	   *list_ids;
+		double	   *list_scores;
+
+		args[0] = Int64GetDatum(cache_model);
+		args[1] = CStringGetTextDatum(scope);
+		args[2] = CStringGetTextDatum(value);
+		n = (int) KeptQueryRun(&scope_query, args, true, SPI_OK_SELECT);
+		list_ids = MemoryContextAlloc(cache_cxt, sizeof(int64) * Max(n, 1));
+		list_scores = MemoryContextAlloc(cache_cxt, sizeof(double) * Max(n, 1));
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			list_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			list_scores[i] = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+		SPI_freetuptable(SPI_tuptable);
+		/* entered once complete: an error leaves no half-read list */
+		e = hash_search(cache_scopes, key, HASH_ENTER, &found);
+		e->n = n;
+		e->ids = list_ids;
+		e->scores = list_scores;
+	}
+	*ids = e->ids;
+	*scores = e->scores;
+	return e->n;
 }
 
 /*

@@ -329,9 +329,7 @@ ModelBuildContent(ModelBuild *mb)
 			ModelCheckpoint(mb, i);
 			if (df[t] < 2 || df[t] > max_df)
 				continue;
-			for (int64 q = pstart[t]; q < pstart[t + 1]; q++)
-				if (post[q] != i)
-					NeighborAccAddCounted(&acc, post[q], w);
+			NeighborAccAddCountedSpan(&acc, post, pstart[t], pstart[t + 1], i, w);
 		}
 		pairs += NeighborAccEmit(&acc, i, inv_norm[i], inv_norm, 0, &mb->sink,
 								 mb->items.item_ids);

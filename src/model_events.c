@@ -16,6 +16,10 @@
  * materialized; the executor checks for interrupts as it goes, and the
  * receiver at every row.
  *
+ * Profiles: with recgen.model_customer_pool > 0 each consented customer's
+ * purchases, decayed by recgen.neighbor_half_life, are kept as a profile
+ * (model_customers.c), from the same rows.
+ *
  * Memory: the transactions are held as an int32 item array with int64
  * offsets and a float4 weight each (about 4 bytes per distinct item of a
  * basket). Baskets larger than recgen.model_max_basket distinct items are
@@ -30,6 +34,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -50,7 +56,23 @@ typedef struct CustRow
 	uint32		basket;			/* hash of basket_id */
 	bool		has_basket;
 	int32		item;
+	float4		buy;			/* a purchase: 2^(-age / neighbor_half_life), else 0 */
 } CustRow;
+
+/* one item of a customer's profile */
+typedef struct ProfileEntry
+{
+	int32		item;
+	float4		weight;
+} ProfileEntry;
+
+#define ST_SORT sort_profile
+#define ST_ELEMENT_TYPE ProfileEntry
+#define ST_COMPARE(a, b) (((a)->item > (b)->item) - ((a)->item < (b)->item))
+#define ST_SCOPE static
+#define ST_DECLARE
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* sort_int32: item arrays (most a handful long), comparison inlined */
 #define ST_SORT sort_int32
@@ -186,6 +208,13 @@ typedef struct EventScan
 	int64		cur_customer;
 	bool		have_customer;
 	uint32		cur_basket;
+	/* the current customer's profile: latest purchase, entries */
+	TimestampTz last_purchase;
+	bool		has_purchase;
+	ProfileEntry *profile;
+	int32	   *profile_items;
+	float4	   *profile_weights;
+	double		half_life_us;	/* recgen.neighbor_half_life */
 } EventScan;
 
 /*
@@ -204,6 +233,35 @@ flush_customer(EventScan *es)
 
 	if (n == 0)
 		return;
+
+	/* the purchase profile, distinct items with their decayed purchases */
+	if (es->profile && es->has_purchase)
+	{
+		int			np = 0;
+
+		for (int i = 0; i < n; i++)
+			if (rows[i].buy > 0)
+			{
+				es->profile[np].item = rows[i].item;
+				es->profile[np++].weight = rows[i].buy;
+			}
+		sort_profile(es->profile, np);
+		m = 0;
+		for (int i = 0; i < np; i++)
+		{
+			if (m > 0 && es->profile_items[m - 1] == es->profile[i].item)
+				es->profile_weights[m - 1] += es->profile[i].weight;
+			else
+			{
+				es->profile_items[m] = es->profile[i].item;
+				es->profile_weights[m++] = es->profile[i].weight;
+			}
+		}
+		CustomerSetAdd(&es->mb->customers, es->cur_customer, es->last_purchase,
+					   es->profile_items, es->profile_weights, m);
+		m = 0;
+	}
+	es->has_purchase = false;
 
 	/* history: the most recent distinct items (rows are newest first) */
 	if (recgen_model_history_items > 0 && recgen_model_history_weight > 0)
@@ -266,6 +324,12 @@ scan_room(EventScan *es)
 	es->cap_rows *= 2;
 	es->rows = repalloc_huge(es->rows, sizeof(CustRow) * es->cap_rows);
 	es->scratch = repalloc_huge(es->scratch, sizeof(int32) * es->cap_rows);
+	if (es->profile)
+	{
+		es->profile = repalloc_huge(es->profile, sizeof(ProfileEntry) * es->cap_rows);
+		es->profile_items = repalloc_huge(es->profile_items, sizeof(int32) * es->cap_rows);
+		es->profile_weights = repalloc_huge(es->profile_weights, sizeof(float4) * es->cap_rows);
+	}
 }
 
 /*
@@ -294,9 +358,22 @@ customer_event(EventScan *es, Datum *v, bool *nulls)
 	}
 	if (item < 0)
 		return;
-	if (DatumGetBool(v[3]))
-		PopAccumAdd(es->mb->pop, item, DatumGetTimestampTz(v[4]));
 	scan_room(es);
+	es->rows[es->nrows].buy = 0;
+	if (DatumGetBool(v[3]))
+	{
+		TimestampTz at = DatumGetTimestampTz(v[4]);
+
+		PopAccumAdd(es->mb->pop, item, at);
+		if (es->profile)
+		{
+			/* rows are newest first: the first purchase is the latest */
+			if (!es->has_purchase)
+				es->last_purchase = at;
+			es->has_purchase = true;
+			es->rows[es->nrows].buy = (float4) exp2(-(double) (es->mb->as_of - at) / es->half_life_us);
+		}
+	}
 	es->rows[es->nrows].has_basket = !nulls[1];
 	es->rows[es->nrows].basket = nulls[1] ? 0 : (uint32) DatumGetInt32(v[1]);
 	es->rows[es->nrows].item = item;
@@ -422,6 +499,14 @@ ModelLoadEvents(ModelBuild *mb)
 	es.rows = palloc(sizeof(CustRow) * es.cap_rows);
 	es.scratch = palloc(sizeof(int32) * es.cap_rows);
 	txn_init(&mb->txns);
+	CustomerSetInit(&mb->customers);
+	if (recgen_model_customer_pool > 0)
+	{
+		es.profile = palloc(sizeof(ProfileEntry) * es.cap_rows);
+		es.profile_items = palloc(sizeof(int32) * es.cap_rows);
+		es.profile_weights = palloc(sizeof(float4) * es.cap_rows);
+		es.half_life_us = (double) recgen_neighbor_half_life * USECS_PER_SEC;
+	}
 
 	scan_rows(&es, "SELECT e.customer_id, hashtext(e.basket_id), e.product_id, "
 			  "e.kind = 'purchase', e.occurred_at, c.segment, c.country "
@@ -432,6 +517,13 @@ ModelLoadEvents(ModelBuild *mb)
 			  "ORDER BY e.customer_id, e.occurred_at DESC",
 			  "reading events", customer_event);
 	flush_customer(&es);
+	if (es.profile)
+	{
+		pfree(es.profile);
+		pfree(es.profile_items);
+		pfree(es.profile_weights);
+		es.profile = NULL;		/* anonymous baskets have no profile */
+	}
 
 	/* anonymous baskets: no person, so no consent to check */
 	PopAccumSetCustomer(mb->pop, NULL, NULL);

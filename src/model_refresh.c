@@ -16,7 +16,9 @@
  *	- content neighbours (model_content.c, kind "content");
  *	- popularity and trend per item, overall and per segment and country
  *	  (model_popularity.c, counted during the same scan of the events;
- *	  recgen.model_scope_items per segment and country).
+ *	  recgen.model_scope_items per segment and country);
+ *	- purchase profiles of the customer pool, for customer neighbours
+ *	  (model_customers.c, recgen.customer_profiles).
  *
  * Consent: only events of customers with consent_profiling are read
  * (model_events.c filters in its queries: the function runs as the
@@ -130,10 +132,12 @@ start_model(TimestampTz as_of)
 	snprintf(params, sizeof(params),
 			 "{\"max_basket\": %d, \"neighbors\": %d, \"shrinkage\": %g, "
 			 "\"history_items\": %d, \"history_weight\": %g, \"content_max_df\": %g, "
-			 "\"half_life_s\": %d, \"scope_items\": %d}",
+			 "\"half_life_s\": %d, \"scope_items\": %d, \"customer_pool\": %d, "
+			 "\"neighbor_half_life_s\": %d}",
 			 recgen_model_max_basket, recgen_model_neighbors, recgen_model_shrinkage,
 			 recgen_model_history_items, recgen_model_history_weight,
-			 recgen_model_content_max_df, recgen_recency_half_life, recgen_model_scope_items);
+			 recgen_model_content_max_df, recgen_recency_half_life, recgen_model_scope_items,
+			 recgen_model_customer_pool, recgen_neighbor_half_life);
 	args[0] = TimestampTzGetDatum(as_of);
 	args[1] = CStringGetTextDatum(params);
 	SpiRunChecked("INSERT INTO recgen.models (as_of, params) VALUES ($1, $2::jsonb) RETURNING model_id",
@@ -142,12 +146,31 @@ start_model(TimestampTz as_of)
 }
 
 /*
+ * has_profiles_table
+ *		Whether recgen.customer_profiles exists (0.2.0 and later; the
+ *		library may meet a 0.1.0 schema before ALTER EXTENSION UPDATE).
+ */
+static bool
+has_profiles_table(void)
+{
+	bool		isnull;
+	bool		has;
+
+	SpiRunChecked("SELECT to_regclass('recgen.customer_profiles') IS NOT NULL",
+				  0, NULL, NULL, true, SPI_OK_SELECT);
+	has = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return has;
+}
+
+/*
  * swap_model
- *		Make model_id current and drop the previous model's rows; returns
- *		the number of items with at least one neighbour.
+ *		Make model_id current and drop the previous model's rows (profiles:
+ *		the schema has recgen.customer_profiles); returns the number of
+ *		items with at least one neighbour.
  */
 static int
-swap_model(ModelBuild *mb)
+swap_model(ModelBuild *mb, bool profiles)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(mb->model_id)};
@@ -166,10 +189,15 @@ swap_model(ModelBuild *mb)
 				  1, argtypes, args, false, SPI_OK_DELETE);
 	SpiRunChecked("DELETE FROM recgen.item_popularity WHERE model_id <> $1",
 				  1, argtypes, args, false, SPI_OK_DELETE);
+	if (profiles)
+		SpiRunChecked("DELETE FROM recgen.customer_profiles WHERE model_id <> $1",
+					  1, argtypes, args, false, SPI_OK_DELETE);
 
 	/* fresh statistics, so that recommend()'s plans use the indexes */
 	SpiRunChecked("ANALYZE recgen.item_neighbors", 0, NULL, NULL, false, SPI_OK_UTILITY);
 	SpiRunChecked("ANALYZE recgen.item_popularity", 0, NULL, NULL, false, SPI_OK_UTILITY);
+	if (profiles)
+		SpiRunChecked("ANALYZE recgen.customer_profiles", 0, NULL, NULL, false, SPI_OK_UTILITY);
 	return items;
 }
 
@@ -192,6 +220,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	int			items_with_neighbors;
 	int64		total_pairs;
 	int64		model_id;
+	bool		profiles;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	double		ms;
@@ -217,6 +246,7 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	mb.model_id = start_model(mb.as_of);
+	profiles = has_profiles_table();
 	read_catalog(&mb);
 
 	/* the steps allocate in the build's context; SPI calls in SPI's */
@@ -228,9 +258,11 @@ recgen_refresh_model(PG_FUNCTION_ARGS)
 	pairs += ModelBuildContent(&mb);
 	ModelProgress(&mb, "popularity", 0, 1);
 	PopAccumWrite(mb.pop, mb.model_id, mb.items.item_ids);
+	if (profiles)
+		ModelWriteProfiles(&mb);
 	MemoryContextSwitchTo(old_cxt);
 
-	items_with_neighbors = swap_model(&mb);
+	items_with_neighbors = swap_model(&mb, profiles);
 	total_pairs = mb.sink.total;
 	model_id = mb.model_id;
 

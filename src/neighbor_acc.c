@@ -41,24 +41,28 @@ NeighborAccEmit(NeighborAcc *a, int32 item, double scale_i, const double *scale_
 				double shrinkage, NeighborSink *sink, const int64 *item_ids)
 {
 	int			ntouched = a->ntouched;
+	float4	   *acc = a->acc;
+	float4	   *count = a->count;
+	const int32 *touched = a->touched;
+	TopK	   *top = &a->top;
 
-	a->top.n = 0;
+	top->n = 0;
 	for (int k = 0; k < ntouched; k++)
 	{
-		int32		j = a->touched[k];
-		double		c = a->acc[j];
+		int32		j = touched[k];
+		double		c = acc[j];
 		double		s = c * scale_i * scale_j[j];
 
 		if (shrinkage > 0)
 			s *= c / (c + shrinkage);
-		TopKOffer(&a->top, (float4) s, j, a->count ? a->count[j] : (float4) c);
-		a->acc[j] = 0;
-		if (a->count)
-			a->count[j] = 0;
+		TopKOffer(top, (float4) s, j, count ? count[j] : (float4) c);
+		acc[j] = 0;
+		if (count)
+			count[j] = 0;
 	}
 	a->ntouched = 0;
-	TopKSort(&a->top);
-	NeighborSinkAddTop(sink, item_ids[item], &a->top, item_ids);
+	TopKSort(top);
+	NeighborSinkAddTop(sink, item_ids[item], top, item_ids);
 	return ntouched;
 }
 

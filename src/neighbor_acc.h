@@ -40,29 +40,60 @@ extern int	NeighborAccEmit(NeighborAcc *a, int32 item, double scale_i,
 extern void NeighborAccFree(NeighborAcc *a);
 
 /*
- * NeighborAccAdd
- *		Add w > 0 to item j's overlap (uncounted accumulator).
+ * NeighborAccAddSpan
+ *		Add w > 0 to the overlap of every item of items[from .. to) but
+ *		skip (uncounted accumulator). The fields live in locals for the
+ *		loop: with -fno-strict-aliasing every store through a->acc would
+ *		otherwise reload them.
  */
 static inline void
-NeighborAccAdd(NeighborAcc *a, int32 j, float4 w)
+NeighborAccAddSpan(NeighborAcc *a, const int32 *items, int64 from, int64 to, int32 skip,
+				   float4 w)
 {
-	if (a->acc[j] == 0)
-		a->touched[a->ntouched++] = j;
-	a->acc[j] += w;
+	float4	   *acc = a->acc;
+	int32	   *touched = a->touched;
+	int			ntouched = a->ntouched;
+
+	for (int64 p = from; p < to; p++)
+	{
+		int32		j = items[p];
+
+		if (j == skip)
+			continue;
+		if (acc[j] == 0)
+			touched[ntouched++] = j;
+		acc[j] += w;
+	}
+	a->ntouched = ntouched;
 }
 
 /*
- * NeighborAccAddCounted
- *		Add w >= 0 to item j's overlap and count the addition (counted
- *		accumulator: a zero weight still marks j as touched).
+ * NeighborAccAddCountedSpan
+ *		Add w >= 0 to the overlap of every item of items[from .. to) but
+ *		skip, counting the additions (counted accumulator: a zero weight
+ *		still marks an item as touched).
  */
 static inline void
-NeighborAccAddCounted(NeighborAcc *a, int32 j, float4 w)
+NeighborAccAddCountedSpan(NeighborAcc *a, const int32 *items, int64 from, int64 to,
+						  int32 skip, float4 w)
 {
-	if (a->count[j] == 0)
-		a->touched[a->ntouched++] = j;
-	a->acc[j] += w;
-	a->count[j] += 1;
+	float4	   *acc = a->acc;
+	float4	   *count = a->count;
+	int32	   *touched = a->touched;
+	int			ntouched = a->ntouched;
+
+	for (int64 p = from; p < to; p++)
+	{
+		int32		j = items[p];
+
+		if (j == skip)
+			continue;
+		if (count[j] == 0)
+			touched[ntouched++] = j;
+		acc[j] += w;
+		count[j] += 1;
+	}
+	a->ntouched = ntouched;
 }
 
 #endif							/* RECGEN_NEIGHBOR_ACC_H */

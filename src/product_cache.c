@@ -2,8 +2,10 @@
  *
  * product_cache.c
  *		Product facts for recgen.recommend(): name, category, price, tags,
- *		tier, availability (active and in stock), repurchase interval and
- *		created_at, kept per backend between calls.
+ *		tier, availability (active and in stock), repurchase interval,
+ *		created_at and the keys of its variant group (a hash of the
+ *		normalised name, and of group_key when set), kept per backend
+ *		between calls.
  *
  * The cache is valid for one key: the catalog generation
  * (catalog_generation.c), the current user (another role may not be
@@ -58,13 +60,48 @@ static HTAB *call_table = NULL;
 static MemoryContext call_cxt = NULL;
 static bool call_cached = false;
 
+#define FACTS_SELECT \
+	"SELECT p.product_id, p.name, p.category, p.price::float8, " \
+	"p.tags, p.attributes->>'tier', " \
+	"p.active AND coalesce(p.stock, 1) > 0, " \
+	"p.repurchase_interval, p.created_at, "
+#define FACTS_FROM " FROM recgen.products p WHERE p.product_id = ANY($1)"
+
+/* 0.2.0 and later: the variant keys */
 static KeptQuery facts_query = {
-	"SELECT p.product_id, p.name, p.category, p.price::float8, "
-	"p.tags, p.attributes->>'tier', "
-	"p.active AND coalesce(p.stock, 1) > 0, "
-	"p.repurchase_interval, p.created_at "
-	"FROM recgen.products p WHERE p.product_id = ANY($1)", 1, {INT8ARRAYOID}
+	FACTS_SELECT "hashtextextended(recgen.variant_name(p.name), 0), "
+	"hashtextextended(p.group_key, 0)" FACTS_FROM, 1, {INT8ARRAYOID}
 };
+
+/* a 0.1.0 schema (the library updated before ALTER EXTENSION UPDATE) */
+static KeptQuery facts_query_0_1 = {
+	FACTS_SELECT "hashtextextended(lower(btrim(p.name)), 0), NULL::bigint" FACTS_FROM,
+	1, {INT8ARRAYOID}
+};
+
+/*
+ * facts_plan
+ *		The facts query this schema can run: a products table without
+ *		group_key (0.1.0, not updated yet) gets the query without it.
+ */
+static SPIPlanPtr
+facts_plan(void)
+{
+	static int	has_group_key = -1;
+
+	if (has_group_key < 0)
+	{
+		bool		isnull;
+
+		SpiRunChecked("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
+					  "WHERE attrelid = 'recgen.products'::regclass AND attname = 'group_key' "
+					  "AND NOT attisdropped)", 0, NULL, NULL, true, SPI_OK_SELECT);
+		has_group_key = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+												   1, &isnull)) ? 1 : 0;
+		SPI_freetuptable(SPI_tuptable);
+	}
+	return KeptQueryPlan(has_group_key ? &facts_query : &facts_query_0_1);
+}
 
 /*
  * new_table
@@ -132,8 +169,8 @@ ProductFactsGet(int64 product_id)
 static void
 facts_from_row(ProductFacts *f, HeapTuple tup, TupleDesc desc)
 {
-	Datum		v[9];
-	bool		nulls[9];
+	Datum		v[11];
+	bool		nulls[11];
 
 	heap_deform_tuple(tup, desc, v, nulls);
 	f->exists = true;
@@ -159,6 +196,9 @@ facts_from_row(ProductFacts *f, HeapTuple tup, TupleDesc desc)
 	if (f->has_interval)
 		f->repurchase_interval = *DatumGetIntervalP(v[7]);
 	f->created_at = DatumGetTimestampTz(v[8]);
+	f->name_key = DatumGetInt64(v[9]);
+	f->has_group = !nulls[10];
+	f->group_key = nulls[10] ? 0 : DatumGetInt64(v[10]);
 }
 
 /*
@@ -182,7 +222,7 @@ ProductFactsFetch(const int64 *ids, int n)
 											  TYPALIGN_DOUBLE));
 
 	/* cached facts come from a snapshot newer than the generation read */
-	CatalogCacheSelect(KeptQueryPlan(&facts_query), args, call_cached, "product facts");
+	CatalogCacheSelect(facts_plan(), args, call_cached, "product facts");
 
 	/* entries are complete before they are entered: an error leaves none half-filled */
 	oldcxt = MemoryContextSwitchTo(call_cxt);

@@ -27,15 +27,22 @@
  * similar, complementary, upsell, popular and new reweight or restrict
  * these (docs/engine.md). A customer without history gets what is popular
  * in their segment, then country, then overall (cold start).
- * Then the rules (rules.c), availability (active, stock), the already
- * bought filter, and diversity (at most max_per_category per category).
+ * Then availability (active, stock), the already-bought filter (by
+ * variant group: same normalised name or group_key), the rules
+ * (rules.c) and the caps (max_per_category per category, one product per
+ * variant group), all before the list is cut at n (recommend_rank.c): a
+ * list is the same whatever n, filled from what is popular in the
+ * customer's segment, country, overall, then the rest of the catalog
+ * when the strategy's own candidates are too few; so recommend(c, n)
+ * returns min(n, E) rows, E the eligible products under the caps.
  *
  * Files: this one holds the SQL function and its flow; recommend_load.c
- * the queries, recommend_score.c the scoring and model_cache.c the
- * per-backend cache of the current model (neighbour lists, popularity),
- * product_cache.c that of product facts, so a call costs a few small
- * queries: consent and customer, history and rules (and the facts of
- * products not read since the catalog last changed).
+ * the queries, recommend_score.c the scoring, recommend_rank.c the
+ * ranking, and model_cache.c the per-backend cache of the current model
+ * (neighbour lists, popularity), product_cache.c that of product facts,
+ * so a call costs a few small queries: consent and customer, history and
+ * rules (and the facts of products not read since the catalog last
+ * changed).
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -51,7 +58,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 
 #include "engine.h"
@@ -60,6 +66,204 @@
 static const char *const strategy_names[] = {
 	"balanced", "similar", "complementary", "upsell", "popular", "new", NULL
 };
+
+/*
+ * parse_strategy
+ *		The strategy of a name, or an error listing them.
+ */
+static Strategy
+parse_strategy(const char *name)
+{
+	for (int i = 0; strategy_names[i]; i++)
+		if (strcmp(name, strategy_names[i]) == 0)
+			return (Strategy) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown strategy \"%s\"", name),
+			 errhint("Strategies are balanced, similar, complementary, upsell, popular and new.")));
+	return ST_BALANCED;			/* keep the compiler quiet */
+}
+
+/*
+ * load_history
+ *		The customer's history: every item with its decayed weights, the
+ *		recgen.history_items heaviest in *hist (heaviest first), and the
+ *		facts of those and of every item bought (variant groups). Returns
+ *		the largest decayed purchases.
+ */
+static double
+load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
+			 RecItem ***hist_out, int *nhist_out, double *sumw)
+{
+	double		maxrep = RecLoadHistory(items, customer_id, as_of);
+	int			nitems = RecItemsCount(items);
+	RecItem   **hist = palloc(sizeof(RecItem *) * (nitems + 1));
+	RecItem   **need = palloc(sizeof(RecItem *) * (nitems + 1));
+	int			nhist = 0;
+	int			nneed = 0;
+
+	for (int i = 0; i < nitems; i++)
+		if (RecItemsAt(items, i)->w > 0)
+			hist[nhist++] = RecItemsAt(items, i);
+	qsort(hist, nhist, sizeof(RecItem *), RecCmpHist);
+	nhist = Min(nhist, recgen_history_items);
+	*sumw = 0;
+	for (int i = 0; i < nhist; i++)
+	{
+		*sumw += hist[i]->w;
+		hist[i]->is_hist = true;
+	}
+	for (int i = 0; i < nitems; i++)
+	{
+		RecItem    *it = RecItemsAt(items, i);
+
+		if (it->is_hist || it->purchases > 0)
+			need[nneed++] = it;
+	}
+	RecLoadFacts(need, nneed);
+	pfree(need);
+	*hist_out = hist;
+	*nhist_out = nhist;
+	return maxrep;
+}
+
+/*
+ * strategy_candidates
+ *		Tier 0: the strategy's own candidates (neighbours of the history;
+ *		for balanced every item bought, what the nearest customers bought
+ *		and the overall top 50; new items; upgrades), with their neighbour
+ *		sums. Returns them, their number in *n;
+ *		for complementary and upsell also the links by candidate.
+ */
+static RecItem **
+strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, TimestampTz as_of,
+					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted)
+{
+	NeighborRow *nbrows = NULL;
+	int			nnb = 0;
+	RecItem   **cands;
+	int			m = 0;
+
+	if (nhist > 0 && strategy != ST_POPULAR)
+		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb);
+	if (strategy == ST_NEW)
+		RecLoadNewItems(items, as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC);
+	else if (strategy == ST_BALANCED && nhist > 0)
+	{
+		const int64 *ids;
+		const double *scores;
+		int			np = ModelCachePopular(50, &ids, &scores);
+
+		for (int i = 0; i < np; i++)
+		{
+			RecItem    *c = RecItemGet(items, ids[i]);
+
+			c->candidate = true;
+			c->pop_scope = scores[i];
+			c->pop_reason = "popular";
+			c->pop = scores[i];	/* the overall scope is the popularity */
+			c->pop_known = true;
+		}
+		/* every item bought is a candidate of balanced (as a repeat, if allowed) */
+		for (int i = 0; i < RecItemsCount(items); i++)
+			if (RecItemsAt(items, i)->purchases > 0)
+				RecItemsAt(items, i)->candidate = true;
+		/* and what the nearest customers bought */
+		RecCustomerNeighbors(items, customer_id);
+	}
+	else if (strategy == ST_UPSELL && nhist > 0)
+		RecLoadCategoryItems(items, hist, nhist);
+	RecSumNeighbors(nbrows, nnb, sumw);
+
+	cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
+	for (int i = 0; i < RecItemsCount(items); i++)
+	{
+		RecItem    *it = RecItemsAt(items, i);
+
+		if (!it->candidate || (strategy == ST_NEW && !it->is_new))
+			continue;
+		if (!it->pop_known)
+			it->pop = ModelCachePopularity(it->product_id);
+		it->pop_known = true;
+		cands[m++] = it;
+	}
+	/* complementary and upsell restrict each candidate's links when it is evaluated */
+	if (strategy == ST_COMPLEMENTARY || strategy == ST_UPSELL)
+		*restricted = RecIndexNeighbors(items, nbrows, nnb);
+	*n = m;
+	return cands;
+}
+
+/*
+ * fill_tier
+ *		Rank a popularity list (ids best first, their scores in the scope)
+ *		as a fill tier.
+ */
+static bool
+fill_tier(RecRanker *r, RecItems *items, int tier, const int64 *ids, const double *scores,
+		  int n, const char *reason)
+{
+	RecItem   **cands = palloc(sizeof(RecItem *) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		RecItem    *it = RecItemGet(items, ids[i]);
+
+		if (it->state != RANK_ELIGIBLE && it->state != RANK_EXCLUDED)
+		{
+			it->pop_scope = scores[i];
+			it->pop_reason = reason;
+			if (!it->pop_known)
+				it->pop = tier == TIER_OVERALL ? scores[i] : ModelCachePopularity(ids[i]);
+			it->pop_known = true;
+		}
+		cands[i] = it;
+	}
+	return RecRankTier(r, tier, cands, n, true);
+}
+
+/*
+ * fill
+ *		What fills a list the strategy's own candidates left short:
+ *		popular in the customer's segment, in their country, overall,
+ *		then every other available product by id. A cold-start customer's
+ *		whole list comes from here.
+ */
+static void
+fill(RecRanker *r, RecItems *items, const RecCustomer *cust, int n)
+{
+	const int64 *list_ids;
+	const double *list_scores;
+	int64	   *ids;
+	double	   *scores;
+	int			m;
+	int64		after = PG_INT64_MIN;
+	int			page = 8 * n + 40;
+
+	/* between tiers: stop when every category is full already */
+	if (RecRankerFull(r))
+		return;
+	m = ModelCacheScope("segment", cust->segment, &list_ids, &list_scores);
+	if (fill_tier(r, items, TIER_SEGMENT, list_ids, list_scores, m, "popular_segment") ||
+		RecRankerFull(r))
+		return;
+	m = ModelCacheScope("country", cust->country, &list_ids, &list_scores);
+	if (fill_tier(r, items, TIER_COUNTRY, list_ids, list_scores, m, "popular_country") ||
+		RecRankerFull(r))
+		return;
+	m = ModelCachePopular(INT_MAX, &list_ids, &list_scores);
+	if (fill_tier(r, items, TIER_OVERALL, list_ids, list_scores, m, "popular") || RecRankerFull(r))
+		return;
+	/* the rest of the catalog, a page at a time (bounds all equal) */
+	ids = palloc(sizeof(int64) * page);
+	scores = palloc0(sizeof(double) * page);
+	while ((m = RecLoadCatalogPage(after, page, ids)) > 0)
+	{
+		if (fill_tier(r, items, TIER_CATALOG, ids, scores, m, "catalog") || RecRankerFull(r))
+			return;
+		after = ids[m - 1];
+	}
+}
 
 /*
  * recgen_recommend
@@ -73,29 +277,26 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	int64		customer_id;
 	int			n;
 	char	   *strategy_name;
-	Strategy	strategy = ST_BALANCED;
-	bool		strategy_ok = false;
+	Strategy	strategy;
 	TimestampTz as_of;
 	RecCustomer cust;
-	HASHCTL		ctl;
 	RecItems   *items;
-	RecItem    *it;
 	RecItem   **hist;
-	int			nhist = 0;
-	double		sumw = 0,
+	int			nhist;
+	double		sumw,
 				maxrep;
 	RecRule    *rules;
 	int			nrules;
 	bool		any_concern;
 	RecConcern *concerns = NULL;
 	int			nconcerns = 0;
-	NeighborRow *nbrows = NULL;
-	int			nnb = 0;
-	HTAB	   *catw;
 	RecItem   **cands;
-	int			ncands = 0;
+	int			ncands;
+	RecRanker  *ranker;
+	NeighborRow *restricted = NULL;
+	RecItem   **list;
+	int			nlist;
 	bool		cold;
-	int			rank = 0;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -108,17 +309,7 @@ recgen_recommend(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must be between 1 and 1000, not %d", n)));
 	strategy_name = PG_ARGISNULL(2) ? "balanced" : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	for (int i = 0; strategy_names[i]; i++)
-		if (strcmp(strategy_name, strategy_names[i]) == 0)
-		{
-			strategy = (Strategy) i;
-			strategy_ok = true;
-		}
-	if (!strategy_ok)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown strategy \"%s\"", strategy_name),
-				 errhint("Strategies are balanced, similar, complementary, upsell, popular and new.")));
+	strategy = parse_strategy(strategy_name);
 	as_of = PG_ARGISNULL(3) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(3);
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -130,162 +321,39 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	RecCheckCustomer(customer_id, &cust);
 	ModelCacheEnsure(cust.model_id, cust.built_at);
 	ProductCacheBeginCall();
+	CategoryIndexBeginCall();
 
 	items = RecItemsCreate(2048);
-
-	/* history: the heaviest recgen.history_items items */
-	maxrep = RecLoadHistory(items, customer_id, as_of);
-	hist = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
-	for (int i = 0; i < RecItemsCount(items); i++)
-		if (RecItemsAt(items, i)->w > 0)
-			hist[nhist++] = RecItemsAt(items, i);
-	qsort(hist, nhist, sizeof(RecItem *), RecCmpHist);
-	nhist = Min(nhist, recgen_history_items);
-	for (int i = 0; i < nhist; i++)
-	{
-		sumw += hist[i]->w;
-		hist[i]->is_hist = true;
-	}
+	maxrep = load_history(items, customer_id, as_of, &hist, &nhist, &sumw);
 	cold = (nhist == 0);
 
 	rules = RulesLoad(strategy_name, &nrules, &any_concern);
 	if (any_concern && cust.concern_tables)
 		concerns = RecLoadConcerns(customer_id, &nconcerns);
 
-	/* candidates: neighbours of the history */
-	if (nhist > 0 && strategy != ST_POPULAR)
-		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb);
+	ranker = RecRankerCreate(items, n, strategy, as_of, &cust, rules, nrules,
+							 concerns, nconcerns, hist, nhist, maxrep);
+	cands = strategy_candidates(items, customer_id, strategy, as_of, hist, nhist, sumw, &ncands,
+								&restricted);
+	if (restricted)
+		RecRankerRestrict(ranker, restricted, sumw);
+	if (!RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true) && strategy != ST_NEW)
+		fill(ranker, items, &cust, n);
 
-	/* candidates by strategy */
-	if (strategy == ST_NEW)
-		RecLoadNewItems(items, as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC);
-	else if (strategy == ST_POPULAR || cold)
+	nlist = RecRankerResult(ranker, &list);
+	for (int i = 0; i < nlist; i++)
 	{
-		int			want = 4 * n + 50;
+		RecItem    *c = list[i];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 
-		if (RecLoadPopular(items, cust.model_id, "segment", cust.segment, want, "popular_segment") < want &&
-			RecLoadPopular(items, cust.model_id, "country", cust.country, want, "popular_country") < want)
-			RecLoadPopular(items, cust.model_id, "all", "", want, "popular");
-	}
-	else if (strategy == ST_BALANCED)
-		RecLoadPopular(items, cust.model_id, "all", "", 50, "popular");
-
-	/* repeats are candidates of balanced (their eligibility is checked below) */
-	if (strategy == ST_BALANCED)
-		for (int i = 0; i < nhist; i++)
-			if (hist[i]->purchases > 0)
-				hist[i]->candidate = true;
-
-	if (strategy != ST_NEW)
-		RecPruneCandidates(items, nbrows, nnb, sumw, maxrep,
-						   strategy == ST_BALANCED ? 8 * n + 40 : 30 * n + 100);
-	RecLoadProducts(items, as_of);
-
-	/* upsell: also every product of the history's categories */
-	if (strategy == ST_UPSELL && nhist > 0)
-	{
-		if (RecLoadCategoryItems(items, hist, nhist) > 0)
-			RecLoadProducts(items, as_of);
-	}
-
-	/* neighbour contributions, restricted by strategy */
-	RecScoreNeighbors(items, hist, nhist, sumw, nbrows, nnb, strategy);
-
-	/* category weights of the history */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = NAMEDATALEN;
-	ctl.entrysize = NAMEDATALEN + sizeof(double);
-	ctl.hcxt = CurrentMemoryContext;
-	catw = hash_create("recgen category weights", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	for (int i = 0; i < nhist; i++)
-	{
-		char		key[NAMEDATALEN];
-		bool		found;
-		char	   *e;
-
-		if (!hist[i]->prod.category)
-			continue;
-		strlcpy(key, hist[i]->prod.category, NAMEDATALEN);
-		e = hash_search(catw, key, HASH_ENTER, &found);
-		if (!found)
-			*(double *) (e + NAMEDATALEN) = 0;
-		*(double *) (e + NAMEDATALEN) += hist[i]->w / sumw;
-	}
-
-	/* score, filter, rules */
-	cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
-	for (int i = 0; i < RecItemsCount(items); i++)
-	{
-		double		aff = 0;
-		char		key[NAMEDATALEN];
-		bool		found;
-		char	   *e;
-
-		it = RecItemsAt(items, i);
-		CHECK_FOR_INTERRUPTS();
-		if (!it->candidate || !it->known || !it->available || !it->repurchase_due)
-			continue;
-		if (it->prod.category)
-		{
-			strlcpy(key, it->prod.category, NAMEDATALEN);
-			e = hash_search(catw, key, HASH_FIND, &found);
-			if (e)
-				aff = *(double *) (e + NAMEDATALEN);
-		}
-		it->rep = (it->purchases > 0 && maxrep > 0) ? it->rep / maxrep : 0;
-		if (!RecScoreItem(it, strategy, aff, cold, as_of))
-			continue;
-
-		RulesApply(rules, nrules, &it->prod, cust.segment, cust.country, concerns, nconcerns, &it->rules);
-		if (it->rules.excluded)
-			continue;
-		it->score = (it->score + it->rules.interest) * it->rules.multiplier;
-		if (it->rules.concern && it->rules.multiplier > 1.0)
-			it->reason = "addresses_concern";
-		if (!(it->score > 0))
-			continue;
-		cands[ncands++] = it;
-	}
-	qsort(cands, ncands, sizeof(RecItem *), RecCmpScore);
-
-	/* diversity and output */
-	{
-		HTAB	   *catn;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = NAMEDATALEN;
-		ctl.entrysize = NAMEDATALEN + sizeof(int);
-		ctl.hcxt = CurrentMemoryContext;
-		catn = hash_create("recgen category counts", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-
-		for (int i = 0; i < ncands && rank < n; i++)
-		{
-			RecItem    *c = cands[i];
-			char		key[NAMEDATALEN];
-			bool		found;
-			char	   *e;
-			int			limit;
-			Datum		values[6];
-			bool		nulls[6] = {false, false, false, false, false, false};
-
-			strlcpy(key, c->prod.category ? c->prod.category : "", NAMEDATALEN);
-			limit = RulesMaxPerCategory(rules, nrules, c->prod.category, cust.segment, cust.country);
-			e = hash_search(catn, key, HASH_ENTER, &found);
-			if (!found)
-				*(int *) (e + NAMEDATALEN) = 0;
-			if (limit > 0 && *(int *) (e + NAMEDATALEN) >= limit)
-				continue;
-			(*(int *) (e + NAMEDATALEN))++;
-
-			rank++;
-			values[0] = Int32GetDatum(rank);
-			values[1] = Int64GetDatum(c->product_id);
-			values[2] = CStringGetTextDatum(c->name);
-			values[3] = Float8GetDatum(c->score);
-			values[4] = CStringGetTextDatum(c->reason ? c->reason : "popular");
-			values[5] = RecReasonDetail(items, c, strategy_name, cold);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+		values[0] = Int32GetDatum(i + 1);
+		values[1] = Int64GetDatum(c->product_id);
+		values[2] = CStringGetTextDatum(c->name);
+		values[3] = Float8GetDatum(c->score);
+		values[4] = CStringGetTextDatum(c->reason ? c->reason : "popular");
+		values[5] = RecReasonDetail(items, c, strategy_name, cold);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 
 	SPI_finish();

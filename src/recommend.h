@@ -3,9 +3,12 @@
  * recommend.h
  *		Declarations shared by the files of recgen.recommend():
  *		recommend.c (the SQL function and its flow), recommend_load.c
- *		(queries: history, products, popularity, concerns),
- *		recommend_score.c (scoring, pruning, reasons) and model_cache.c
- *		(the per-backend cache of the current model).
+ *		(queries: history, candidates, product facts, concerns),
+ *		recommend_score.c (neighbour sums, strategy scores, reasons),
+ *		recommend_rank.c (tiers, bounds, rules and caps before the cut),
+ *		recommend_items.c (the items of a call), model_cache.c and
+ *		product_cache.c (the per-backend caches of the model and of
+ *		product facts).
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -46,11 +49,35 @@ typedef struct ProductFacts
 	bool		has_interval;
 	Interval	repurchase_interval;
 	TimestampTz created_at;
+	int64		name_key;		/* hash of the normalised name */
+	bool		has_group;
+	int64		group_key;		/* hash of group_key, if has_group */
 } ProductFacts;
 
 extern void ProductCacheBeginCall(void);
 extern const ProductFacts *ProductFactsGet(int64 product_id);
 extern void ProductFactsFetch(const int64 *ids, int n);
+
+/* category_index.c: available products by category */
+extern void CategoryIndexBeginCall(void);
+extern int	CategoryNames(char ***out);
+extern int	CategoryProducts(const char *category, const int64 **ids, const double **prices);
+
+/* where an item stands in the ranking of one call */
+typedef enum RankState
+{
+	RANK_UNSEEN = 0,			/* not evaluated yet */
+	RANK_REJECTED,				/* the strategy does not recommend it (a fill tier may) */
+	RANK_ELIGIBLE,				/* scored, in the ranking of its tier */
+	RANK_EXCLUDED				/* never: unavailable, bought, or a rule */
+} RankState;
+
+/* tiers: the strategy's own candidates, then what fills a short list */
+#define TIER_STRATEGY	0
+#define TIER_SEGMENT	1		/* popular in the customer's segment */
+#define TIER_COUNTRY	2		/* popular in the customer's country */
+#define TIER_OVERALL	3		/* popular overall (every item ever bought) */
+#define TIER_CATALOG	4		/* every other available product */
 
 /* one product: history item, candidate, or both */
 typedef struct RecItem
@@ -59,20 +86,27 @@ typedef struct RecItem
 	/* history */
 	double		kindw[4];		/* decayed events: cart_add, click, purchase, view */
 	double		w;
-	double		rep;
+	double		rep;			/* decayed purchases */
+	double		rep_share;		/* rep / the customer's largest, when scored */
+	double		nbw;			/* purchases decayed by recgen.neighbor_half_life */
 	int			purchases;
 	TimestampTz last_purchase;
 	bool		is_hist;		/* among the heaviest history items */
 	/* candidate */
-	bool		candidate;
-	double		pre;			/* preliminary score, for pruning */
+	bool		candidate;		/* of the strategy (tier 0) */
+	bool		is_new;			/* strategy "new": created within new_item_age */
+	double		ub;				/* upper bound of its final score */
 	double		cooc;
 	double		content;
+	double		cust;			/* bought by the nearest customers, / the largest */
 	double		up;
-	double		pop_scope;
+	double		pop_scope;		/* score in the popularity scope of its tier */
 	const char *pop_reason;
 	int64		src[3];
 	double		srcw[3];
+	const char *cat_hint;		/* its category, known before its facts (upsell) */
+	int			nb_first;		/* its neighbour links (RecIndexNeighbors) */
+	int			nb_count;
 	/* product facts */
 	bool		known;
 	bool		available;
@@ -80,9 +114,20 @@ typedef struct RecItem
 	RecProduct	prod;
 	bool		has_tier;
 	double		tier;
-	bool		repurchase_due;
+	bool		has_interval;
+	Interval	repurchase_interval;
 	TimestampTz created_at;
-	double		pop;
+	int64		name_key;
+	bool		has_group;
+	int64		group_key;
+	double		pop;			/* overall popularity in [0, 1] */
+	bool		pop_known;		/* pop is set */
+	/* ranking */
+	RankState	state;
+	int			rank_tier;
+	bool		rules_done;
+	int			cat_limit;		/* most items of its category in one list, 0 = no limit */
+	uint64		cat_key;		/* hash of its category (RecCategoryKey) */
 	/* result */
 	double		score;
 	const char *reason;
@@ -131,7 +176,28 @@ extern void ModelCacheEnsure(int64 model_id, TimestampTz built_at);
 extern const ModelItem *ModelCacheItem(int64 product_id);
 extern int	ModelCacheSize(void);
 extern double ModelCachePopularity(int64 product_id);
+extern const double *ModelCacheSlotPopularity(void);
+extern const int64 *ModelCacheSlotIds(void);
+extern void ModelCacheKey(int64 *model_id, TimestampTz *built_at);
 extern int	ModelCachePopular(int limit, const int64 **ids, const double **scores);
+extern int	ModelCacheScope(const char *scope, const char *value, const int64 **ids,
+							const double **scores);
+
+/* profile_cache.c: the model's customer profiles, per backend and user */
+typedef struct ProfileIndex
+{
+	int			nprofiles;
+	int64	   *customer_ids;
+	int64	   *start;			/* nprofiles + 1 offsets into slot and weight */
+	int32	   *slot;			/* model cache slots */
+	float4	   *weight;			/* unit length per profile */
+	int			nslots;
+	int64	   *post_start;		/* nslots + 1 offsets into post_profile */
+	int32	   *post_profile;
+	float4	   *post_weight;
+} ProfileIndex;
+
+extern const ProfileIndex *ProfileCacheGet(void);
 
 /* recommend_load.c: the queries */
 typedef struct RecCustomer
@@ -146,23 +212,38 @@ typedef struct RecCustomer
 extern void RecCheckCustomer(int64 customer_id, RecCustomer *cust);
 extern double RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of);
 extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb);
-extern int	RecLoadPopular(RecItems *items, int64 model_id, const char *scope, const char *value,
-						   int limit, const char *reason);
 extern void RecLoadNewItems(RecItems *items, TimestampTz since);
-extern int	RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist);
-extern void RecLoadProducts(RecItems *items, TimestampTz as_of);
+extern void RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist);
+extern int	RecLoadCatalogPage(int64 after, int limit, int64 *ids);
+extern void RecLoadFacts(RecItem **list, int n);
 extern RecConcern *RecLoadConcerns(int64 customer_id, int *n);
 
 /* recommend_score.c: scoring */
-extern void RecAddSource(RecItem *c, int64 src, double contrib);
+extern uint64 RecCategoryKey(const char *category);
 extern int	RecCmpHist(const void *a, const void *b);
-extern int	RecCmpScore(const void *a, const void *b);
-extern void RecPruneCandidates(RecItems *items, NeighborRow *nbrows, int nnb, double sumw,
-							   double maxrep, int max_keep);
-extern void RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
-							  NeighborRow *nbrows, int nnb, Strategy strategy);
-extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, bool cold,
+extern void RecSumNeighbors(NeighborRow *nbrows, int nnb, double sumw);
+extern NeighborRow *RecIndexNeighbors(RecItems *items, const NeighborRow *nbrows, int nnb);
+extern void RecScoreRestricted(RecItem *c, const NeighborRow *sorted, RecItem **hist, int nhist,
+							   double sumw, Strategy strategy);
+extern double RecUpperBound(const RecItem *it, Strategy strategy, double maxrep, double aff);
+extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxrep,
 						 TimestampTz as_of);
 extern Datum RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold);
+
+/* recommend_customers.c: customer neighbours */
+extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id);
+
+/* recommend_rank.c: tiers, rules and caps before the cut */
+typedef struct RecRanker RecRanker;
+
+extern RecRanker *RecRankerCreate(RecItems *items, int n, Strategy strategy, TimestampTz as_of,
+								  const RecCustomer *cust, const RecRule *rules, int nrules,
+								  const RecConcern *concerns, int nconcerns,
+								  RecItem **hist, int nhist, double maxrep);
+extern void RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw);
+extern bool RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded);
+extern bool RecRankerDone(const RecRanker *r);
+extern bool RecRankerFull(RecRanker *r);
+extern int	RecRankerResult(RecRanker *r, RecItem ***out);
 
 #endif							/* RECGEN_RECOMMEND_H */

@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 
 #include "engine.h"
@@ -41,9 +42,8 @@ enum
 	Q_CONSENT,
 	Q_CUSTOMER,
 	Q_HISTORY,
-	Q_POPULAR,
 	Q_NEWITEMS,
-	Q_CATEGORY,
+	Q_CATALOG,
 	Q_COUNT
 };
 
@@ -59,14 +59,10 @@ static KeptQuery queries[Q_COUNT] = {
 		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at "
 		"FROM recgen.events e WHERE e.customer_id = $1 AND e.occurred_at < $2 "
 		"ORDER BY e.occurred_at DESC", 2, {INT8OID, TIMESTAMPTZOID}},
-	{"SELECT product_id, score::float8 FROM recgen.item_popularity "
-		"WHERE model_id = $1 AND scope = $2 AND scope_value = $3 AND rank <= $4 ORDER BY rank",
-	4, {INT8OID, TEXTOID, TEXTOID, INT4OID}},
 	{"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
-		"AND coalesce(stock, 1) > 0 ORDER BY created_at DESC, product_id LIMIT 500",
-	1, {TIMESTAMPTZOID}},
-	{"SELECT product_id FROM recgen.products WHERE active AND category = ANY($1) "
-		"AND coalesce(stock, 1) > 0 ORDER BY price, product_id LIMIT 500", 1, {TEXTARRAYOID}}
+		"AND coalesce(stock, 1) > 0", 1, {TIMESTAMPTZOID}},
+	{"SELECT product_id FROM recgen.products WHERE active AND coalesce(stock, 1) > 0 "
+		"AND product_id > $1 ORDER BY product_id LIMIT $2", 2, {INT8OID, INT4OID}}
 };
 
 /*
@@ -178,6 +174,8 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 			it->purchases++;
 			if (it->purchases == 1 || at > it->last_purchase)
 				it->last_purchase = at;
+			/* the customer's profile, as model_customers.c builds the pool's */
+			it->nbw += pow(2.0, -age / (double) recgen_neighbor_half_life);
 		}
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -214,6 +212,7 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 	int			n = 0;
 	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
 	RecItem   **by_slot = palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1));
+	const double *slot_pop = ModelCacheSlotPopularity();
 
 	for (int i = 0; i < nhist; i++)
 	{
@@ -235,8 +234,12 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 				rows[n].h = hist[i];
 				if (by_slot[nb->slots[j]] == NULL)
 				{
-					by_slot[nb->slots[j]] = RecItemGet(items, nb->ids[j]);
-					by_slot[nb->slots[j]]->candidate = true;
+					RecItem    *c = RecItemGet(items, nb->ids[j]);
+
+					c->candidate = true;
+					c->pop = slot_pop[nb->slots[j]];
+					c->pop_known = true;
+					by_slot[nb->slots[j]] = c;
 				}
 				rows[n].c = by_slot[nb->slots[j]];
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
@@ -251,67 +254,9 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 }
 
 /*
- * add_popular
- *		Mark a popular item as a candidate, keeping the first scope's score.
- */
-static void
-add_popular(RecItems *items, int64 id, double s, const char *reason)
-{
-	RecItem    *c = RecItemGet(items, id);
-
-	c->candidate = true;
-	if (c->pop_reason == NULL)
-	{
-		c->pop_scope = s;
-		c->pop_reason = reason;
-	}
-}
-
-/*
- * RecLoadPopular
- *		Add the top popular items of a scope as candidates; returns how
- *		many. The overall list comes from the model cache.
- */
-int
-RecLoadPopular(RecItems *items, int64 model_id, const char *scope, const char *value,
-			   int limit, const char *reason)
-{
-	Datum		args[4];
-	int			n;
-
-	if (value == NULL)
-		return 0;
-	if (strcmp(scope, "all") == 0)
-	{
-		const int64 *ids;
-		const double *scores;
-
-		n = ModelCachePopular(limit, &ids, &scores);
-		for (int i = 0; i < n; i++)
-			add_popular(items, ids[i], scores[i], reason);
-		return n;
-	}
-	args[0] = Int64GetDatum(model_id);
-	args[1] = CStringGetTextDatum(scope);
-	args[2] = CStringGetTextDatum(value);
-	args[3] = Int32GetDatum(limit);
-	run_query(Q_POPULAR, args);
-	n = (int) SPI_processed;
-	for (int i = 0; i < n; i++)
-	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		double		s = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-
-		add_popular(items, id, s, reason);
-	}
-	SPI_freetuptable(SPI_tuptable);
-	return n;
-}
-
-/*
  * RecLoadNewItems
- *		Products created since `since' (active, in stock) as candidates.
+ *		Products created since `since' (active, in stock): the candidates
+ *		of strategy "new".
  */
 void
 RecLoadNewItems(RecItems *items, TimestampTz since)
@@ -322,107 +267,154 @@ RecLoadNewItems(RecItems *items, TimestampTz since)
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;
+		RecItem    *it = RecItemGet(items, DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+																	  SPI_tuptable->tupdesc, 1, &isnull)));
 
-		RecItemGet(items, DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-													  SPI_tuptable->tupdesc, 1, &isnull)))->candidate = true;
+		it->candidate = true;
+		it->is_new = true;
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
 
 /*
  * RecLoadCategoryItems
- *		Upsell: every product of the history's categories (active, in
- *		stock, cheapest first, at most 500) as candidates. Returns how many
- *		of them were not items yet.
+ *		Upsell: the products of the history's categories that could be an
+ *		upgrade of one of its items (priced from the cheapest history item
+ *		of the category to recgen.upsell_max_price_ratio times the dearest;
+ *		the 500 cheapest of that range) as candidates.
  */
-int
+void
 RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist)
 {
-	Datum	   *cats = palloc(sizeof(Datum) * Max(nhist, 1));
-	int			nc = 0;
-	int			nnew = 0;
-	Datum		args[1];
-
 	for (int i = 0; i < nhist; i++)
-		if (hist[i]->prod.category)
-			cats[nc++] = CStringGetTextDatum(hist[i]->prod.category);
-	args[0] = PointerGetDatum(construct_array(cats, nc, TEXTOID, -1, false, TYPALIGN_INT));
-	run_query(Q_CATEGORY, args);
-	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		const int64 *ids;
+		const double *prices;
+		int			n;
+		bool		dup = false;
+		double		lo,
+					hi;
+		int			first,
+					taken = 0;
+		bool		tiered;
 
-		if (RecItemFind(items, id) == NULL)
-			nnew++;
-		RecItemGet(items, id)->candidate = true;
+		if (!hist[i]->prod.category)
+			continue;
+		for (int k = 0; k < i && !dup; k++)
+			dup = hist[k]->prod.category && strcmp(hist[k]->prod.category, hist[i]->prod.category) == 0;
+		if (dup)
+			continue;
+		lo = hi = hist[i]->prod.price;
+		tiered = hist[i]->has_tier;
+		for (int k = i + 1; k < nhist; k++)
+			if (hist[k]->prod.category && strcmp(hist[k]->prod.category, hist[i]->prod.category) == 0)
+			{
+				lo = Min(lo, hist[k]->prod.price);
+				hi = Max(hi, hist[k]->prod.price);
+				tiered = tiered || hist[k]->has_tier;
+			}
+		/* a higher tier is an upgrade at any price within the bound */
+		if (tiered)
+			lo = 0;
+		hi = hi > 0 ? hi * recgen_upsell_max_price_ratio : get_float8_infinity();
+		n = CategoryProducts(hist[i]->prod.category, &ids, &prices);
+		/* the first product priced lo or more (prices ascend) */
+		first = 0;
+		for (int l = 0, h = n; l < h;)
+		{
+			int			mid = (l + h) / 2;
+
+			if (prices[mid] < lo)
+				l = first = mid + 1;
+			else
+				h = mid;
+		}
+		for (int k = first; k < n && prices[k] <= hi && taken < 500; k++, taken++)
+		{
+			RecItem    *c = RecItemGet(items, ids[k]);
+
+			c->candidate = true;
+			c->cat_hint = hist[i]->prod.category;
+		}
 	}
-	SPI_freetuptable(SPI_tuptable);
-	return nnew;
 }
 
 /*
- * RecLoadProducts
- *		Facts about the history items and candidates not read yet (from
- *		the product cache, which reads what it lacks), and their overall
+ * RecLoadCatalogPage
+ *		Up to limit available products with ids above `after', in id
+ *		order, into ids; returns how many.
+ */
+int
+RecLoadCatalogPage(int64 after, int limit, int64 *ids)
+{
+	Datum		args[2] = {Int64GetDatum(after), Int32GetDatum(limit)};
+	int			n;
+
+	run_query(Q_CATALOG, args);
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
+/*
+ * RecLoadFacts
+ *		Facts of the listed items that have none yet (from the product
+ *		cache, which reads what it lacks in one query) and their overall
  *		popularity (model cache).
  */
 void
-RecLoadProducts(RecItems *items, TimestampTz as_of)
+RecLoadFacts(RecItem **list, int n)
 {
-	RecItem    *it;
-	int			nitems = RecItemsCount(items);
-	RecItem   **need = palloc(sizeof(RecItem *) * (nitems + 1));
-	int64	   *missing = palloc(sizeof(int64) * (nitems + 1));
+	RecItem   **need = palloc(sizeof(RecItem *) * Max(n, 1));
+	int64	   *missing = palloc(sizeof(int64) * Max(n, 1));
 	int			nneed = 0;
 	int			nmissing = 0;
 
-	for (int i = 0; i < nitems; i++)
+	for (int i = 0; i < n; i++)
 	{
-		it = RecItemsAt(items, i);
-		if ((it->candidate || it->is_hist) && !it->known)
-		{
-			need[nneed++] = it;
-			if (ProductFactsGet(it->product_id) == NULL)
-				missing[nmissing++] = it->product_id;
-		}
+		RecItem    *it = list[i];
+
+		if (it->known)
+			continue;
+		need[nneed++] = it;
+		if (ProductFactsGet(it->product_id) == NULL)
+			missing[nmissing++] = it->product_id;
 	}
 	ProductFactsFetch(missing, nmissing);
 
 	for (int i = 0; i < nneed; i++)
 	{
 		const ProductFacts *f = ProductFactsGet(need[i]->product_id);
+		RecItem    *it = need[i];
 
-		it = need[i];
+		it->known = true;		/* looked up: a missing product stays unavailable */
+		if (!it->pop_known)
+			it->pop = ModelCachePopularity(it->product_id);
+		it->pop_known = true;
 		if (f == NULL || !f->exists)
 			continue;
-		it->known = true;
 		it->name = f->name;
 		it->prod = f->prod;
 		it->has_tier = f->has_tier;
 		it->tier = f->tier;
 		it->available = f->available;
-		if (it->purchases == 0)
-			it->repurchase_due = true;	/* never bought */
-		else if (recgen_repurchase == RECGEN_REPURCHASE_ALWAYS)
-			it->repurchase_due = true;
-		else if (recgen_repurchase == RECGEN_REPURCHASE_NEVER || !f->has_interval)
-			it->repurchase_due = false;
-		else
-		{
-			TimestampTz due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
-																	  TimestampTzGetDatum(it->last_purchase),
-																	  IntervalPGetDatum(&f->repurchase_interval)));
-
-			it->repurchase_due = (due <= as_of);
-		}
+		it->has_interval = f->has_interval;
+		it->repurchase_interval = f->repurchase_interval;
 		it->created_at = f->created_at;
-		it->pop = ModelCachePopularity(it->product_id);
+		it->cat_key = RecCategoryKey(f->prod.category);
+		it->name_key = f->name_key;
+		it->has_group = f->has_group;
+		it->group_key = f->group_key;
 	}
 	pfree(need);
 	pfree(missing);
 }
-
 
 /*
  * RecLoadConcerns

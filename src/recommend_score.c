@@ -16,10 +16,12 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/float.h"
 #include "utils/numeric.h"
 
 #include "engine.h"
@@ -29,7 +31,7 @@
  * RecAddSource
  *		Remember up to three strongest sources of a candidate.
  */
-void
+static void
 RecAddSource(RecItem *c, int64 src, double contrib)
 {
 	for (int k = 0; k < 3; k++)
@@ -72,117 +74,27 @@ RecCmpHist(const void *a, const void *b)
 }
 
 /*
- * pre_better
- *		Is candidate a before b by preliminary score (then by id)?
+ * RecCategoryKey
+ *		Hash of a category (NULL counts as the empty category), to compare
+ *		and count categories without their strings.
  */
-static inline bool
-pre_better(const RecItem *a, const RecItem *b)
+uint64
+RecCategoryKey(const char *category)
 {
-	if (a->pre != b->pre)
-		return a->pre > b->pre;
-	return a->product_id < b->product_id;
-}
+	const char *c = category ? category : "";
 
-/*
- * pre_sift_down
- *		Restore the heap below i, whose root is the worst candidate kept.
- */
-static void
-pre_sift_down(RecItem **heap, int n, int i)
-{
-	for (;;)
-	{
-		int			l = 2 * i + 1;
-		int			w = i;
-		RecItem    *t;
-
-		if (l < n && pre_better(heap[w], heap[l]))
-			w = l;
-		if (l + 1 < n && pre_better(heap[w], heap[l + 1]))
-			w = l + 1;
-		if (w == i)
-			return;
-		t = heap[i];
-		heap[i] = heap[w];
-		heap[w] = t;
-		i = w;
-	}
-}
-
-/*
- * RecPruneCandidates
- *		Keep the best max_keep candidates by a preliminary score computed
- *		before product facts are read (neighbour contributions without the
- *		strategy's category conditions, repeats and popularity), so that
- *		reading products and applying rules stays cheap for customers with
- *		long histories.
- */
-void
-RecPruneCandidates(RecItems *items, NeighborRow *nbrows, int nnb, double sumw,
-				   double maxrep, int max_keep)
-{
-	RecItem    *it;
-	RecItem   **c = palloc(sizeof(RecItem *) * Max(max_keep, 1));
-	int			nc = 0;
-
-	for (int r = 0; r < nnb; r++)
-	{
-		RecItem    *h = nbrows[r].h;
-
-		if (sumw > 0)
-			nbrows[r].c->pre += h->w * nbrows[r].s / sumw * (nbrows[r].content ? recgen_content_weight : 1.0);
-	}
-	/* keep the max_keep best in a heap whose root is the worst kept */
-	for (int i = 0; i < RecItemsCount(items); i++)
-	{
-		it = RecItemsAt(items, i);
-		if (!it->candidate)
-			continue;
-		if (it->purchases > 0 && maxrep > 0)
-			it->pre += recgen_repeat_weight * it->rep / maxrep;
-		it->pre += it->pop_scope;
-		if (nc < max_keep)
-		{
-			c[nc++] = it;
-			if (nc == max_keep)
-				for (int i = nc / 2 - 1; i >= 0; i--)
-					pre_sift_down(c, nc, i);
-		}
-		else if (pre_better(it, c[0]))
-		{
-			c[0]->candidate = false;
-			c[0] = it;
-			pre_sift_down(c, nc, 0);
-		}
-		else
-			it->candidate = false;
-	}
-	pfree(c);
-}
-
-/*
- * RecCmpScore
- *		qsort order of scored candidates: best first, then by id.
- */
-int
-RecCmpScore(const void *a, const void *b)
-{
-	const RecItem *x = *(RecItem *const *) a;
-	const RecItem *y = *(RecItem *const *) b;
-
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return (x->product_id > y->product_id) - (x->product_id < y->product_id);
+	return DatumGetUInt64(hash_any_extended((const unsigned char *) c, strlen(c), 0x63617467));
 }
 
 /*
  * same_category
- *		Do two products have the same (non-null) category?
+ *		Do two products (facts read) have the same (non-null) category?
  */
 static bool
 same_category(const RecItem *a, const RecItem *b)
 {
-	return a->prod.category && b->prod.category && strcmp(a->prod.category, b->prod.category) == 0;
+	return a->cat_key == b->cat_key && a->prod.category && b->prod.category &&
+		strcmp(a->prod.category, b->prod.category) == 0;
 }
 
 /* upsell: same need (category), a higher tier or price, within the price bound */
@@ -287,6 +199,14 @@ RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool co
 	v.type = jbvBool;
 	v.val.boolean = cold;
 	pushJsonbValue(&st, WJB_VALUE, &v);
+	if (c->rank_tier > TIER_STRATEGY && !cold)
+	{
+		/* the strategy's own candidates did not fill the list */
+		jb_key(&st, "fallback");
+		v.type = jbvBool;
+		v.val.boolean = true;
+		pushJsonbValue(&st, WJB_VALUE, &v);
+	}
 	jb_key(&st, "because");
 	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
 	for (int k = 0; k < 3 && c->src[k] != 0; k++)
@@ -310,8 +230,10 @@ RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool co
 	jb_fixed4(&st, WJB_VALUE, c->cooc);
 	jb_key(&st, "content");
 	jb_fixed4(&st, WJB_VALUE, c->content);
+	jb_key(&st, "customers");
+	jb_fixed4(&st, WJB_VALUE, c->cust);
 	jb_key(&st, "repeat");
-	jb_fixed4(&st, WJB_VALUE, c->rep);
+	jb_fixed4(&st, WJB_VALUE, c->rep_share);
 	jb_key(&st, "popularity");
 	jb_fixed4(&st, WJB_VALUE, c->pop);
 	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
@@ -339,15 +261,14 @@ RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool co
 }
 
 /*
- * RecScoreNeighbors
- *		Add the neighbour contributions of the history to the candidates,
- *		restricted by the strategy (complementary: co-occurrence from
- *		another category; upsell: upgrades only), and for upsell the
- *		upgrades of history items that have no neighbour link.
+ * RecSumNeighbors
+ *		The neighbour contributions of the history to every candidate,
+ *		unrestricted: cooc(c) and content(c), and the strongest sources.
+ *		They are the final ones for balanced, similar and new, and an upper
+ *		bound for complementary and upsell (RecScoreRestricted).
  */
 void
-RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
-				  NeighborRow *nbrows, int nnb, Strategy strategy)
+RecSumNeighbors(NeighborRow *nbrows, int nnb, double sumw)
 {
 	for (int r = 0; r < nnb; r++)
 	{
@@ -355,11 +276,7 @@ RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
 		RecItem    *c = nbrows[r].c;
 		double		contrib;
 
-		if (h->w <= 0)
-			continue;
-		if (strategy == ST_COMPLEMENTARY && (nbrows[r].content || same_category(h, c)))
-			continue;
-		if (strategy == ST_UPSELL && !is_upgrade(h, c))
+		if (h->w <= 0 || sumw <= 0)
 			continue;
 		contrib = h->w * nbrows[r].s / sumw;
 		if (nbrows[r].content)
@@ -368,45 +285,160 @@ RecScoreNeighbors(RecItems *items, RecItem **hist, int nhist, double sumw,
 			c->cooc += contrib;
 		RecAddSource(c, h->product_id, contrib);
 	}
-	if (strategy == ST_UPSELL)
-	{
-		/* an upgrade of a history item is a candidate even without neighbours */
-		for (int i = 0; i < RecItemsCount(items); i++)
-		{
-			RecItem    *it = RecItemsAt(items, i);
+}
 
-			if (!it->candidate || !it->known)
-				continue;
-			for (int i = 0; i < nhist; i++)
-				if (is_upgrade(hist[i], it))
-				{
-					it->up += 0.1 * hist[i]->w / sumw;
-					RecAddSource(it, hist[i]->product_id, 0.1 * hist[i]->w / sumw);
-				}
-		}
+/*
+ * RecIndexNeighbors
+ *		The neighbour links ordered by candidate (a counting sort), each
+ *		candidate's slice in nb_first and nb_count, so that the links of
+ *		one candidate can be scored when it is evaluated.
+ */
+NeighborRow *
+RecIndexNeighbors(RecItems *items, const NeighborRow *nbrows, int nnb)
+{
+	NeighborRow *sorted = palloc(sizeof(NeighborRow) * Max(nnb, 1));
+	int			pos = 0;
+
+	for (int r = 0; r < nnb; r++)
+		nbrows[r].c->nb_count++;
+	for (int i = 0; i < RecItemsCount(items); i++)
+	{
+		RecItem    *it = RecItemsAt(items, i);
+
+		it->nb_first = pos;
+		pos += it->nb_count;
+		it->nb_count = 0;
 	}
+	for (int r = 0; r < nnb; r++)
+	{
+		RecItem    *c = nbrows[r].c;
+
+		sorted[c->nb_first + c->nb_count++] = nbrows[r];
+	}
+	return sorted;
+}
+
+/*
+ * RecScoreRestricted
+ *		Complementary and upsell: a candidate's neighbour contributions
+ *		again, restricted by the strategy (complementary: co-occurrence
+ *		from a history item of another category; upsell: from items it
+ *		upgrades), and for upsell the upgrade bonus from every history
+ *		item it upgrades, with or without a link. Needs the facts of the
+ *		candidate and of the history; sorted is RecIndexNeighbors'.
+ */
+void
+RecScoreRestricted(RecItem *c, const NeighborRow *sorted, RecItem **hist, int nhist,
+				   double sumw, Strategy strategy)
+{
+	c->cooc = c->content = c->up = 0;
+	memset(c->src, 0, sizeof(c->src));
+	memset(c->srcw, 0, sizeof(c->srcw));
+	if (sumw <= 0)
+		return;
+	for (int r = c->nb_first; r < c->nb_first + c->nb_count; r++)
+	{
+		const NeighborRow *row = &sorted[r];
+		RecItem    *h = row->h;
+		double		contrib;
+
+		if (h->w <= 0)
+			continue;
+		if (strategy == ST_COMPLEMENTARY && (row->content || same_category(h, c)))
+			continue;
+		if (strategy == ST_UPSELL && !is_upgrade(h, c))
+			continue;
+		contrib = h->w * row->s / sumw;
+		if (row->content)
+			c->content += contrib;
+		else
+			c->cooc += contrib;
+		RecAddSource(c, h->product_id, contrib);
+	}
+	if (strategy == ST_UPSELL)
+		for (int k = 0; k < nhist; k++)
+			if (is_upgrade(hist[k], c))
+			{
+				c->up += 0.1 * hist[k]->w / sumw;
+				RecAddSource(c, hist[k]->product_id, 0.1 * hist[k]->w / sumw);
+			}
+}
+
+/*
+ * repeat_share
+ *		The candidate's decayed purchases relative to the customer's most
+ *		bought item (0 when never bought).
+ */
+static inline double
+repeat_share(const RecItem *it, double maxrep)
+{
+	return (it->purchases > 0 && maxrep > 0) ? it->rep / maxrep : 0;
+}
+
+/*
+ * RecUpperBound
+ *		An upper bound of the strategy's score of a candidate before its
+ *		facts are read: the neighbour sums (exact for balanced, similar and
+ *		new, a bound for the others), its repeats and popularity, and the
+ *		largest category affinity of the history for its own, which is
+ *		not known yet (or its own, when its category is: upsell's
+ *		category items). Rules are bounded by the ranker.
+ */
+double
+RecUpperBound(const RecItem *it, Strategy strategy, double maxrep, double max_aff)
+{
+	double		pop = recgen_popularity_weight * it->pop;
+	double		aff = recgen_category_weight * max_aff;
+
+	switch (strategy)
+	{
+		case ST_BALANCED:
+			return it->cooc + recgen_content_weight * it->content +
+				recgen_repeat_weight * repeat_share(it, maxrep) +
+				recgen_neighbor_weight * it->cust + aff + pop;
+		case ST_SIMILAR:
+			return it->content + 0.3 * it->cooc + aff + pop;
+		case ST_COMPLEMENTARY:
+			return it->cooc + pop;
+		case ST_UPSELL:
+			/* the upgrade bonus is 0.1 times the share of the history upgraded */
+			return 0.1 * max_aff + it->cooc + it->content + pop;
+		case ST_POPULAR:
+			return pop;
+		case ST_NEW:
+			return it->cooc + it->content + aff + pop + 0.01;
+	}
+	return get_float8_infinity();
 }
 
 /*
  * RecScoreItem
- *		The strategy's score and reason of one available candidate, given
- *		its category affinity aff; false when the strategy does not
- *		recommend it at all.
+ *		The strategy's score and reason of one available candidate (its
+ *		facts read), given its category affinity aff; false when the
+ *		strategy does not recommend it (a fill tier may still).
  */
 bool
-RecScoreItem(RecItem *it, Strategy strategy, double aff, bool cold, TimestampTz as_of)
+RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxrep, TimestampTz as_of)
 {
-	double		rep = it->rep;
+	double		rep = repeat_share(it, maxrep);
 	double		best;
+	TimestampTz new_from = as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC;
+
+	it->rep_share = rep;
 
 	switch (strategy)
 	{
 		case ST_BALANCED:
 			it->score = it->cooc + recgen_content_weight * it->content +
-				recgen_repeat_weight * rep + recgen_category_weight * aff +
-				recgen_popularity_weight * it->pop;
+				recgen_repeat_weight * rep + recgen_neighbor_weight * it->cust +
+				recgen_category_weight * aff + recgen_popularity_weight * it->pop;
 			best = it->cooc;
 			it->reason = "bought_together";
+			if (recgen_neighbor_weight * it->cust > best)
+			{
+				best = recgen_neighbor_weight * it->cust;
+				it->reason = "similar_customers";
+			}
 			if (recgen_content_weight * it->content > best)
 			{
 				best = recgen_content_weight * it->content;
@@ -422,52 +454,39 @@ RecScoreItem(RecItem *it, Strategy strategy, double aff, bool cold, TimestampTz 
 				best = recgen_category_weight * aff;
 				it->reason = "category_affinity";
 			}
-			if (recgen_popularity_weight * it->pop > best || cold)
-				it->reason = cold ? it->pop_reason : "popular";
-			if (cold)
-				it->score = it->pop_scope + recgen_popularity_weight * it->pop;
+			if (recgen_popularity_weight * it->pop > best)
+				it->reason = "popular";
 			break;
 		case ST_SIMILAR:
-			if (cold)
-				it->score = it->pop_scope;
-			else if (it->content + it->cooc <= 0)
+			if (it->content + it->cooc <= 0)
 				return false;
-			else
-				it->score = it->content + 0.3 * it->cooc + recgen_category_weight * aff +
-					recgen_popularity_weight * it->pop;
-			it->reason = cold ? it->pop_reason : "similar";
+			it->score = it->content + 0.3 * it->cooc + recgen_category_weight * aff +
+				recgen_popularity_weight * it->pop;
+			it->reason = "similar";
 			break;
 		case ST_COMPLEMENTARY:
-			if (cold)
-				it->score = it->pop_scope;
-			else if (it->cooc <= 0)
+			if (it->cooc <= 0)
 				return false;
-			else
-				it->score = it->cooc + recgen_popularity_weight * it->pop;
-			it->reason = cold ? it->pop_reason : "cross_sell";
+			it->score = it->cooc + recgen_popularity_weight * it->pop;
+			it->reason = "cross_sell";
 			break;
 		case ST_UPSELL:
-			if (cold)
-				it->score = it->pop_scope;
-			else if (it->up + it->cooc + it->content <= 0)
+			if (it->up + it->cooc + it->content <= 0)
 				return false;
-			else
-				it->score = it->up + it->cooc + it->content + recgen_popularity_weight * it->pop;
-			it->reason = cold ? it->pop_reason : "upsell";
+			it->score = it->up + it->cooc + it->content + recgen_popularity_weight * it->pop;
+			it->reason = "upsell";
 			break;
 		case ST_POPULAR:
-			it->score = it->pop_scope + recgen_popularity_weight * it->pop;
-			it->reason = it->pop_reason ? it->pop_reason : "popular";
-			break;
+			return false;		/* popularity is the fill tiers' */
 		case ST_NEW:
-			if (it->created_at < as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC)
+			if (!it->is_new || it->created_at < new_from)
 				return false;
 			it->score = it->cooc + it->content + recgen_category_weight * aff +
 				recgen_popularity_weight * it->pop +
-				0.01 * (double) (it->created_at - (as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC)) /
+				0.01 * (double) (it->created_at - new_from) /
 				((double) recgen_new_item_age * USECS_PER_SEC);
 			it->reason = "new";
 			break;
 	}
-	return true;
+	return it->score > 0;
 }

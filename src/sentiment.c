@@ -60,7 +60,9 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "sentiment.h"
+#include "sentiment_but.h"
+#include "sentiment_lexicon.h"
+#include "sentiment_text.h"
 
 #define N_SCALAR (-0.74)
 #define C_INCR 0.733

@@ -30,7 +30,7 @@
 #include "miscadmin.h"
 
 #include "int64_hash.h"
-#include "sentiment.h"
+#include "sentiment_but.h"
 
 /* below this many words the literal walk is used */
 #define BUT_LITERAL_MAX 64

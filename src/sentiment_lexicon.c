@@ -48,7 +48,8 @@
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
-#include "sentiment.h"
+#include "sentiment_lexicon.h"
+#include "sentiment_text.h"
 
 #define B_INCR 0.293
 #define B_DECR (-0.293)

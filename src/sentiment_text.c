@@ -26,7 +26,7 @@
 
 #include "mb/pg_wchar.h"
 
-#include "sentiment.h"
+#include "sentiment_text.h"
 
 typedef struct CaseRange
 {

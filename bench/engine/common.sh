@@ -85,3 +85,25 @@ selfjoin_ms() {
 	psql "$(bench_dsn)" -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/engine/selfjoin_neighbors.sql" >/dev/null
 	echo $(( ($(date +%s%N) - t0) / 1000000 ))
 }
+
+# cancel_ms PHASE: start a refresh_model(), wait until pg_stat_activity shows
+# it in PHASE (a prefix of "recgen.refresh_model: <phase>"), cancel it and
+# print how many milliseconds passed until the refresh had ended (its
+# client had the error), and where it stopped
+cancel_ms() {
+	local pid="" t0 t1 err bg
+	err=$(mktemp)
+	psql "$(bench_dsn)" -X -q -c "SELECT * FROM recgen.refresh_model()" >/dev/null 2>"$err" &
+	bg=$!
+	for _ in $(seq 1 6000); do
+		pid=$(bq "SELECT pid FROM pg_stat_activity WHERE query LIKE 'recgen.refresh_model: $1%' LIMIT 1")
+		[[ -n $pid ]] && break
+		sleep 0.05
+	done
+	t0=$(date +%s%N)
+	[[ -n $pid ]] && bq "SELECT pg_cancel_backend($pid)" >/dev/null
+	wait $bg
+	t1=$(date +%s%N)
+	echo "$(( (t1 - t0) / 1000000 )) $(grep -o 'recgen.refresh_model: .*' "$err" | head -1 | sed 's/^recgen.refresh_model: //' | tr ' ' '_')"
+	rm -f "$err"
+}

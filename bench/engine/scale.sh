@@ -9,8 +9,10 @@
 #     low ids of a category (popular items); kinds 60 % purchase, 20 % view,
 #     10 % click, 10 % cart_add; times spread over 2023.
 # Then: refresh_model() time and peak memory of the backend (VmHWM), the
-# INSERT ... SELECT self-join on the same data, and recommend() p50/p99 and
-# throughput against the plain-SQL query, as in speed.sh.
+# INSERT ... SELECT self-join on the same data, recommend() p50/p99 and
+# throughput against the plain-SQL query, as in speed.sh, and how long
+# pg_cancel_backend takes to stop a refresh while it reads the events and
+# while it computes co-occurrence.
 #   bench/engine/scale.sh [seconds per pgbench run, default 15]
 # Takes several minutes and about 3 GB of disk; never part of the tests.
 source "$(dirname "$0")/common.sh"
@@ -72,6 +74,8 @@ refresh_ms=$(echo "$out" | sed -n 1p | cut -d. -f1)
 refresh_kb=$(echo "$out" | sed -n 2p)
 
 selfjoin_ms=$(selfjoin_ms)
+read -r cancel_read where_read <<<"$(cancel_ms 'reading events')"
+read -r cancel_cooc where_cooc <<<"$(cancel_ms 'co-occurrence')"
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -84,3 +88,5 @@ printf "%-44s %12s %12s %10s\n" "measure" "recgen" "plain SQL" "speed-up"
 echo "$rows"
 awk -v a="$refresh_ms" -v b="$selfjoin_ms" 'BEGIN { printf "%-44s %12.0f %12.0f %9.1fx\n", "model build, ms (refresh_model / self-join)", a, b, b / a }'
 awk -v a="$refresh_kb" 'BEGIN { printf "%-44s %12.0f\n", "refresh_model backend peak memory, MiB", a / 1024 }'
+printf "%-44s %12s   stopped at %s\n" "cancel of refresh_model, ms (reading events)" "$cancel_read" "${where_read//_/ }"
+printf "%-44s %12s   stopped at %s\n" "cancel of refresh_model, ms (co-occurrence)" "$cancel_cooc" "${where_cooc//_/ }"

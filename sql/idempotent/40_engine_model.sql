@@ -25,3 +25,22 @@ GRANT SELECT ON recgen.models, recgen.model_current, recgen.item_neighbors,
     TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.rules TO recgen_admin;
 GRANT USAGE, SELECT ON SEQUENCE recgen.rules_rule_id_seq TO recgen_admin;
+
+CREATE OR REPLACE FUNCTION recgen.variant_name(name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN lower(regexp_replace(btrim(name), '\s+', ' ', 'g'));
+COMMENT ON FUNCTION recgen.variant_name(text) IS
+    'A product name normalised for variant grouping (lower case, white space collapsed and trimmed): recommend() treats products of the same variant_name, or the same group_key, as one product';
+GRANT EXECUTE ON FUNCTION recgen.variant_name(text) TO PUBLIC;
+
+DROP POLICY IF EXISTS admin_all ON recgen.customer_profiles;
+CREATE POLICY admin_all ON recgen.customer_profiles TO recgen_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS consented_profiling ON recgen.customer_profiles;
+CREATE POLICY consented_profiling ON recgen.customer_profiles FOR SELECT
+    TO recgen_analyst, recgen_worker
+    USING (recgen.profiling_allowed(customer_id));
+COMMENT ON POLICY admin_all ON recgen.customer_profiles IS 'recgen_admin reads every profile';
+COMMENT ON POLICY consented_profiling ON recgen.customer_profiles IS
+    'Analysts and workers see the profiles of customers who consented to profiling (recommend() reads them as its caller)';
+GRANT SELECT ON recgen.customer_profiles TO recgen_admin, recgen_analyst, recgen_worker;

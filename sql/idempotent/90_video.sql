@@ -220,21 +220,26 @@ BEGIN
     parts[1] := parts[1] || coalesce(optional[1], '') || coalesce(optional[2], '');
     /*
      * Each position has its own wording, so that no phrase of four words
-     * comes twice (the guard rejects that): "from our cards range", "one
-     * of our cards products"; "with a rate of", "at a rate of".
+     * comes twice (the guard rejects that): "from our cards range", "a
+     * choice from our cards" (a category is a plural noun, never an
+     * adjective); "with a rate of", "at a rate of".
      */
     FOR item IN SELECT x FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) x LOOP
         i := i + 1;
         k := (i - 1) % 4 + 1;
         -- a product with a rate (a loan, a saver) is told by its rate, not its fee
         t := format('%s, the %s%s%s.', CASE WHEN n = 1 THEN 'It is' ELSE ordinals[least(i, 5)] END, item ->> 'name',
-                    coalesce(format((ARRAY[', from our %s range', ', one of our %s products', ', in our %s selection',
-                                           ', among our %s'])[k], item ->> 'category'), ''),
+                    -- (format() with a NULL argument is not NULL: test the value itself)
+                    CASE WHEN item ->> 'category' IS NOT NULL
+                         THEN format((ARRAY[', from our %s range', ', a choice from our %s', ', in our %s selection',
+                                            ', among our %s'])[k], item ->> 'category') ELSE '' END,
                     CASE WHEN jsonb_typeof(item -> 'rate_pct') = 'number'
                          THEN format((ARRAY[', with a rate of %s%%', ', at a rate of %s%%', ', whose rate is %s%%',
                                             ', paying %s%%'])[k], item ->> 'rate_pct')
-                         ELSE coalesce(format((ARRAY[', at %s', ', priced at %s', ', for %s', ', costing %s'])[k],
-                                              item ->> 'price_text'), '') END);
+                         WHEN item ->> 'price_text' IS NOT NULL
+                         THEN format((ARRAY[', at %s', ', priced at %s', ', for %s', ', costing %s'])[k],
+                                     item ->> 'price_text')
+                         ELSE '' END);
         IF item ->> 'reason' IS NOT NULL AND item ->> 'reason' = ANY (reasons) THEN
             repeats := repeats + 1;
             t := t || (ARRAY[' I chose it for the same reason.', ' The same goes for this one.',

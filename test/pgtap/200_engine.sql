@@ -2,9 +2,11 @@
 -- right answers are known: co-occurrence, availability, repurchase
 -- intervals, rules, strategies, cold start, consent and the error cases.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 SET LOCAL recgen.max_per_category = 0;
+-- the reasons here are item-level ones; customer neighbours: 203_engine_neighbors.sql
+SET LOCAL recgen.neighbor_weight = 0;
 
 -- catalog: A, B, C, D (out of stock), F (inactive), G (like A by name),
 -- U (upsell of A), U2 (too expensive), H (VIP only), E (repurchase 30 days)
@@ -116,13 +118,24 @@ SELECT ok(NOT EXISTS (SELECT 1 FROM recgen.recommend(1, 20, 'balanced', '2024-06
 DELETE FROM recgen.rules WHERE rule_id = 9005;
 
 -- strategies
+-- (a list the strategy's own items leave short is filled with popular
+-- items, marked fallback in reason_detail)
 SELECT ok((SELECT bool_and(p.category <> 'kitchen') AND count(*) > 0
-           FROM recgen.recommend(1, 10, 'complementary', '2024-06-01') r JOIN recgen.products p USING (product_id)),
+           FROM recgen.recommend(1, 10, 'complementary', '2024-06-01') r JOIN recgen.products p USING (product_id)
+           WHERE r.reason = 'cross_sell'),
           'complementary: co-bought items of another category than the kitchen history');
+SELECT ok((SELECT bool_and((r.reason_detail->>'fallback')::boolean
+                    AND r.reason IN ('popular_segment', 'popular_country', 'popular', 'catalog'))
+                  AND count(*) = 8
+           FROM recgen.recommend(1, 10, 'complementary', '2024-06-01') r
+           WHERE r.reason <> 'cross_sell'),
+          'the other 8 of 10 are popular items, then the rest of the catalog, marked fallback');
 SELECT ok((SELECT bool_and(p.category = 'kitchen' AND p.price > 10 AND p.price <= 30) AND count(*) > 0
-           FROM recgen.recommend(1, 10, 'upsell', '2024-06-01') r JOIN recgen.products p USING (product_id)),
+           FROM recgen.recommend(1, 10, 'upsell', '2024-06-01') r JOIN recgen.products p USING (product_id)
+           WHERE r.reason = 'upsell'),
           'upsell: same category, dearer than an item bought, within the price bound');
-SELECT ok(NOT EXISTS (SELECT 1 FROM recgen.recommend(1, 10, 'upsell', '2024-06-01') WHERE product_id = 109),
+SELECT ok(NOT EXISTS (SELECT 1 FROM recgen.recommend(1, 10, 'upsell', '2024-06-01')
+                      WHERE product_id = 109 AND reason = 'upsell'),
           'upsell leaves out items beyond recgen.upsell_max_price_ratio');
 SELECT is((SELECT product_id FROM recgen.recommend(1, 1, 'similar', '2024-06-01')), 107::bigint,
           'similar: the item most like what was bought (G, like A)');

@@ -1,7 +1,7 @@
 -- Video narration scripts: the video_script kind, speech_text, the guard's
 -- narration rules and the fallback narration.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT is((SELECT consents FROM recgen.content_kinds WHERE kind = 'video_script'), '{marketing,profiling}'::text[],
           'a narration needs consent to marketing and profiling');
@@ -43,11 +43,13 @@ SELECT ok((SELECT (recgen.guard('video_script', o, c, 'bank', 'video') ->> 'ok')
 SELECT ok((SELECT array_length(regexp_split_to_array(recgen.speech_text(o ->> 'text'), '\s+'), 1) BETWEEN 150 AND 220 FROM fb),
           'the fallback narration has 150 to 220 words');
 SELECT ok((SELECT o ->> 'text' ~ '^Hello Anna' AND o ->> 'text' ~ 'Third, the Home Insurance, in our insurance selection, for £12.50'
-                   AND o ->> 'text' ~ 'Second, the Fixed-Rate Cash ISA, one of our savings products, at a rate of 4.2%' FROM fb),
+                   AND o ->> 'text' ~ 'Second, the Fixed-Rate Cash ISA, a choice from our savings, at a rate of 4.2%' FROM fb),
           'it greets by first name and presents each product with its price');
 SELECT ok((SELECT o ->> 'text' LIKE '%concerns about fees%' AND o ->> 'text' LIKE '%terms and conditions apply%' FROM fb),
           'it mentions the consented concern and the brand''s disclaimer');
 SELECT ok((SELECT recgen.speech_text(o ->> 'text') LIKE '%for 12 pounds 50.%' FROM fb), 'and its speech says the price');
+SELECT ok((SELECT o ->> 'text' ~ 'First, the Cash-Back Credit Card, from our cards range\. ' FROM fb),
+          'a product without a price is presented without one (no dangling "at")');
 
 -- the guard's rules of a narration
 SELECT is((SELECT jsonb_path_query_array(recgen.guard('video_script', jsonb_build_object('text', 'Hello Anna. Book a call.'),

@@ -50,6 +50,10 @@ def db(dirs):
     time.sleep(0.5)
     yield d
     with psycopg.connect(d, autocommit=True) as c:
+        # the render jobs queued here must not run once workers are back (they
+        # would render into the next module's media directory)
+        c.execute("SELECT recgen.cancel_job(job_id) FROM recgen.jobs"
+                  " WHERE state NOT IN ('completed', 'cancelled', 'discarded')")
         c.execute("ALTER SYSTEM RESET recgen.media_dir")
         c.execute("ALTER SYSTEM RESET recgen.asset_dirs")
         c.execute("ALTER SYSTEM RESET recgen.workers")

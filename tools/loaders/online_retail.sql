@@ -106,6 +106,39 @@ LEFT JOIN (
       GROUP BY code) pr ON pr.code = p.code
 ORDER BY p.code;
 
+-- variants: stock codes that differ only by letter case (84997D and 84997d)
+-- and codes sold under the same name are one product to a customer; each
+-- group's group_key is the smallest upper-case code connected to it
+-- through either relation (recommend() also groups by name on its own,
+-- but a key shared by both keeps the groups transitive)
+UPDATE recgen.products SET group_key = upper(sku);
+DO $$
+DECLARE
+    by_name bigint;
+    by_code bigint;
+BEGIN
+    LOOP
+        UPDATE recgen.products p SET group_key = m.g
+        FROM (SELECT recgen.variant_name(name) AS k, min(group_key) AS g
+              FROM recgen.products GROUP BY 1) m
+        WHERE recgen.variant_name(p.name) = m.k AND p.group_key > m.g;
+        GET DIAGNOSTICS by_name = ROW_COUNT;
+        UPDATE recgen.products p SET group_key = m.g
+        FROM (SELECT upper(sku) AS k, min(group_key) AS g
+              FROM recgen.products GROUP BY 1) m
+        WHERE upper(p.sku) = m.k AND p.group_key > m.g;
+        GET DIAGNOSTICS by_code = ROW_COUNT;
+        EXIT WHEN by_name + by_code = 0;
+    END LOOP;
+END
+$$;
+-- variants of one product share its category (the one of the group's first
+-- code: names of case-variant codes can differ and match other keywords)
+UPDATE recgen.products p SET category = g.category
+FROM (SELECT DISTINCT ON (group_key) group_key, category
+      FROM recgen.products ORDER BY group_key, product_id) g
+WHERE p.group_key = g.group_key AND p.category IS DISTINCT FROM g.category;
+
 -- customers ----------------------------------------------------------------
 
 INSERT INTO recgen.customers (customer_id, first_name, segment, country, locale, attributes,

@@ -1,18 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * sentiment.h
- *		Declarations shared by the sentiment scorer (sentiment.c) and its
- *		lexicon loader (sentiment_lexicon.c).
+ * sentiment_lexicon.h
+ *		The VADER word tables (sentiment_lexicon.c): what is known about a
+ *		word, and the lookups the scorer (sentiment.c) makes.
  *
  * Copyright (c) 2026, recgen developers
  *
  * IDENTIFICATION
- *		src/sentiment.h
+ *		src/sentiment_lexicon.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef RECGEN_SENTIMENT_H
-#define RECGEN_SENTIMENT_H
+#ifndef RECGEN_SENTIMENT_LEXICON_H
+#define RECGEN_SENTIMENT_LEXICON_H
 
 /* Words the rules test by identity (besides lexicon, booster, negation) */
 typedef enum SentimentWordId
@@ -46,17 +46,11 @@ typedef struct SentimentWordInfo
 	double		boost;			/* booster increment, if booster */
 } SentimentWordInfo;
 
-/* sentiment_text.c */
-extern int	SentimentLower(const char *src, int len, char *dst);
-extern bool SentimentIsUpper(const char *s, int len);
-extern bool SentimentHasUpper(const char *s, int len);
 
 /* FNV-1a, the hash of the word table, step by step */
 #define SENTIMENT_HASH_INIT 2166136261u
 #define SENTIMENT_HASH_STEP(h, c) (((h) ^ (unsigned char) (c)) * 16777619u)
 
-/* sentiment_but.c */
-extern void SentimentButShift(double *sent, int n, int bi);
 
 /* sentiment_lexicon.c */
 extern void SentimentLexiconEnsureLoaded(void);
@@ -68,4 +62,4 @@ extern int	SentimentEmojiMaxLen(void);
 extern double SentimentBoosterPhrase(const char *phrase, int len);
 extern bool SentimentSpecialCase(const char *phrase, int len, double *valence);
 
-#endif							/* RECGEN_SENTIMENT_H */
+#endif							/* RECGEN_SENTIMENT_LEXICON_H */
