@@ -70,6 +70,7 @@ OBJS = \
 	src/jobs_sql.o \
 	src/job_book.o \
 	src/job_exec.o \
+	src/job_values.o \
 	src/job_actions.o \
 	src/job_process.o
 
