@@ -53,10 +53,6 @@
 
 #include "render.h"
 
-char		render_tmpdir[4096];
-volatile sig_atomic_t render_stop = 0;
-volatile pid_t render_child = 0;
-
 /* the outputs: temporary file, extension of the final one, media kind */
 static const char *const outputs[][3] = {
 	{"video.mp4", "mp4", "video"},
@@ -65,131 +61,6 @@ static const char *const outputs[][3] = {
 	{"thumbnail.png", "png", "thumbnail"},
 	{"voice.wav", "wav", "audio"},
 };
-
-/*
- * Remove the temporary directory and everything in it (it is flat).
- */
-static void
-remove_tmpdir(void)
-{
-	DIR		   *d;
-	struct dirent *e;
-
-	if (render_tmpdir[0] == '\0')
-		return;
-	d = opendir(render_tmpdir);
-	if (d != NULL)
-	{
-		while ((e = readdir(d)) != NULL)
-		{
-			char		p[PATH_MAX + 256];
-
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", render_tmpdir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(render_tmpdir);
-	render_tmpdir[0] = '\0';
-}
-
-/*
- * Remove the temporary directories that helpers killed with SIGKILL left in
- * dir: "recgen-render-<pid>-XXXXXX" whose process no longer exists.
- */
-static void
-remove_stale_tmpdirs(const char *dir)
-{
-	DIR		   *d = opendir(dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-	{
-		long		pid;
-		char		suffix[16];
-
-		if (sscanf(e->d_name, "recgen-render-%ld-%15s", &pid, suffix) != 2 ||
-			strlen(suffix) != 6 || pid <= 0 || pid == getpid())
-			continue;
-		if (kill((pid_t) pid, 0) == 0 || errno != ESRCH)
-			continue;
-		snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/%s", dir, e->d_name);
-		remove_tmpdir();
-	}
-	closedir(d);
-}
-
-/*
- * A path in the temporary directory (malloc'd).
- */
-char *
-RenderTmpPath(const char *file)
-{
-	return xasprintf("%s/%s", render_tmpdir, file);
-}
-
-/*
- * One progress line on standard output.
- */
-void
-RenderProgress(double fraction, const char *phase)
-{
-	static double last = -1;
-	static char last_phase[32];
-
-	/* a line per percent at most, and one whenever the phase changes */
-	if (fraction < last + 0.01 && fraction < 1 && strncmp(phase, last_phase, sizeof(last_phase)) == 0)
-		return;
-	last = fraction;
-	snprintf(last_phase, sizeof(last_phase), "%s", phase);
-	printf("progress %.3f %s\n", fraction, phase);
-	fflush(stdout);
-}
-
-/*
- * One line of the helper's log (standard error): a step begins or ends.
- */
-void
-RenderLog(const char *fmt,...)
-{
-	va_list		ap;
-
-	fputs("recgen-render: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-}
-
-/*
- * Report an error, stop FFmpeg, remove the temporary files and exit.
- */
-void
-RenderFail(const char *fmt,...)
-{
-	va_list		ap;
-	int			stopped = render_stop;
-
-	if (render_child > 0)
-		kill(render_child, SIGTERM);
-	if (!stopped)
-	{
-		fputs("recgen-render: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	else
-		fputs("recgen-render: stopped\n", stderr);
-	remove_tmpdir();
-	exit(stopped ? 3 : 1);
-}
 
 /*
  * A file's size and SHA-256 (hex) as a JSON object {path, bytes, sha256},
@@ -624,7 +495,7 @@ main(int argc, char **argv)
 	if (getppid() != parent)
 		render_stop = 1;		/* the caller died before the handler was set */
 
-	remove_stale_tmpdirs(opt.work_dir ? opt.work_dir : out_abs);
+	RenderRemoveStaleTmpdirs(opt.work_dir ? opt.work_dir : out_abs);
 	snprintf(render_tmpdir, sizeof(render_tmpdir), "%s/recgen-render-%ld-XXXXXX",
 			 opt.work_dir ? opt.work_dir : out_abs, (long) getpid());
 	if (mkdtemp(render_tmpdir) == NULL)
@@ -692,7 +563,7 @@ main(int argc, char **argv)
 		free(from);
 		free(to);
 	}
-	remove_tmpdir();
+	RenderRemoveTmpdir();
 	cJSON_AddNumberToObject(res, "duration", duration);
 	cJSON_AddNumberToObject(res, "words", sp.nwords);
 	cJSON_AddNumberToObject(res, "cues", ncues);

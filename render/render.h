@@ -115,11 +115,13 @@ extern char render_tmpdir[4096];
 extern volatile sig_atomic_t render_stop;
 extern volatile pid_t render_child;
 
-/* main.c */
+/* report.c */
 extern void RenderProgress(double fraction, const char *phase);
 extern void RenderLog(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void RenderFail(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
 extern char *RenderTmpPath(const char *file);
+extern void RenderRemoveTmpdir(void);
+extern void RenderRemoveStaleTmpdirs(const char *dir);
 
 /* speech.c */
 extern void SpeechSynthesize(const RenderOptions *opt, const char *script,
@@ -154,7 +156,7 @@ extern void ArgFree(ArgV *a);
 extern void RunFfmpeg(ArgV *a, double duration, double from, double to,
 					  const char *phase);
 
-/* strbuf helpers (run.c) */
+/* allocation (report.c) */
 extern char *xstrdup(const char *s);
 extern char *xasprintf(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void *xmalloc(size_t n);

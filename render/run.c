@@ -32,48 +32,6 @@
 /* lines of FFmpeg's log a failure reports */
 #define LOG_TAIL_LINES 12
 
-void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		RenderFail("out of memory");
-	return p;
-}
-
-void *
-xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		RenderFail("out of memory");
-	return p;
-}
-
-char *
-xstrdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-		RenderFail("out of memory");
-	return p;
-}
-
-char *
-xasprintf(const char *fmt,...)
-{
-	va_list		ap;
-	char	   *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		RenderFail("out of memory");
-	va_end(ap);
-	return s;
-}
-
 /* append a copy of s to the argument vector */
 void
 ArgAdd(ArgV *a, const char *s)

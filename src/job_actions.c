@@ -38,6 +38,7 @@
 
 #include "http.h"
 #include "job_actions.h"
+#include "job_values.h"
 #include "job_http.h"
 #include "job_process.h"
 #include "llm.h"

@@ -17,10 +17,6 @@
 
 #include "jobs.h"
 
-/* job_exec.c: reading a handler's answer */
-extern Jsonb *JobJsonbField(Jsonb *obj, const char *key);
-extern char *JobJsonbText(Jsonb *obj, const char *key);
-
 /* job_actions.c */
 extern void JobActionStart(JobRun *job, Jsonb *answer);
 extern Jsonb *JobActionResults(JobRun *job);

@@ -51,6 +51,7 @@
 
 #include "compat.h"
 #include "job_actions.h"
+#include "job_values.h"
 #include "jobs.h"
 #include "worker.h"
 
@@ -173,51 +174,6 @@ call_handler(JobRun *job, Jsonb *results)
 }
 
 /*
- * JobJsonbField
- *		The value of a key of a jsonb object as a jsonb of its own, or NULL
- *		(also for JSON null).
- */
-Jsonb *
-JobJsonbField(Jsonb *obj, const char *key)
-{
-	JsonbValue	v;
-
-	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj))
-		return NULL;
-	if (getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL)
-		return NULL;
-	if (v.type == jbvNull)
-		return NULL;
-	return JsonbValueToJsonb(&v);
-}
-
-/*
- * JobJsonbText
- *		A string (or any scalar, as text) at key, or NULL.
- */
-char *
-JobJsonbText(Jsonb *obj, const char *key)
-{
-	JsonbValue	v;
-
-	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj))
-		return NULL;
-	if (getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL)
-		return NULL;
-	switch (v.type)
-	{
-		case jbvString:
-			return pnstrdup(v.val.string.val, v.val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-		case jbvBool:
-			return pstrdup(v.val.boolean ? "true" : "false");
-		default:
-			return NULL;
-	}
-}
-
-/*
  * parse_action
  *		What the handler's answer asks for.
  */
@@ -252,21 +208,6 @@ copy_jsonb(Jsonb *j, MemoryContext cxt)
 	copy = MemoryContextAlloc(cxt, VARSIZE(j));
 	memcpy(copy, j, VARSIZE(j));
 	return copy;
-}
-
-/*
- * JobRemainingMs
- *		What is left of the job's time for this attempt.
- */
-int64
-JobRemainingMs(JobRun *job)
-{
-	TimestampTz deadline = TimestampTzPlusMilliseconds(job->started, job->timeout_ms);
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (now >= deadline)
-		return 0;
-	return (deadline - now) / 1000;
 }
 
 /*

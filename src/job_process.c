@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "job_actions.h"
+#include "job_values.h"
 #include "job_process.h"
 
 #define PROCESS_MAX_ARGS 256

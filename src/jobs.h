@@ -91,7 +91,6 @@ extern void JobStep(JobRun *job);
 extern void JobFailAlone(JobRun *job, const char *error, const char *sqlstate, bool retryable);
 extern void JobSnoozeAlone(JobRun *job, int64 delay_ms, const char *reason);
 extern bool JobSqlstateRetryable(int sqlerrcode);
-extern int64 JobRemainingMs(JobRun *job);
 extern void JobFree(JobRun *job);
 
 #endif							/* RECGEN_JOBS_H */

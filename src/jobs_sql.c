@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "job_actions.h"
+#include "job_values.h"
 #include "jobs.h"
 #include "recgen.h"
 #include "worker.h"

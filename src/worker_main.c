@@ -53,6 +53,7 @@
 #include "call_log.h"
 #include "http.h"
 #include "job_actions.h"
+#include "job_values.h"
 #include "jobs.h"
 #include "recgen.h"
 #include "worker.h"

@@ -105,6 +105,10 @@ def answer_text(req, mode, count):
         # an email in parts (composition parts): recgen assembles it
         n = schema["properties"]["reasons"].get("minItems", 1)
         reasons = [PART_FRAMES[k % len(PART_FRAMES)] for k in range(n)]
+        # each reason with its product's name when the schema fixes it
+        per = schema["properties"]["reasons"].get("prefixItems")
+        if per:
+            reasons = [{"item": p["properties"]["item"]["const"], "reason": r} for p, r in zip(per, reasons)]
         parts = {"subject": f"Picked for you: the {name}", "opening": "We hope you are enjoying your last order.",
                  "reasons": reasons, "closing": "Enjoy the rest of your week.", "cta": "Have a look"}
         if mode == "fake-hallucinate":

@@ -25,12 +25,6 @@ sql() {
 	psql "$("$ROOT/tools/cluster.sh" dsn "$1")" -X -qAt -v ON_ERROR_STOP=1 "${@:2}"
 }
 
-# Until the recommendation engine is merged, a simple stand-in (created only
-# when recgen.recommend does not exist).
-for db in "$RETAIL" "$BANK"; do
-	sql "$db" -f "$ROOT/test/lib/recommend_standin.sql"
-done
-
 # the customers of the README's first examples (12352 and 100002)
 show_email() {
 	local db=$1 brand=$2 label=$3 cid=$4

@@ -492,7 +492,8 @@ COMMENT ON FUNCTION recgen.guard_rule_script(jsonb, jsonb) IS
 
 /*
  * guard_rule_cut_off: lines of five words or more must end as a sentence
- * ends (list lines aside).
+ * ends (list lines aside): not on a comma or a bare word, and not on a full
+ * stop placed after a word that needs more.
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_cut_off(f jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -503,8 +504,9 @@ AS $$
       FROM (SELECT btrim(l) AS l FROM regexp_split_to_table(coalesce(f ->> 'body', ''), '\n') l) s
      WHERE array_length(regexp_split_to_array(l, '\s+'), 1) >= 5
        AND l !~ '^[-•*]'
-       AND l !~ '[.!?…:;,)"''”’»]$'
-       AND l !~ '[\u2600-\u27bf\U0001f300-\U0001faff]$'
+       AND ((l !~ '[.!?…:;)"''”’»]$' AND l !~ '[\u2600-\u27bf\U0001f300-\U0001faff]$')
+            -- a full stop after a word that needs more: "... which we've."
+            OR l ~* '\m(and|or|but|the|a|an|of|to|for|with|your|our|that|which|we''ve)[.]$')
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_cut_off(jsonb) IS
     'Guard rule "cut_off": every line of five words or more ends as a sentence does (list lines aside)';

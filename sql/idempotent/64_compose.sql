@@ -11,8 +11,8 @@
  *
  *   free   the whole email as JSON (subject, preheader, body, cta)
  *   parts  JSON parts, each short and bounded by the schema
- *          (recgen.email_parts_schema): subject, opening, one sentence per
- *          product starting with "It", closing, cta
+ *          (recgen.email_parts_schema): subject, opening, per product its
+ *          name and one sentence starting with "It", closing, cta
  *
  * recgen.compose_email assembles the parts: "Hi <first name>,", the
  * opening, each product's sentence with "It" replaced by the product's
@@ -77,7 +77,8 @@ AS $$
         WHEN 'parts' THEN format(
             'Write the parts of the email as JSON: "subject" (at most 8 words, about the products or what the customer likes), '
             '"opening" (one sentence about their recent purchase or favourite category), '
-            '"reasons" (%s sentences, one per product in the order above, each starting with "It" and saying why that product suits them, from its Why and About it), '
+            '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
+            'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it, each in its own words), '
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
             'Do not write prices or the customer''s name: recgen adds them.', n_items)
         ELSE
@@ -90,26 +91,39 @@ COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
     'The output instruction of an email prompt: the whole email (composition free) or its parts (composition parts)';
 
 /*
- * email_parts_schema: the JSON schema of an email written in parts, for n
- * products (exactly n reasons).
+ * email_parts_schema: the JSON schema of an email written in parts for the
+ * products of a context: exactly one reason per product, in order, each an
+ * object whose "item" is the product's name (a constant, so the model writes
+ * the name before the reason and the reason is about that product, not a
+ * past purchase) and whose "reason" is the sentence. The bounds leave room
+ * for a whole sentence: a grammar-constrained server closes a string at its
+ * maxLength, mid-word.
  */
-CREATE OR REPLACE FUNCTION recgen.email_parts_schema(n integer) RETURNS jsonb
+DROP FUNCTION IF EXISTS recgen.email_parts_schema(integer);
+CREATE OR REPLACE FUNCTION recgen.email_parts_schema(items jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT jsonb_build_object(
         'type', 'object', 'additionalProperties', false,
         'properties', jsonb_build_object(
-            'subject', '{"type": "string", "minLength": 3, "maxLength": 60}'::jsonb,
-            'opening', '{"type": "string", "minLength": 10, "maxLength": 160}'::jsonb,
-            'reasons', jsonb_build_object('type', 'array', 'minItems', n, 'maxItems', n,
-                                          'items', '{"type": "string", "minLength": 10, "maxLength": 160}'::jsonb),
-            'closing', '{"type": "string", "minLength": 3, "maxLength": 100}'::jsonb,
+            'subject', '{"type": "string", "minLength": 3, "maxLength": 70}'::jsonb,
+            'opening', '{"type": "string", "minLength": 10, "maxLength": 240}'::jsonb,
+            'reasons', jsonb_build_object('type', 'array', 'minItems', n, 'maxItems', n, 'prefixItems', per),
+            'closing', '{"type": "string", "minLength": 3, "maxLength": 160}'::jsonb,
             'cta', '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb),
         'required', '["subject", "opening", "reasons", "closing", "cta"]'::jsonb)
+      FROM (SELECT count(*)::int AS n,
+                   coalesce(jsonb_agg(jsonb_build_object(
+                       'type', 'object', 'additionalProperties', false,
+                       'properties', jsonb_build_object(
+                           'item', jsonb_build_object('const', recgen.display_name(i ->> 'name')),
+                           'reason', '{"type": "string", "minLength": 10, "maxLength": 220}'::jsonb),
+                       'required', '["item", "reason"]'::jsonb) ORDER BY o), '[]') AS per
+              FROM jsonb_array_elements(coalesce(items, '[]')) WITH ORDINALITY AS e(i, o)) x
 $$;
-COMMENT ON FUNCTION recgen.email_parts_schema(integer) IS
-    'JSON schema of an email written in parts for n products: subject, opening, exactly n reasons, closing, cta (each bounded)';
+COMMENT ON FUNCTION recgen.email_parts_schema(jsonb) IS
+    'JSON schema of an email written in parts for the given context items: subject, opening, one {"item": <the product''s name>, "reason": <sentence>} per product in order, closing, cta (each bounded)';
 
 /*
  * template_examples: the few-shot messages of a prompt: of the template's
@@ -156,9 +170,12 @@ CREATE OR REPLACE FUNCTION recgen.part_sentence(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN p ~ '[[:alnum:]]$' THEN p || '.' ELSE p END FROM (SELECT recgen.part_text(t) AS p) s
+    SELECT CASE WHEN p ~ '[[:alnum:]]$'
+                 AND p !~* '\m(and|or|but|to|the|a|an|of|for|with|your|our|in|on|at|from|by|is|are|that|which|who|we''ve|we|you|it|its|as|so|if|all|this|these)$'
+                THEN p || '.' ELSE p END
+      FROM (SELECT recgen.part_text(t) AS p) s
 $$;
-COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer that is a sentence, with a full stop when it ends on a letter or digit';
+COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer that is a sentence, with a full stop when it ends on a letter or digit and not on a word that needs more (a part cut off stays cut off, for the guard to see)';
 
 /*
  * product_sentence: a product's sentence from the model's reason: "It ..."
@@ -224,7 +241,9 @@ BEGIN
     IF jsonb_typeof(parts) IS DISTINCT FROM 'object' THEN
         RETURN '{}';
     END IF;
-    SELECT string_agg(recgen.product_sentence(parts #>> ARRAY['reasons', (o - 1)::text], i, o::int), ' ' ORDER BY o)
+    SELECT string_agg(recgen.product_sentence(CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
+                                                       WHEN 'object' THEN parts #>> ARRAY['reasons', (o - 1)::text, 'reason']
+                                                       ELSE parts #>> ARRAY['reasons', (o - 1)::text] END, i, o::int), ' ' ORDER BY o)
       INTO sentences
       FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
     body := concat_ws(E'\n\n',
@@ -239,7 +258,9 @@ BEGIN
         'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
                                    'A few ideas chosen for you'), 140),
         'body', body,
-        'cta', recgen.part_text(parts ->> 'cta')));
+        -- a call to action the length limit cut after "and" / "your" loses that word
+        'cta', regexp_replace(recgen.part_text(parts ->> 'cta'),
+                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from))+\s*[,;:–-]?$', '', 'i')));
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text) IS

@@ -250,7 +250,7 @@ BEGIN
             'messages', msgs,
             'max_tokens', tpl.max_tokens,
             'temperature', tpl.temperature,
-            'schema', CASE WHEN v_composition = 'parts' THEN recgen.email_parts_schema(jsonb_array_length(ctx -> 'items'))
+            'schema', CASE WHEN v_composition = 'parts' THEN recgen.email_parts_schema(ctx -> 'items')
                            WHEN v_kind = 'email' THEN recgen.email_schema() END,
             'schema_name', v_kind,
             'purpose', v_kind,

@@ -1,6 +1,6 @@
 -- Content generation: objects, shipped defaults, security properties.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT has_table('recgen', 'content', 'recgen.content exists');
 SELECT has_table('recgen', 'llm_calls', 'recgen.llm_calls exists');
@@ -13,6 +13,13 @@ SELECT set_eq($$SELECT tone FROM recgen.tones$$,
 SELECT set_eq($$SELECT DISTINCT kind FROM recgen.prompt_templates WHERE active$$,
               $$SELECT kind FROM recgen.content_kinds$$,
               'an active template for every kind');
+-- the 0.1.0 email catch-all "*" (a seed row, kept as it was) shadows no shipped
+-- tone: each has its own 0.2.0 template, the one generation picks
+SELECT is((SELECT count(*)::int FROM recgen.tones tn
+            WHERE (SELECT t.composition FROM recgen.prompt_templates t
+                    WHERE t.kind = 'email' AND t.active AND t.tone IN (tn.tone, '*')
+                    ORDER BY t.tone = tn.tone DESC LIMIT 1) IS DISTINCT FROM 'parts'),
+          0, 'every shipped tone writes emails with its own 0.2.0 template, not the 0.1.0 catch-all');
 SELECT ok((SELECT disclaimer IS NOT NULL FROM recgen.brands WHERE brand = 'bank'), 'the bank brand requires a disclaimer');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'sms'), 160, 'sms takes 160 characters');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'social'), 280, 'social takes 280 characters');

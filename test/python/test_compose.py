@@ -31,6 +31,10 @@ def test_small_models_write_parts_and_recgen_places_names_and_prices(conn, fake)
     ctx = one(conn, "SELECT context FROM recgen.content WHERE content_id = %s", (e["content_id"],))
     n = len(ctx["items"])
     assert schema["properties"]["reasons"]["minItems"] == schema["properties"]["reasons"]["maxItems"] == n
+    # each reason is tied to its product: the schema fixes the name the model writes before it
+    assert [p["properties"]["item"]["const"] for p in schema["properties"]["reasons"]["prefixItems"]] == \
+        [one(conn, "SELECT recgen.display_name(%s)", (i["name"],)) for i in ctx["items"]]
+    assert list(schema["properties"]["reasons"]["prefixItems"][0]["properties"]) == ["item", "reason"]
     # the prompt states the history and, per product, its reason with the purchase behind it
     prompt = body["messages"][-1]["content"]
     assert "Recent purchases: " in prompt and "Why: " in prompt
@@ -60,6 +64,9 @@ def test_the_purchase_behind_a_product_leads_its_sentence(conn):
     assert one(conn, "SELECT recgen.product_sentence('It matches your Red Enamel Mug.', %s, 2)", (json.dumps(item),)) \
         == "The Blue Enamel Mug (£6.50) matches your Red Enamel Mug."
     assert one(conn, "SELECT recgen.part_sentence('We hope you enjoy them')") == "We hope you enjoy them."
+    # a part the token limit cut off stays cut off (the guard's cut_off rule sees it)
+    assert one(conn, "SELECT recgen.part_sentence('You also got an apron, which we''ve')") == \
+        "You also got an apron, which we've"
 
 
 def test_a_reason_that_is_not_an_it_sentence_gets_the_name_in_front(conn):
@@ -70,6 +77,14 @@ def test_a_reason_that_is_not_an_it_sentence_gets_the_name_in_front(conn):
         == "The Blue Enamel Mug (£6.50): perfect with your teapot."
     assert one(conn, "SELECT recgen.product_sentence('The Blue Enamel Mug suits you.', %s, 3)", (json.dumps(item),)) \
         == "The Blue Enamel Mug suits you."
+
+
+def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
+    ctx = one(conn, "SELECT recgen.context(1, 3)")
+    parts = {"subject": "For your kitchen", "opening": "Thank you for your last order.", "reasons": [],
+             "closing": "Bye for now.", "cta": "See your kitchen & dining and "}
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert out["cta"] == "See your kitchen & dining"
 
 
 def test_missing_parts_do_not_pass(conn):
@@ -138,3 +153,21 @@ def test_free_form_writing_is_one_template_setting_away(conn, fake):
         assert g["ok"]
     finally:
         conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = 'friendly' AND active")
+
+
+def test_every_local_model_has_a_price_row(conn):
+    """Campaign cost estimates join recgen.model_prices on the name the local
+    server reports: every model tools/llm_models.py serves has a row."""
+    import os
+    import subprocess
+    import sys
+    from content_helpers import ROOT
+    tool = os.path.join(ROOT, "tools", "llm_models.py")
+    names = [line.split("\t")[0].replace(" (default)", "")
+             for line in subprocess.run([sys.executable, tool, "list"], capture_output=True, text=True,
+                                        check=True).stdout.splitlines() if line]
+    aliases = {subprocess.run([sys.executable, tool, "alias", n], capture_output=True, text=True,
+                              check=True).stdout.strip() for n in names}
+    assert len(aliases) >= 3
+    priced = {r[0] for r in conn.execute("SELECT model FROM recgen.model_prices").fetchall()}
+    assert aliases <= priced, aliases - priced

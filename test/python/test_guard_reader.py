@@ -180,6 +180,15 @@ def test_issue_cut_off_sentence_and_subject_about_nothing(conn):
     assert {"cut_off", "subject"} <= rules(g), g
 
 
+@pytest.mark.parametrize("ending", [
+    "Don't forget to check out our lighting,",                       # a comma ends the paragraph
+    "You also got a children's apron design, which we've.",           # a full stop after a word that needs more
+])
+def test_a_part_cut_off_at_the_token_limit_is_cut_off(conn, ending):
+    body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.", ending)
+    assert "cut_off" in rules(guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS))
+
+
 # --- each rule on its own ---------------------------------------------------
 
 @pytest.mark.parametrize("field,value,rule", [
