@@ -104,11 +104,13 @@ void
 RenderProgress(double fraction, const char *phase)
 {
 	static double last = -1;
+	static char last_phase[32];
 
-	/* a line per percent at most */
-	if (fraction < last + 0.01 && fraction < 1)
+	/* a line per percent at most, and one whenever the phase changes */
+	if (fraction < last + 0.01 && fraction < 1 && strncmp(phase, last_phase, sizeof(last_phase)) == 0)
 		return;
 	last = fraction;
+	snprintf(last_phase, sizeof(last_phase), "%s", phase);
 	printf("progress %.3f %s\n", fraction, phase);
 	fflush(stdout);
 }

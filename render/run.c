@@ -122,6 +122,7 @@ RunFfmpeg(ArgV *a, double duration, double from, double to, const char *phase)
 	char		line[512];
 
 	RenderLog("FFmpeg: %s", phase);
+	RenderProgress(from, phase);
 	if (pipe(pfd) != 0)
 		RenderFail("could not create a pipe: %m");
 	fflush(NULL);

@@ -296,8 +296,9 @@ refill(Endpoint *e, TimestampTz now)
 	e->req_bucket = Min(req_cap, e->req_bucket + minutes * recgen_llm_rpm);
 	e->tok_bucket = Min(tok_cap, e->tok_bucket + minutes * recgen_llm_tpm);
 	/*
-	 * No limit, no debt: requests sent while a limit was 0 must not make
-	 * the endpoint wait for minutes once an admin sets one.
+	 * No limit, a full bucket: requests sent while a limit was 0 must not
+	 * make the first request under a new limit wait (nor do they charge
+	 * it; see EndpointPick).
 	 */
 	if (recgen_llm_rpm == 0)
 		e->req_bucket = req_cap;
@@ -400,8 +401,11 @@ EndpointPick(int est_tokens, int64 *wait_us)
 
 		e->inflight++;
 		e->requests++;
-		e->req_bucket -= 1.0;
-		e->tok_bucket -= est_tokens;
+		/* charged only under a limit: unlimited requests leave no debt */
+		if (recgen_llm_rpm > 0)
+			e->req_bucket -= 1.0;
+		if (recgen_llm_tpm > 0)
+			e->tok_bucket -= est_tokens;
 		e->last_used = now;
 		if (e->open_until != 0 && n > 1)
 			e->probing = true;
@@ -477,6 +481,8 @@ EndpointCharge(int idx, int delta)
 {
 	EndpointShared *es = state();
 
+	if (recgen_llm_tpm <= 0)
+		return;
 	lock(es);
 	es->eps[idx].tok_bucket -= delta;
 	unlock(es);

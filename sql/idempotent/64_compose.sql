@@ -75,7 +75,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE composition
         WHEN 'parts' THEN format(
-            'Write the parts of the email as JSON: "subject" (at most 8 words, about the products or what the customer likes), '
+            'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category), '
             '"opening" (one sentence about their recent purchase or favourite category), '
             '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
             'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it, each in its own words), '

@@ -123,12 +123,16 @@ def test_an_unusable_answer_retries_and_the_last_attempt_falls_back(conn):
 
 
 def test_local_rate_limits_snooze_what_would_wait_too_long(db, fake):
-    set_db(db, {"recgen.llm_rpm": "1"})                          # one request a minute
     c = connect(db)
     c.execute("SET recgen.llm_model = 'fake-normal'")
+    # a request sent just before, with no limit, is not charged to the new one
+    free = one(c, "SELECT recgen.enqueue('email', customer_id => 5)")
+    assert wait_jobs(c, [free]) == ["completed"]
+    set_db(db, {"recgen.llm_rpm": "1"})                          # one request a minute
     try:
         a = one(c, "SELECT recgen.enqueue('email', customer_id => 1)")
         assert wait_jobs(c, [a]) == ["completed"]
+        assert one(c, "SELECT progress ->> 'snoozed' FROM recgen.jobs WHERE job_id = %s", (a,)) is None
         b = one(c, "SELECT recgen.enqueue('email', customer_id => 4)")
         assert wait_for(lambda: one(c, "SELECT progress ->> 'snoozed' FROM recgen.jobs WHERE job_id = %s", (b,)))
         state, attempt, errors = c.execute("SELECT state, attempt, errors FROM recgen.jobs WHERE job_id = %s",

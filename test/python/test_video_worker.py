@@ -95,30 +95,41 @@ def group(pgid):
     return [int(p) for p in os.listdir("/proc") if p.isdigit() and (proc_stat(p) or (0, 0))[1] == pgid]
 
 
-def helper_of(name):
-    """The pid of the recgen-render process rendering name, or None."""
+def helpers(name):
+    """[(pid, ppid, process group)] of the recgen-render processes rendering
+    name (a helper's child between fork and exec has its command line too)."""
+    out = []
     for p in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{p}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if argv[0].endswith(b"/recgen-render") and name.encode() in argv:
-            return int(p)
-    return None
+        st = proc_stat(p)
+        if st and argv[0].endswith(b"/recgen-render") and name.encode() in argv:
+            out.append((int(p), *st))
+    return out
 
 
-def encoding_helper(conn, cid, job, other_than=None):
-    """Once the job's helper runs FFmpeg's encode (seen in recgen.jobs.progress,
-    so the worker carries the helper's progress there): its pid, checked to
-    be the leader of its own process group with FFmpeg in it."""
+def encoding_helper(conn, cid, job, attempt=1, other_than=None):
+    """Once the job's attempt runs FFmpeg's encode: the pid of its helper, the
+    child of the worker holding the job and the leader of its own process
+    group, with FFmpeg in that group. The first attempt is also seen
+    encoding in recgen.jobs.progress (the worker carries the helper's
+    progress there)."""
     name = f"video-{cid}-{job}"
-    assert wait_for(lambda: one(conn, "SELECT progress ->> 'phase' = 'encode' FROM recgen.jobs"
-                                      " WHERE job_id = %s", (job,)) and helper_of(name) not in (None, other_than),
-                    timeout=60), one(conn, "SELECT row_to_json(j) FROM recgen.jobs j WHERE job_id = %s", (job,))
-    pid = helper_of(name)
-    assert proc_stat(pid)[1] == pid  # its own process group
-    assert wait_for(lambda: len(group(pid)) >= 2, timeout=10)  # FFmpeg runs in it
+
+    def ready():
+        at, worker, phase = conn.execute("SELECT attempt, leased_by, progress ->> 'phase' FROM recgen.jobs"
+                                         " WHERE job_id = %s", (job,)).fetchone()
+        if at != attempt or (attempt == 1 and phase != "encode"):
+            return None
+        for pid, ppid, pgid in helpers(name):
+            if ppid == worker and pgid == pid and pid != other_than and len(group(pid)) >= 2:
+                return pid
+        return None
+    pid = wait_for(ready, timeout=60)
+    assert pid, (helpers(name), one(conn, "SELECT row_to_json(j) FROM recgen.jobs j WHERE job_id = %s", (job,)))
     return pid
 
 
@@ -184,7 +195,7 @@ def test_a_render_past_the_timeout_fails_the_job(conn, dirs):
     assert len(errors) == 1 and errors[0]["retryable"] is False
     assert "took longer than recgen.render_timeout (1s)" in errors[0]["error"]
     assert "recgen-render: started" in errors[0]["error"]  # the tail of its log
-    assert helper_of(f"video-{cid}-{job}") is None
+    assert wait_for(lambda: helpers(f"video-{cid}-{job}") == [], timeout=10), helpers(f"video-{cid}-{job}")
     assert temporary_dirs(dirs) == [] and outputs(dirs, cid, job) == []
 
 
@@ -194,8 +205,7 @@ def test_a_killed_helper_fails_the_attempt_and_the_job_retries(conn, dirs):
     first = encoding_helper(conn, cid, job)
     os.kill(first, signal.SIGKILL)  # the helper only: nothing of it can clean up
     # the second attempt's helper starts, and removes what the first left
-    second = encoding_helper(conn, cid, job, other_than=first)
-    assert one(conn, "SELECT attempt FROM recgen.jobs WHERE job_id = %s", (job,)) == 2
+    second = encoding_helper(conn, cid, job, attempt=2, other_than=first)
     assert not [d for d in temporary_dirs(dirs) if d.startswith(f"recgen-render-{first}-")]
     os.kill(second, signal.SIGKILL)
     assert wait_jobs(conn, [job]) == ["discarded"]

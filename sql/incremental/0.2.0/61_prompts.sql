@@ -34,7 +34,7 @@ INSERT INTO recgen.prompt_templates (kind, tone, version, composition, system_pr
 SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_templates t
                                         WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'parts',
  'You write marketing emails in English for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Write to the customer as "you", warmly and concretely, as a good shop assistant who knows what they bought would. Use only the facts given: never invent products, prices, discounts, colours, sizes, materials or features. Never write a person''s name and never write about the customer as "he", "she" or by name. No placeholders, no links, no e-mail addresses or phone numbers.',
- E'Customer: {{customer.first_name}}.{{campaign_line}}\n{{history_text}}\nProducts to recommend, in this order:\n{{products_text}}\n{{format_text}}',
+ E'Customer: {{customer.first_name}}. They read the email: write to them as "you", never "he", "she" or their name after the greeting.{{campaign_line}}\n{{history_text}}\nProducts to recommend, in this order:\n{{products_text}}\n{{format_text}}',
  jsonb_build_array(
   jsonb_build_object(
    'user', E'Customer: Sam.\nRecent purchases: Blue Garden Chair.\nFavourite categories: garden.\nProducts to recommend, in this order:\n1. Striped Seat Cushion (£8.50). Why: often bought together with items you chose (Blue Garden Chair).\n2. Solar Path Light (£6.00). Why: popular with customers like you.',
