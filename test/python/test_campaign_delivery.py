@@ -15,69 +15,18 @@ import time
 import psycopg
 import pytest
 
-from campaign_helpers import Receiver, campaign_db, connect, one, wait_for
-from jobs_helpers import SETTINGS, set_worker_settings
-
-
-FAST_RETRIES = "{1 second,1 second,1 second,1 second}"
+from campaign_helpers import (attempts, connect, deliver, endpoint, one, processed_once, running_receiver,
+                              settled, states, wait_for, worker_campaign_db)
 
 
 @pytest.fixture(scope="module")
 def db():
-    set_worker_settings(SETTINGS)
-    conn = connect(campaign_db("recgen_campaign_delivery"))
-    conn.execute("DELETE FROM recgen.frequency_caps")
-    job = one(conn, "SELECT recgen.enqueue('noop')")
-    assert wait_for(lambda: one(conn, "SELECT state FROM recgen.jobs WHERE job_id = %s", (job,)) == "completed", 120)
-    yield conn
-    conn.close()
-    set_worker_settings({k: None for k in SETTINGS})
+    yield from worker_campaign_db("recgen_campaign_delivery")
 
 
 @pytest.fixture
 def receiver(db):
-    r = Receiver(one(db, "SELECT recgen.webhook_secret()")).start()
-    yield r
-    r.stop()
-
-
-def endpoint(db, name, url, secret, retry_schedule=FAST_RETRIES, timeout="5 seconds"):
-    db.execute("DELETE FROM recgen.deliveries WHERE endpoint = %s", (name,))
-    db.execute("DELETE FROM recgen.webhook_endpoints WHERE name = %s", (name,))
-    db.execute("INSERT INTO recgen.webhook_endpoints (name, url, secret, retry_schedule, timeout) VALUES (%s, %s, %s, %s, %s)",
-               (name, url, secret, retry_schedule, timeout))
-
-
-def deliver(db, endpoint_name, customers, tag):
-    """Stores one content per customer (as the pipeline would) and creates its delivery."""
-    ids = []
-    for c in customers:
-        content = one(db, """INSERT INTO recgen.content (customer_id, kind, brand, campaign, model, context, output,
-                                                          product_ids, verdict)
-                             VALUES (%s, 'email', 'default', %s, 'm', '{}',
-                                     jsonb_build_object('subject', 'A pick for you', 'body', 'Hi, we think you will like it.'),
-                                     '{1}', 'pass') RETURNING content_id""", (c, tag))
-        ids.append(one(db, "SELECT recgen.delivery_create(%s, %s, %s)", (c, content, endpoint_name)))
-    return ids
-
-
-def states(db, ids):
-    return db.execute("""SELECT delivery_id, state, attempts, webhook_id, last_status FROM recgen.deliveries
-                          WHERE delivery_id = ANY(%s) ORDER BY delivery_id""", (ids,)).fetchall()
-
-
-def settled(db, ids, timeout=60):
-    return wait_for(lambda: all(s[1] in ("delivered", "failed", "disabled") for s in states(db, ids)), timeout)
-
-
-def processed_once(receiver, rows):
-    ids = sorted(p["id"] for p in receiver.get("/processed"))
-    assert ids == sorted(r[3] for r in rows), "every delivery processed once, under its own webhook-id"
-
-
-def attempts(db, delivery_id):
-    return db.execute("""SELECT attempt, http_status, error, attempted_at FROM recgen.delivery_attempts
-                          WHERE delivery_id = %s ORDER BY attempt""", (delivery_id,)).fetchall()
+    yield from running_receiver(db)
 
 
 def test_delivered_signed_and_verified(db, receiver):
