@@ -289,6 +289,19 @@ BEGIN
                 format('does not address the customer by their first name "%s"', fname));
         END IF;
     END IF;
+    -- a greeting twice ("Hi Anna, / Hi Anna, thanks ..."), or the name
+    -- again at the start of a line after the greeting ("Hi Charlie, /
+    -- Charlie, you've been ...")
+    IF kind = 'email' AND (
+           (SELECT count(*) FROM regexp_split_to_table(coalesce(body, ''), '\n') l
+             WHERE l ~* '^\s*(hi|hello|hey|dear|good (morning|afternoon|evening))\M') > 1
+        OR (nullif(fname, '') IS NOT NULL
+            AND (coalesce(body, '') ~* ('\n\s*' || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\s*[,!:]')
+                 OR regexp_count(coalesce(body, ''), '\m(hi|hello|hey|dear)\s+'
+                                 || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\M', 1, 'i') > 1))) THEN
+        v := v || jsonb_build_object('rule', 'name', 'detail',
+            'greets the customer twice (a second greeting, or their name again after the greeting)');
+    END IF;
     RETURN v;
 END
 $$;
@@ -580,13 +593,21 @@ DECLARE
     words text[] := string_to_array(recgen.guard_norm(f ->> 'text'), ' ');
     facts text;
     bad text[];
+    uses text[];
 BEGIN
     -- the text's words and pairs and triples of words, matched against the list
     SELECT array_agg(DISTINCT a.word ORDER BY a.word) INTO bad
       FROM recgen.attribute_words a
      WHERE a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
                         FROM generate_series(1, coalesce(cardinality(words), 0)) i, generate_series(1, 3) n);
-    IF bad IS NULL THEN
+    -- a use stated for a product: what it "can be used as" or "for",
+    -- "doubles as", "works as", "serves as" (a hot water bottle "can be
+    -- used as a blanket")
+    SELECT array_agg(DISTINCT m[1] ORDER BY m[1]) INTO uses
+      FROM regexp_matches(array_to_string(words, ' '),
+                          '\m(?:be used as|be used for|doubles as|double as|works as|work as|serves as|serve as)\s+(?:(?:a|an|the|your|some)\s+)?([[:alpha:]]{3,})',
+                          'g') m;
+    IF bad IS NULL AND uses IS NULL THEN
         RETURN '[]';
     END IF;
     -- everything the context says about its products and the customer
@@ -604,15 +625,58 @@ BEGIN
                (SELECT string_agg(c ->> 'topic', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'concerns', '[]')) c),
                b.voice)) || ' ';
     SELECT array_agg(x ORDER BY x) INTO bad FROM unnest(bad) x WHERE strpos(facts, ' ' || x || ' ') = 0;
-    IF bad IS NULL THEN
+    -- a use is supported when the data names it (singular or plural)
+    SELECT array_agg(x ORDER BY x) INTO uses FROM unnest(uses) x
+     WHERE strpos(facts, ' ' || x || ' ') = 0 AND strpos(facts, ' ' || x || 's ') = 0
+       AND (x !~ 's$' OR strpos(facts, ' ' || left(x, -1) || ' ') = 0);
+    IF bad IS NULL AND uses IS NULL THEN
         RETURN '[]';
     END IF;
-    RETURN jsonb_build_array(jsonb_build_object('rule', 'attribute', 'detail',
-        format('states %s, which the products'' data does not say', (SELECT string_agg('"' || x || '"', ', ') FROM unnest(bad) x))));
+    RETURN CASE WHEN bad IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('rule', 'attribute', 'detail',
+        format('states %s, which the products'' data does not say', (SELECT string_agg('"' || x || '"', ', ') FROM unnest(bad) x)))) END
+        || CASE WHEN uses IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('rule', 'attribute', 'detail',
+        format('states a use (as or for %s) the products'' data does not say', (SELECT string_agg('"' || x || '"', ', ') FROM unnest(uses) x)))) END;
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_attribute(jsonb, jsonb, recgen.brands) IS
-    'Guard rule "attribute": a colour, material, size or feature word (recgen.attribute_words) must be in the data of a product of the context or in the customer''s history';
+    'Guard rule "attribute": a colour, material, size or feature word (recgen.attribute_words), or a use ("can be used as a ...", "doubles as ..."), must be in the data of a product of the context or in the customer''s history';
+
+/*
+ * guard_rule_negation: what a product's description rules out ("No
+ * foreign transaction fees", "without a deposit", "zero fees") stated as
+ * if it applied ("has foreign transaction fees"): the words after the
+ * description's "no", "without", "zero" or "free of" (up to three, to the
+ * next punctuation or joining word) found in the text without a negation
+ * in the three words before them.
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_rule_negation(ctx jsonb, f jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH ruled_out AS (
+        -- per clause of a description (split at punctuation and joining
+        -- words), the words after its negation, articles aside
+        SELECT DISTINCT array_to_string((string_to_array(m[1], ' '))[1:3], ' ') AS phrase
+          FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]') || coalesce(ctx -> 'product', '[]')) i,
+               regexp_split_to_table(lower(coalesce(i ->> 'description', '')),
+                                     '\s*(?:[,;:!?()]|[.](?![0-9])|\m(?:and|or|on|for|in|at|with|to|when|if|but|from|of)\M)\s*') c,
+               regexp_matches(recgen.guard_norm(c), '\m(?:no|without|zero|free of)\s+(?:(?:a|an|any|the)\s+)?([[:alnum:]].*)$') m
+         WHERE length(m[1]) >= 3
+    ), words AS (
+        SELECT string_to_array(recgen.guard_norm(f ->> 'text'), ' ') AS w
+    ), hits AS (
+        SELECT r.phrase, w.w[greatest(i - 3, 1):i - 1] AS before
+          FROM ruled_out r, words w,
+               generate_series(1, coalesce(cardinality(w.w), 0)) i
+         WHERE array_to_string(w.w[i:i + cardinality(string_to_array(r.phrase, ' ')) - 1], ' ') = r.phrase
+    )
+    SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('rule', 'negation',
+                        'detail', format('states "%s", which the product''s data rules out ("no %s")', phrase, phrase))), '[]')
+      FROM hits
+     WHERE NOT before && ARRAY['no', 'not', 'without', 'zero', 'free', 'never', 'nor', 't', 'avoid', 'skip', 'none']
+$$;
+COMMENT ON FUNCTION recgen.guard_rule_negation(jsonb, jsonb) IS
+    'Guard rule "negation": what a product''s description rules out ("no foreign transaction fees") is not stated as if it applied ("has foreign transaction fees")';
 
 /*
  * guard_rule_subject: an email's subject names a product or an interest
@@ -743,12 +807,13 @@ BEGIN
         || recgen.guard_rule_cta(kind, output)
         || recgen.guard_rule_phrases(f)
         || recgen.guard_rule_attribute(ctx, f, b)
+        || recgen.guard_rule_negation(ctx, f)
         || recgen.guard_rule_subject(kind, output, f)
         || recgen.guard_rule_copied(kind, ctx, f, b);
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_reader_rules(text, jsonb, jsonb, recgen.brands) IS
-    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, subject, copied) for one output: a jsonb array of violations';
+    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied) for one output: a jsonb array of violations';
 
 GRANT SELECT ON recgen.person_names, recgen.attribute_words TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.person_names, recgen.attribute_words TO recgen_admin;

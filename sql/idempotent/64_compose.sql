@@ -14,11 +14,18 @@
  *          (recgen.email_parts_schema): subject, opening, per product its
  *          name and one sentence starting with "It", closing, cta
  *
- * recgen.compose_email assembles the parts: "Hi <first name>,", the
- * opening, each product's sentence with "It" replaced by the product's
+ * recgen.compose_email assembles the parts: "Hi <first name>," (or Hello,
+ * Dear: recgen's own wording rotates per customer, recgen.content_seed),
+ * the opening, each product's sentence with "It" replaced by the product's
  * name and price (so names and prices are right by construction and the
  * reason sits next to its product), the closing, the brand's disclaimer
- * and sign-off. The result is guarded like a whole answer.
+ * and sign-off. A greeting or the customer's name the model put at the
+ * start of a part is removed, and "Anna likes" becomes "you like"
+ * (recgen.part_for_customer); a subject that names neither a product nor
+ * an interest is replaced by recgen's own (recgen.email_subject): that part
+ * alone falls back, not the email. The result is guarded like a whole
+ * answer (the guard still rejects a doubled greeting or the third person
+ * in what the model wrote freely).
  *
  * Few-shot examples: a template may hold several (retail and bank);
  * recgen.template_examples gives a prompt one of those that suit the brand,
@@ -49,20 +56,54 @@ COMMENT ON FUNCTION recgen.prompt_history(jsonb) IS
  * states them.
  */
 CREATE OR REPLACE FUNCTION recgen.prompt_products(ctx jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(string_agg(format('%s. %s%s. Why: %s%s.%s', o, recgen.display_name(i ->> 'name'),
                                       coalesce(' (' || (i ->> 'price_text') || ')', ''),
-                                      coalesce(i ->> 'reason', 'it suits what you like'),
+                                      -- a reason given before is said in other words, so
+                                      -- the model does not echo one phrase for two products
+                                      CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(ctx -> 'items') WITH ORDINALITY AS p(x, q)
+                                                         WHERE q < o AND x ->> 'reason' = i ->> 'reason')
+                                           THEN recgen.reason_phrase(i ->> 'reason', 2)
+                                           ELSE coalesce(i ->> 'reason', 'it suits what you like') END,
                                       coalesce(' (' || (SELECT string_agg(recgen.display_name(b), ', ')
                                                           FROM jsonb_array_elements_text(i -> 'because') b) || ')', ''),
                                       coalesce(' About it: ' || btrim(i ->> 'description', ' .') || '.', '')),
                                E'\n' ORDER BY o), '(none)')
+           || coalesce(E'\nSubject words: ' || recgen.subject_words(ctx) || '.', '')
       FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o)
 $$;
 COMMENT ON FUNCTION recgen.prompt_products(jsonb) IS
-    'The products of a context as an email prompt lists them: number, name, price, the reason with the customer''s items that led to it, the description';
+    'The products of a context as an email prompt lists them: number, name, price, the reason (a repeated one in other words) with the customer''s items that led to it, the description';
+
+/*
+ * subject_words: the words an email's subject may be about, as the prompt
+ * offers them: the distinctive words of the products' names (not a colour,
+ * material or size, not "set" or "pack") and the favourite categories, the
+ * words the guard's rule "subject" accepts.
+ */
+CREATE OR REPLACE FUNCTION recgen.subject_words(ctx jsonb) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT string_agg('"' || w || '"', ', ' ORDER BY o, k)
+      FROM (SELECT DISTINCT ON (lower(w)) w, o, k
+              FROM (SELECT w, o, k
+                      FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o),
+                           regexp_split_to_table(recgen.display_name(i ->> 'name'), '[^[:alpha:]]+') WITH ORDINALITY AS x(w, k)
+                     WHERE length(w) >= 4
+                       AND lower(w) <> ALL (ARRAY['set', 'pack', 'design', 'assorted', 'style', 'with', 'and', 'the', 'for',
+                                                  'of', 'your', 'card', 'account', 'box'])
+                       AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a WHERE a.word = lower(w))
+                    UNION ALL
+                    SELECT replace(c, '_', ' '), 100 + q, 0
+                      FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) WITH ORDINALITY AS y(c, q)
+                     WHERE c <> 'other' AND q <= 2) a
+             ORDER BY lower(w), o, k) d
+$$;
+COMMENT ON FUNCTION recgen.subject_words(jsonb) IS
+    'The words an email prompt offers for the subject: distinctive words of the products'' names (no colour, material, size or generic word) and the first two favourite categories';
 
 /*
  * format_instruction: what an email prompt asks the model to write, per
@@ -75,12 +116,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE composition
         WHEN 'parts' THEN format(
-            'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category), '
-            '"opening" (one sentence about their recent purchase or favourite category), '
+            'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
+            '"opening" (one sentence about their recent purchase or favourite category, to "you"; no greeting and no name: recgen writes "Hi <name>," before it), '
             '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
             'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it, each in its own words), '
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
-            'Do not write prices or the customer''s name: recgen adds them.', n_items)
+            'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so.', n_items)
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
             'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
@@ -178,6 +219,106 @@ $$;
 COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer that is a sentence, with a full stop when it ends on a letter or digit and not on a word that needs more (a part cut off stays cut off, for the guard to see)';
 
 /*
+ * part_for_customer: a part of the model's answer as the customer reads
+ * it: a greeting or the customer's name the model put at its start ("Hi
+ * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, and
+ * the customer spoken of by name ("Anna recently bought", "Anna's")
+ * turned into "you" / "your" (a small model slips into the third person;
+ * the guard still rejects what is left of it).
+ */
+CREATE OR REPLACE FUNCTION recgen.part_for_customer(t text, first_name text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p text := recgen.part_text(t);
+    fn text := regexp_replace(split_part(btrim(coalesce(first_name, '')), ' ', 1), '([.*+?^${}()|\[\]\\])', '\\\1', 'g');
+    m text[];
+    verb text;
+BEGIN
+    IF p IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- "Hi Anna," / "Hello there!" / "Dear Anna -" / "Anna," at the start
+    p := regexp_replace(p, '^(?:(?:hi|hello|hey|dear|greetings)(?:\s+there)?\M\s*(?:' || CASE WHEN fn = '' THEN '(?!)' ELSE fn END
+                           || ')?|' || CASE WHEN fn = '' THEN '(?!)' ELSE fn END || ')\s*[,!:.–-]+\s*', '', 'i');
+    IF fn <> '' THEN
+        -- "Anna's" -> "your"
+        p := regexp_replace(p, '\m' || fn || '(?:''s|’s)\M', 'your', 'gi');
+        -- "Anna <verb>" -> "you <verb>", the verb agreeing
+        LOOP
+            m := regexp_match(p, '\m(' || fn || ')\s+(has|is|was|likes|loves|enjoys|prefers|seems|buys|shops|needs|wants|spends|had|recently|bought|purchased|ordered|liked|loved|enjoyed|chose|picked|might|may|can|could|should|will|would|often|usually|also|mostly|spent)\M', 'i');
+            EXIT WHEN m IS NULL;
+            verb := CASE lower(m[2]) WHEN 'has' THEN 'have' WHEN 'is' THEN 'are' WHEN 'was' THEN 'were'
+                                     WHEN 'likes' THEN 'like' WHEN 'loves' THEN 'love' WHEN 'enjoys' THEN 'enjoy'
+                                     WHEN 'prefers' THEN 'prefer' WHEN 'seems' THEN 'seem' WHEN 'buys' THEN 'buy'
+                                     WHEN 'shops' THEN 'shop' WHEN 'needs' THEN 'need' WHEN 'wants' THEN 'want'
+                                     WHEN 'spends' THEN 'spend' ELSE lower(m[2]) END;
+            p := regexp_replace(p, '\m' || fn || '\s+' || m[2] || '\M', 'you ' || verb, 'i');
+        END LOOP;
+    END IF;
+    -- a sentence starts with a capital
+    p := regexp_replace(p, '^(you|your)\M', initcap('\1'));
+    p := CASE WHEN p ~ '^(You|Your)\M' THEN p ELSE upper(left(p, 1)) || substr(p, 2) END;
+    RETURN nullif(btrim(p), '');
+END
+$$;
+COMMENT ON FUNCTION recgen.part_for_customer(text, text) IS
+    'A part of a model''s answer as the customer reads it: a leading greeting or the customer''s name removed (recgen greets), the customer spoken of by name turned into "you"/"your"';
+
+/*
+ * content_seed: a number chosen by a context (its customer's name and
+ * products), so that recgen's own wording rotates across customers and
+ * stays the same for the same context.
+ */
+CREATE OR REPLACE FUNCTION recgen.content_seed(ctx jsonb) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ('x' || substr(md5(coalesce(ctx #>> '{customer,first_name}', '') || coalesce((ctx -> 'items')::text, '')), 1, 7))::bit(28)::int
+$$;
+COMMENT ON FUNCTION recgen.content_seed(jsonb) IS
+    'A deterministic number from a context (customer name and products) that chooses among recgen''s own phrasings, so they rotate across customers';
+
+/*
+ * greeting: the email's greeting by first name, one of several chosen by
+ * seed ("Hello," without a name).
+ */
+CREATE OR REPLACE FUNCTION recgen.greeting(first_name text, seed integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN nullif(btrim(first_name), '') IS NULL THEN 'Hello,'
+                ELSE format((ARRAY['Hi %s,', 'Hello %s,', 'Dear %s,', 'Hi %s,', 'Hello %s,'])[1 + abs(seed / 11) % 5], first_name) END
+$$;
+COMMENT ON FUNCTION recgen.greeting(text, integer) IS
+    'An email''s greeting by the customer''s first name (Hi, Hello or Dear, chosen by seed); "Hello," without a name';
+
+/*
+ * email_subject: recgen's own subject for a context: the first product
+ * when its name is short, else the customer's favourite category, in one
+ * of several phrasings chosen by seed, with the first name in front.
+ */
+CREATE OR REPLACE FUNCTION recgen.email_subject(ctx jsonb, seed integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT left(CASE WHEN nullif(fname, '') IS NULL THEN upper(left(s, 1)) || substr(s, 2) ELSE fname || ', ' || s END, 80)
+      FROM (SELECT fname,
+                   CASE WHEN first_item IS NOT NULL AND length(first_item) <= 40
+                        THEN format((ARRAY['the %s and more for you', 'picked for you: the %s', 'have you seen the %s?',
+                                           'the %s, chosen for you', 'a closer look at the %s'])[1 + abs(seed / 9) % 5], first_item)
+                        WHEN cat IS NOT NULL AND cat <> 'other'
+                        THEN format((ARRAY['new ideas for your %s', 'more %s picks for you', 'fresh %s ideas'])[1 + abs(seed / 9) % 3], cat)
+                        ELSE format('the %s and more for you', coalesce(first_item, 'picks')) END AS s
+              FROM (SELECT ctx #>> '{customer,first_name}' AS fname,
+                           recgen.display_name(ctx #>> '{items,0,name}') AS first_item,
+                           replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ') AS cat) x) y
+$$;
+COMMENT ON FUNCTION recgen.email_subject(jsonb, integer) IS
+    'recgen''s own email subject for a context: the first product (short names) or the favourite category, phrasing chosen by seed, first name in front';
+
+/*
  * product_sentence: a product's sentence from the model's reason: "It ..."
  * becomes "The <name> (<price>) ...", "It's" / "It is" "The ... is"; a
  * reason that names the product already stays as it is; any other gets the
@@ -186,7 +327,8 @@ COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer t
  * leads with it ("Since you chose the <purchase>, the <name> ..."), so the
  * concrete reason sits next to its product whatever the model wrote.
  */
-CREATE OR REPLACE FUNCTION recgen.product_sentence(reason text, item jsonb, k integer) RETURNS text
+DROP FUNCTION IF EXISTS recgen.product_sentence(text, jsonb, integer);
+CREATE OR REPLACE FUNCTION recgen.product_sentence(reason text, item jsonb, k integer, seed integer DEFAULT 0) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -205,7 +347,8 @@ BEGIN
     -- the concrete reason, by construction: the purchase that led to the
     -- product, unless the model's sentence names it already
     lead := CASE WHEN because IS NOT NULL AND NOT recgen.guard_names(recgen.guard_norm(r), item #>> '{because,0}')
-                 THEN (ARRAY['Since you chose the %s, the ', 'As you picked the %s, the ', 'To go with your %s, the '])[1 + (k - 1) % 3]
+                 THEN (ARRAY['Since you chose the %s, the ', 'As you picked the %s, the ', 'To go with your %s, the ',
+                             'Alongside your %s, the ', 'With your %s in mind, the ', 'Because you chose the %s, the '])[1 + (abs(seed) + k - 1) % 6]
                  ELSE CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END END;
     lead := format(lead, because);
     IF recgen.guard_names(recgen.guard_norm(r), item ->> 'name') THEN
@@ -218,8 +361,8 @@ BEGIN
     RETURN lead || who || ': ' || lower(left(r, 1)) || substr(r, 2);
 END
 $$;
-COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer) IS
-    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence), led by the purchase that led to it ("Since you chose the ...") unless the sentence names it';
+COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer, integer) IS
+    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence), led by the purchase that led to it ("Since you chose the ...", phrasing rotated by seed) unless the sentence names it';
 
 /*
  * compose_email: the email assembled from the model's parts and the
@@ -234,26 +377,29 @@ AS $$
 DECLARE
     b recgen.brands;
     fname text := ctx #>> '{customer,first_name}';
+    seed integer := recgen.content_seed(ctx);
     sentences text;
     body text;
+    out jsonb;
 BEGIN
     SELECT * INTO b FROM recgen.brands br WHERE br.brand = compose_email.brand;
     IF jsonb_typeof(parts) IS DISTINCT FROM 'object' THEN
         RETURN '{}';
     END IF;
-    SELECT string_agg(recgen.product_sentence(CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
-                                                       WHEN 'object' THEN parts #>> ARRAY['reasons', (o - 1)::text, 'reason']
-                                                       ELSE parts #>> ARRAY['reasons', (o - 1)::text] END, i, o::int), ' ' ORDER BY o)
+    SELECT string_agg(recgen.product_sentence(recgen.part_for_customer(
+                          CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
+                               WHEN 'object' THEN parts #>> ARRAY['reasons', (o - 1)::text, 'reason']
+                               ELSE parts #>> ARRAY['reasons', (o - 1)::text] END, fname), i, o::int, seed), ' ' ORDER BY o)
       INTO sentences
       FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
     body := concat_ws(E'\n\n',
-                      CASE WHEN nullif(fname, '') IS NULL THEN 'Hello,' ELSE 'Hi ' || fname || ',' END,
-                      recgen.part_sentence(parts ->> 'opening'),
+                      recgen.greeting(fname, seed),
+                      recgen.part_sentence(recgen.part_for_customer(parts ->> 'opening', fname)),
                       sentences,
-                      recgen.part_sentence(parts ->> 'closing'),
+                      recgen.part_sentence(recgen.part_for_customer(parts ->> 'closing', fname)),
                       CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,
                       b.sign_off);
-    RETURN jsonb_strip_nulls(jsonb_build_object(
+    out := jsonb_strip_nulls(jsonb_build_object(
         'subject', recgen.part_text(parts ->> 'subject'),
         'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
                                    'A few ideas chosen for you'), 140),
@@ -261,7 +407,14 @@ BEGIN
         -- a call to action the length limit cut after "and" / "your" loses that word
         'cta', regexp_replace(recgen.part_text(parts ->> 'cta'),
                               '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from))+\s*[,;:–-]?$', '', 'i')));
+    -- the subject part alone falls back: one that names neither a product
+    -- nor an interest of the customer ("More for your baking goods") is
+    -- replaced by recgen's own, rather than the whole email rewritten
+    IF out ? 'subject' AND recgen.guard_rule_subject('email', out, recgen.guard_facts(out, ctx, b)) <> '[]' THEN
+        out := out || jsonb_build_object('subject', recgen.email_subject(ctx, seed));
+    END IF;
+    RETURN out;
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta) and its context: greeting by first name, one sentence per product with its name and price, the brand''s disclaimer and sign-off';
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest replaced by recgen''s own';

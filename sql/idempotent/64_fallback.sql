@@ -116,7 +116,6 @@ DECLARE
                                          ORDER BY o LIMIT 1));
     cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
     cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
-    first_item text := recgen.display_name(ctx #>> '{items,0,name}');
     body text;
     i jsonb;
     k integer := 0;
@@ -127,18 +126,22 @@ DECLARE
     cg text;
     named text[] := '{}';
     last_named text;
-    subject text;
 BEGIN
-    h := ('x' || substr(md5(coalesce(fname, '') || coalesce((ctx -> 'items')::text, '')), 1, 7))::bit(28)::int;
-    body := CASE WHEN nullif(fname, '') IS NULL THEN 'Hello,' ELSE 'Hi ' || fname || ',' END || E'\n\n';
+    h := recgen.content_seed(ctx);
+    body := recgen.greeting(fname, h / 7) || E'\n\n';
     IF bought IS NOT NULL THEN
         named := ARRAY[bought];
         last_named := bought;
         body := body || (ARRAY[format('Thank you for choosing the %s.', bought),
                                format('We hope you are enjoying the %s.', bought),
-                               format('It was lovely to see you pick the %s.', bought)])[1 + h % 3];
+                               format('It was lovely to see you pick the %s.', bought),
+                               format('We were glad to see you choose the %s.', bought),
+                               format('Thanks again for picking the %s.', bought),
+                               format('We hope the %s is serving you well.', bought)])[1 + h % 6];
     ELSIF cat IS NOT NULL THEN
-        body := body || format('You often shop for %s%s, so we have picked a few things for you.',
+        body := body || format((ARRAY['You often shop for %s%s, so we have picked a few things for you.',
+                                      'As %s%s are among your favourites, here are a few ideas.',
+                                      'We have gathered a few %s%s ideas we think you will like.'])[1 + h % 3],
                                cat, coalesce(' and ' || cat2, ''));
     ELSE
         body := body || 'Thank you for shopping with us.';
@@ -181,24 +184,20 @@ BEGIN
     END LOOP;
     body := body || E'\n\n' || (ARRAY['Take a look whenever it suits you.',
                                       'We hope something here catches your eye.',
-                                      'Have a look when you have a moment, and enjoy your week.'])[1 + (h / 3) % 3];
+                                      'Have a look when you have a moment, and enjoy your week.',
+                                      'We would love to hear what you think of them.',
+                                      'Thank you for being with us.',
+                                      'Whenever you are ready, they are waiting for you.'])[1 + (h / 3) % 6];
     IF b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN
         body := body || E'\n\n' || b.disclaimer;
     END IF;
     body := body || coalesce(E'\n\n' || b.sign_off, '');
-    -- the subject names the first product when it is short, else the interest
-    subject := CASE WHEN first_item IS NOT NULL AND length(first_item) <= 40
-                    THEN (ARRAY['the %2$s and more for you', 'picked for you: the %2$s'])[1 + (h / 9) % 2]
-                    WHEN cat IS NOT NULL AND cat <> 'other' THEN 'new ideas for your %3$s'
-                    ELSE 'the %2$s and more for you' END;
-    subject := CASE WHEN nullif(fname, '') IS NULL
-                    THEN upper(left(format(subject, '', first_item, cat), 1)) || substr(format(subject, '', first_item, cat), 2)
-                    ELSE format('%1$s, ' || subject, fname, first_item, cat) END;
     RETURN jsonb_build_object(
-        'subject', left(subject, 80),
+        -- the subject names the first product when it is short, else the interest
+        'subject', recgen.email_subject(ctx, h),
         'preheader', 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), ''),
         'body', body,
-        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks'])[1 + (h / 18) % 3]);
+        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks'])[1 + (h / 18) % 5]);
 END
 $$;
 COMMENT ON FUNCTION recgen.fallback_email(jsonb, recgen.brands) IS

@@ -189,6 +189,62 @@ def test_a_part_cut_off_at_the_token_limit_is_cut_off(conn, ending):
     assert "cut_off" in rules(guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS))
 
 
+
+# --- gaps the reading of model-written emails found (passed before) ---------
+
+def test_gap_anna_greeted_twice(conn):
+    anna = context("Anna", THOMAS["items"], last=THOMAS["behaviour"]["last_purchases"], categories=["storage"])
+    good = GOOD_THOMAS["body"].replace("Hi Thomas,", "Hi Anna,")
+    assert guard(conn, "email", {**GOOD_THOMAS, "subject": "Anna, storage jars", "body": good}, anna)["ok"]
+    for body in [good.replace("Hi Anna,\n\nThank you", "Hi Anna,\n\nHi Anna, thanks, and thank you"),
+                 good.replace("Hi Anna,\n\nThank you", "Hi Anna,\n\nAnna, thank you"),
+                 good.replace("Hi Anna,\n\nThank you", "Hi Anna, hi Anna, thank you")]:
+        g = guard(conn, "email", {**GOOD_THOMAS, "subject": "Anna, storage jars", "body": body}, anna)
+        assert not g["ok"] and rules(g) == {"name"}, (body, g)
+        assert any("twice" in v["detail"] for v in g["violations"])
+
+
+TRAVEL = context("Grace", [
+    {"product_id": 7, "name": "Travel Rewards Card", "price": 0, "category": "cards",
+     "reason": "from a category you like", "because": ["Small-Business Current Account"],
+     "description": "No foreign transaction fees and airport lounge passes."}],
+    last=["Small-Business Current Account"], categories=["travel"])
+TRAVEL_OK = {"subject": "Grace, a card for your travel",
+             "body": ("Hi Grace,\n\nThank you for choosing the Small-Business Current Account.\n\n"
+                      "As you travel often, the Travel Rewards Card has no foreign transaction fees and airport "
+                      "lounge passes.\n\nEligibility, terms and conditions apply. Rates may change.\n\nYour bank"),
+             "cta": "See the card"}
+
+
+def test_gap_a_flipped_negation(conn):
+    assert guard(conn, "email", TRAVEL_OK, TRAVEL, "bank")["ok"], guard(conn, "email", TRAVEL_OK, TRAVEL, "bank")
+    for said in ["has foreign transaction fees and", "charges low foreign transaction fees and"]:
+        body = TRAVEL_OK["body"].replace("has no foreign transaction fees and", said)
+        g = guard(conn, "email", {**TRAVEL_OK, "body": body}, TRAVEL, "bank")
+        assert not g["ok"] and rules(g) == {"negation"}, (said, g)
+        assert '"foreign transaction fees"' in g["violations"][0]["detail"]
+    # said without the fees, or with another negation, it stays right
+    for said in ["charges you no foreign transaction fees and", "comes without foreign transaction fees and"]:
+        body = TRAVEL_OK["body"].replace("has no foreign transaction fees and", said)
+        assert "negation" not in rules(guard(conn, "email", {**TRAVEL_OK, "body": body}, TRAVEL, "bank"))
+
+
+@pytest.mark.parametrize("invented", [
+    "matches it nicely and can be customized to match your decor.",      # Olivia's charlotte bag
+    "looks great in any kitchen.",
+    "can be used as a blanket or a pillow.",                              # the hot water bottle
+    "doubles as a lamp.",
+])
+def test_gap_invented_attribute_or_use(conn, invented):
+    body = GOOD_THOMAS["body"].replace("matches it nicely.", invented)
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert not g["ok"] and rules(g) == {"attribute"}, (invented, g)
+
+
+def test_a_use_the_data_states_is_no_invention(conn):
+    body = GOOD_THOMAS["body"].replace("matches it nicely.", "can be used for storage.")
+    assert guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)["ok"]
+
 # --- each rule on its own ---------------------------------------------------
 
 @pytest.mark.parametrize("field,value,rule", [
@@ -274,7 +330,7 @@ def test_the_email_fallback_passes_and_reads_as_an_email(conn, brand, db_ctx):
     out = one(conn, "SELECT recgen.render_fallback('email', %s, %s)", (json.dumps(ctx), brand))
     assert guard(conn, "email", out, ctx, brand)["ok"], out
     body = out["body"]
-    assert body.startswith("Hi " + ctx["customer"]["first_name"] + ",")
+    assert body.split("\n")[0] in [g + " " + ctx["customer"]["first_name"] + "," for g in ("Hi", "Hello", "Dear")]
     # the opening refers to the customer's own purchase, and every product has its own sentence
     last = ctx["behaviour"]["last_purchases"][0].lower()
     assert last in body.lower()

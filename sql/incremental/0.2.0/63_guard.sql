@@ -85,6 +85,10 @@ SELECT w, 'feature' FROM unnest(ARRAY[
     'antique', 'reversible', 'adjustable', 'foldable', 'washable', 'personalised', 'engraved',
     'non stick', 'insulated', 'fairtrade', 'limited edition', 'award winning',
     'interest free', 'fee free', 'no fee', 'no annual fee', 'tax free', 'cashback', 'cash back',
-    'contactless', 'overdraft', 'fixed rate', 'variable rate', 'lounge', 'concierge', 'insurance'
+    'contactless', 'overdraft', 'fixed rate', 'variable rate', 'lounge', 'concierge', 'insurance',
+    -- invented customisation and claims that it suits every home
+    'customized', 'customised', 'customizable', 'customisable', 'customize', 'customise',
+    'monogrammed', 'your decor', 'any decor', 'any kitchen', 'any room',
+    'any home', 'any space', 'any style', 'any occasion', 'any outfit', 'any table', 'any garden'
 ]) w
 ON CONFLICT DO NOTHING;
