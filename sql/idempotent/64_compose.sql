@@ -168,7 +168,8 @@ COMMENT ON FUNCTION recgen.email_parts_schema(jsonb) IS
 
 /*
  * template_examples: the few-shot messages of a prompt: of the template's
- * examples that suit the brand (no "brand", or this one), one chosen by
+ * examples that suit the brand (the brand's own when it has some, else
+ * those for any brand), one chosen by
  * seed (the customer), as user/assistant pairs; the assistant says the
  * parts for composition parts. A template with one example gives it.
  */
@@ -177,10 +178,12 @@ RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH fit AS (
+    WITH own AS (   -- whether the brand has examples of its own
+        SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(examples, '[]')) e WHERE e ->> 'brand' = brand) AS yes
+    ), fit AS (
         SELECT e, row_number() OVER (ORDER BY o) - 1 AS k, count(*) OVER () AS n
-          FROM jsonb_array_elements(coalesce(examples, '[]')) WITH ORDINALITY AS x(e, o)
-         WHERE coalesce(e ->> 'brand', brand) = brand
+          FROM own, jsonb_array_elements(coalesce(examples, '[]')) WITH ORDINALITY AS x(e, o)
+         WHERE CASE WHEN own.yes THEN e ->> 'brand' = brand ELSE e ->> 'brand' IS NULL END
     )
     SELECT coalesce(jsonb_agg(m ORDER BY k, r), '[]')
       FROM fit, LATERAL (VALUES (1, jsonb_build_object('role', 'user', 'content', e ->> 'user')),
@@ -190,7 +193,7 @@ AS $$
      WHERE k = abs(coalesce(seed, 0)) % n
 $$;
 COMMENT ON FUNCTION recgen.template_examples(jsonb, text, text, bigint) IS
-    'The few-shot messages of a prompt: one of the template''s examples that suit the brand, chosen by seed (the customer id), its whole answer or its parts';
+    'The few-shot messages of a prompt: one of the template''s examples that suit the brand (its own when it has some, else those for any brand), chosen by seed (the customer id), its whole answer or its parts';
 
 /*
  * part_text: one part of a model's answer, trimmed, one line.
