@@ -115,7 +115,7 @@ EXTRA_CLEAN = $(DATA_built) results regression.diffs regression.out
 # (README "Licence"). Installed in the server's pkglibdir, where recgen's
 # workers run helper programs from (docs/jobs.md, "process").
 RENDER      = render/recgen-render
-RENDER_OBJS = render/main.o render/report.o render/speech.o render/cues.o render/compose.o render/run.o
+RENDER_OBJS = render/main.o render/report.o render/speech.o render/cues.o render/cards.o render/compose.o render/run.o
 RENDER_CFLAGS = -O2 -g -D_GNU_SOURCE -std=gnu11 -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 ifeq ($(WERROR),1)

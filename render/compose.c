@@ -11,7 +11,8 @@
  *   1. frames: the background at one frame per second, with the
  *      "one per second" ASS script (cues.c) and the watermark, gives one
  *      PNG per distinct picture: seg_000.png without a cue, seg_<k>.png
- *      with cue k;
+ *      with cue k-1 (and its product card, if any), seg_<ncues+1+j>.png
+ *      with card j alone (a pause inside that card, cards.c);
  *   2. encode: the concat demuxer plays those pictures with each
  *      segment's duration (one entry per cue and per pause, split every
  *      SEGMENT_MAX seconds so players can seek), x264 encodes one frame per
@@ -39,6 +40,7 @@
  *-------------------------------------------------------------------------
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,7 +53,8 @@
 /* a picture shown from start for duration seconds */
 typedef struct Segment
 {
-	int			picture;		/* 0: no cue, k + 1: cue k */
+	int			picture;		/* 0: no cue, k + 1: cue k, ncues + 1 + j: a
+								 * pause inside card j */
 	double		start;
 	double		duration;
 } Segment;
@@ -174,9 +177,16 @@ audio_graph(const RenderOptions *opt, int vin, int min, double duration)
 	return g;
 }
 
-/* the watermark overlay on [in], output [out]; wm: its input index */
+/*
+ * The watermark overlay on [in], output [out]; wm: its input index. The
+ * watermark is converted once to the main picture's family (yuv for the
+ * encoded clip, rgb for the still frames) so that overlay blends in that
+ * format and never converts the full frame: for a moving clip, letting
+ * overlay choose (format=auto) cost about a third of the whole encode.
+ */
 static char *
-watermark_graph(const RenderOptions *opt, int wm, const char *in, const char *out)
+watermark_graph(const RenderOptions *opt, int wm, const char *in, const char *out,
+				bool yuv)
 {
 	int			w = (int) (opt->width * 0.16) & ~1;
 	int			m = opt->height / 25;
@@ -187,9 +197,10 @@ watermark_graph(const RenderOptions *opt, int wm, const char *in, const char *ou
 	char	   *ys = xasprintf(y, m);
 	char	   *g;
 
-	g = xasprintf("[%d:v]scale=%d:-2,format=rgba,colorchannelmixer=aa=%.3f[wm];"
-				  "[%s][wm]overlay=x=%s:y=%s:format=auto[%s]",
-				  wm, w, opt->wm_opacity, in, xs, ys, out);
+	g = xasprintf("[%d:v]scale=%d:-2,format=rgba,colorchannelmixer=aa=%.3f,format=%s[wm];"
+				  "[%s][wm]overlay=x=%s:y=%s:format=%s[%s]",
+				  wm, w, opt->wm_opacity, yuv ? "yuva420p" : "rgba",
+				  in, xs, ys, yuv ? "yuv420" : "rgb", out);
 	free(xs);
 	free(ys);
 	return g;
@@ -247,10 +258,12 @@ output_args(const RenderOptions *opt, ArgV *a, const char *graph, int still)
 
 /*
  * The segments of a still video: a picture per cue and per pause between
- * cues, covering [0, duration].
+ * cues, covering [0, duration]; a pause between two cues of the same card
+ * shows that card alone.
  */
 static int
-build_segments(const RenderCue *cues, int n, double duration, Segment **out)
+build_segments(const RenderCue *cues, int n, const RenderCard *cards, int ncards,
+			   double duration, Segment **out)
 {
 	Segment    *s = xmalloc(sizeof(Segment) * (2 * n + 2));
 	int			k = 0;
@@ -259,7 +272,12 @@ build_segments(const RenderCue *cues, int n, double duration, Segment **out)
 	for (int i = 0; i < n; i++)
 	{
 		if (cues[i].start > t + 0.001)
-			s[k++] = (Segment) {0, t, cues[i].start - t};
+		{
+			int			card = i > 0 ? CardAt(cards, ncards, i) : -1;
+			int			pause = card >= 0 && CardAt(cards, ncards, i - 1) == card ? n + 1 + card : 0;
+
+			s[k++] = (Segment) {pause, t, cues[i].start - t};
+		}
 		s[k++] = (Segment) {i + 1, cues[i].start, cues[i].end - cues[i].start};
 		t = cues[i].end;
 	}
@@ -311,11 +329,11 @@ write_concat(const Segment *s, int n)
  */
 static void
 compose_still(const RenderOptions *opt, const RenderCue *cues, int ncues,
-			  double duration)
+			  const RenderCard *cards, int ncards, double duration)
 {
 	ArgV		a = {0};
 	Segment    *segs;
-	int			nsegs = build_segments(cues, ncues, duration, &segs);
+	int			nsegs = build_segments(cues, ncues, cards, ncards, duration, &segs);
 	int			min;
 	char	   *fill = fill_frame(opt);
 	char	   *v,
@@ -358,7 +376,7 @@ compose_still(const RenderOptions *opt, const RenderCue *cues, int ncues,
 		char	   *w;
 
 		add_file_input(&a, opt->wm_image, 0, 1);
-		w = watermark_graph(opt, 1, "bg", "vout");
+		w = watermark_graph(opt, 1, "bg", "vout", false);
 		g = xasprintf("%s[bg];%s", v, w);
 		free(w);
 	}
@@ -369,7 +387,7 @@ compose_still(const RenderOptions *opt, const RenderCue *cues, int ncues,
 	ArgAdd(&a, "-map");
 	ArgAdd(&a, "[vout]");
 	ArgAdd(&a, "-frames:v");
-	ArgAddf(&a, "%d", ncues + 1);
+	ArgAddf(&a, "%d", ncues + 1 + ncards);
 	ArgAdd(&a, "-fps_mode");
 	ArgAdd(&a, "passthrough");
 	ArgAdd(&a, "-c:v");
@@ -379,7 +397,7 @@ compose_still(const RenderOptions *opt, const RenderCue *cues, int ncues,
 	ArgAdd(&a, "-start_number");
 	ArgAdd(&a, "0");
 	ArgAdd(&a, "seg_%03d.png");
-	RunFfmpeg(&a, ncues + 1, 0.10, 0.30, "frames");
+	RunFfmpeg(&a, ncues + 1 + ncards, 0.10, 0.30, "frames");
 	ArgFree(&a);
 	free(v);
 	free(g);
@@ -454,7 +472,7 @@ compose_clip(const RenderOptions *opt, const RenderCue *cues, int ncues,
 		char	   *w;
 
 		add_file_input(&a, opt->wm_image, 0, 1);
-		w = watermark_graph(opt, next, "bg", "vout");
+		w = watermark_graph(opt, next, "bg", "vout", true);
 		g = xasprintf("%s[bg];%s;", v, w);
 		free(w);
 	}
@@ -492,10 +510,10 @@ compose_clip(const RenderOptions *opt, const RenderCue *cues, int ncues,
  */
 void
 ComposeVideo(const RenderOptions *opt, const RenderCue *cues, int ncues,
-			 double duration)
+			 const RenderCard *cards, int ncards, double duration)
 {
 	if (opt->bg_kind == BG_CLIP)
 		compose_clip(opt, cues, ncues, duration);
 	else
-		compose_still(opt, cues, ncues, duration);
+		compose_still(opt, cues, ncues, cards, ncards, duration);
 }

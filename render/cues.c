@@ -20,10 +20,12 @@
  * capitalised name as 8 longer.
  *
  * The ASS file is what FFmpeg's subtitles filter burns in (styles sized
- * for the frame, the text watermark as a second style). For still
- * backgrounds it is written "one per second": cue k on screen from k+1.1 s
- * to k+1.9 s, so that rendering one frame per second gives one picture per
- * cue (compose.c).
+ * for the frame, the text watermark and the product cards as styles of
+ * their own). For still backgrounds it is written "one per second": cue k
+ * on screen from k+1.1 s to k+1.9 s, with the card shown during it, and
+ * card j alone from ncues+j+1.1 s (the picture of a pause inside card j),
+ * so that rendering one frame per second gives each picture once
+ * (compose.c).
  *
  * Copyright (c) 2026, recgen developers
  *
@@ -332,6 +334,21 @@ put_ass_text(FILE *f, const char *s)
 	}
 }
 
+/* a card's text: its title in bold, its detail on a second line */
+static void
+put_card(FILE *f, const char *a, const char *b, const RenderCard *card)
+{
+	fprintf(f, "Dialogue: 2,%s,%s,Card,,0,0,0,,{\\b1}", a, b);
+	put_ass_text(f, card->title);
+	fputs("{\\b0}", f);
+	if (card->detail)
+	{
+		fputs("\\N", f);
+		put_ass_text(f, card->detail);
+	}
+	fputc('\n', f);
+}
+
 /* numpad alignment of ASS for a watermark position name */
 static int
 ass_alignment(const char *pos)
@@ -350,10 +367,13 @@ ass_alignment(const char *pos)
 /*
  * The ASS script FFmpeg burns in: subtitle style sized for the frame (42
  * characters of DejaVu Sans fit 90% of the width), the text watermark for
- * the whole video. one_per_second: cue k at [k+1.1, k+1.9) (see header).
+ * the whole video, the product cards in the top corner the watermark
+ * leaves free. one_per_second: cue k at [k+1.1, k+1.9), card j alone at
+ * [n+j+1.1, n+j+1.9) (see header).
  */
 void
 CuesWriteAss(const RenderOptions *opt, const RenderCue *cues, int n,
+			 const RenderCard *cards, int ncards,
 			 double duration, int one_per_second, const char *path)
 {
 	FILE	   *f = open_out(path);
@@ -393,6 +413,12 @@ CuesWriteAss(const RenderOptions *opt, const RenderCue *cues, int n,
 			opt->font, size * 3 / 4, wm_alpha, wm_alpha, wm_alpha,
 			(size + 20) / 20, ass_alignment(opt->wm_position),
 			opt->height / 25, opt->height / 25, opt->height / 25);
+	/* a boxed card, two thirds of the subtitles' size, top-left or top-right */
+	fprintf(f, "Style: Card,%s,%d,&H00FFFFFF,&H00FFFFFF,&H60202020,"
+			"&H60202020,0,0,0,0,100,100,0,0,3,%d,0,%d,%d,%d,%d,1\n\n",
+			opt->font, size * 2 / 3, size / 5,
+			strcmp(opt->wm_position, "top-left") == 0 ? 9 : 7,
+			opt->width / 20, opt->width / 20, opt->height / 12);
 	fputs("[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, "
 		  "MarginV, Effect, Text\n", f);
 	for (int i = 0; i < n; i++)
@@ -402,11 +428,21 @@ CuesWriteAss(const RenderOptions *opt, const RenderCue *cues, int n,
 		fprintf(f, "Dialogue: 0,%s,%s,Sub,,0,0,0,,", a, b);
 		put_ass_text(f, cues[i].text);
 		fputc('\n', f);
+		if (one_per_second && CardAt(cards, ncards, i) >= 0)
+			put_card(f, a, b, &cards[CardAt(cards, ncards, i)]);
+	}
+	for (int j = 0; j < ncards; j++)
+	{
+		if (cards[j].first < 0)
+			continue;
+		fmt_ass(a, one_per_second ? n + j + 1.1 : cues[cards[j].first].start);
+		fmt_ass(b, one_per_second ? n + j + 1.9 : cues[cards[j].last].end);
+		put_card(f, a, b, &cards[j]);
 	}
 	if (opt->wm_text != NULL)
 	{
 		fmt_ass(a, 0);
-		fmt_ass(b, (one_per_second ? n + 1 : duration) + 1);
+		fmt_ass(b, (one_per_second ? n + ncards + 1 : duration) + 1);
 		fprintf(f, "Dialogue: 1,%s,%s,Mark,,0,0,0,,", a, b);
 		put_ass_text(f, opt->wm_text);
 		fputc('\n', f);

@@ -130,6 +130,8 @@ usage(FILE *f)
 		  "  --subtitle-position P    bottom or top (default bottom)\n"
 		  "  --subtitle-box 0|1       text on a box (1, default) or outlined (0)\n"
 		  "  --line-chars N           characters per subtitle line (default 42; 32 portrait)\n"
+		  "  --card \"TITLE|DETAIL\"    a product card (up to 8): TITLE and DETAIL (a price)\n"
+		  "                           in a top corner while the narration presents TITLE\n"
 		  "sound:\n"
 		  "  --music none|generated|FILE   (default generated)\n"
 		  "  --music-volume X         0..1 of the voice's level (default 0.25)\n"
@@ -265,6 +267,7 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 		{"font", required_argument, 0, 'T'},
 		{"keep-wav", no_argument, 0, 'k'},
 		{"words-json", required_argument, 0, 'j'},
+		{"card", required_argument, 0, 'K'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}
 	};
@@ -430,6 +433,13 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 			case 'j':
 				opt->words_json = optarg;
 				break;
+			case 'K':
+				if (opt->ncards == MAX_CARDS)
+					bad_arg("more than 8 --card options (the last: \"%s\")", optarg);
+				if (optarg[0] == '\0' || optarg[0] == '|' || strlen(optarg) > 200)
+					bad_arg("--card \"%s\" must be TITLE or TITLE|DETAIL, at most 200 bytes", optarg);
+				opt->card_args[opt->ncards++] = optarg;
+				break;
 			case 'h':
 				usage(stdout);
 				exit(0);
@@ -468,6 +478,8 @@ main(int argc, char **argv)
 	RenderSpeech sp;
 	RenderCue  *cues;
 	int			ncues;
+	RenderCard *cards;
+	int			ncards;
 	char	   *script;
 	char	   *out_abs;
 	char	   *p;
@@ -526,13 +538,14 @@ main(int argc, char **argv)
 	p = RenderTmpPath("subtitles.vtt");
 	CuesWriteVtt(cues, ncues, p);
 	free(p);
+	ncards = CardsPlace(&opt, &sp, script, cues, ncues, &cards);
 	p = RenderTmpPath(opt.bg_kind == BG_CLIP ? "cues.ass" : "cues_frames.ass");
-	CuesWriteAss(&opt, cues, ncues, duration, opt.bg_kind != BG_CLIP, p);
+	CuesWriteAss(&opt, cues, ncues, cards, ncards, duration, opt.bg_kind != BG_CLIP, p);
 	free(p);
-	RenderLog("subtitles: %d cues", ncues);
+	RenderLog("subtitles: %d cues, %d cards", ncues, ncards);
 	RenderProgress(0.10, "subtitles");
 
-	ComposeVideo(&opt, cues, ncues, duration);
+	ComposeVideo(&opt, cues, ncues, cards, ncards, duration);
 	if (render_stop)
 		RenderFail("stopped");
 
@@ -578,6 +591,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < ncues; i++)
 		free(cues[i].text);
 	free(cues);
+	CardsFree(cards, ncards);
 	free(sp.pcm);
 	free(sp.words);
 	free(script);

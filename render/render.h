@@ -58,6 +58,18 @@ typedef struct RenderCue
 	char	   *text;			/* lines separated by '\n', malloc'd */
 } RenderCue;
 
+/* most --card options */
+#define MAX_CARDS 8
+
+/* a product card (cards.c): shown over cues [first, last] */
+typedef struct RenderCard
+{
+	char	   *title;			/* the product's name (malloc'd) */
+	const char *detail;			/* second line (its price), or NULL */
+	int			first;			/* -1: the narration never names it */
+	int			last;
+} RenderCard;
+
 typedef enum
 {
 	BG_GENERATED,				/* a gradient made by FFmpeg */
@@ -108,6 +120,8 @@ typedef struct RenderOptions
 	const char *font;
 	int			keep_wav;		/* write <name>.wav */
 	const char *words_json;		/* write word timings here (tests, bench) */
+	const char *card_args[MAX_CARDS];	/* --card "TITLE|DETAIL" */
+	int			ncards;
 } RenderOptions;
 
 /* the helper's temporary directory and child, for cleanup on any exit */
@@ -137,11 +151,20 @@ extern int	CuesBuild(const RenderSpeech *sp, const char *script, int max_chars,
 extern void CuesWriteSrt(const RenderCue *cues, int n, const char *path);
 extern void CuesWriteVtt(const RenderCue *cues, int n, const char *path);
 extern void CuesWriteAss(const RenderOptions *opt, const RenderCue *cues, int n,
+						 const RenderCard *cards, int ncards,
 						 double duration, int one_per_second, const char *path);
+
+/* cards.c */
+extern int	CardsPlace(const RenderOptions *opt, const RenderSpeech *sp,
+					   const char *script, const RenderCue *cues, int ncues,
+					   RenderCard **out);
+extern int	CardAt(const RenderCard *cards, int n, int k);
+extern void CardsFree(RenderCard *cards, int n);
 
 /* compose.c */
 extern void ComposeVideo(const RenderOptions *opt, const RenderCue *cues,
-						 int ncues, double duration);
+						 int ncues, const RenderCard *cards, int ncards,
+						 double duration);
 
 /* run.c */
 typedef struct ArgV

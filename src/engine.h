@@ -22,6 +22,13 @@ typedef enum RecgenRepurchase
 	RECGEN_REPURCHASE_NEVER		/* never */
 } RecgenRepurchase;
 
+/* recgen.repeat_norm: what a customer's repeat scores are relative to */
+typedef enum RecgenRepeatNorm
+{
+	RECGEN_REPEAT_NORM_LENGTH,	/* the length of their vector (TIFU-KNN) */
+	RECGEN_REPEAT_NORM_LARGEST	/* the most bought item (0.1.0) */
+} RecgenRepeatNorm;
+
 /* Settings, defined in engine_guc.c */
 extern int	recgen_model_max_basket;
 extern int	recgen_model_neighbors;
@@ -34,6 +41,8 @@ extern int	recgen_recency_half_life;
 extern int	recgen_max_per_category;
 extern int	recgen_history_items;
 extern double recgen_repeat_weight;
+extern int	recgen_repeat_norm;
+extern double recgen_repeat_order_decay;
 extern double recgen_content_weight;
 extern double recgen_category_weight;
 extern double recgen_popularity_weight;

@@ -35,7 +35,9 @@ double		recgen_model_content_max_df = 0.25;
 int			recgen_recency_half_life = 120 * 86400;
 int			recgen_max_per_category = 3;
 int			recgen_history_items = 50;
-double		recgen_repeat_weight = 1.0;
+double		recgen_repeat_weight = 3.0;
+int			recgen_repeat_norm = RECGEN_REPEAT_NORM_LENGTH;
+double		recgen_repeat_order_decay = 0.9;
 double		recgen_content_weight = 0.3;
 double		recgen_category_weight = 0.1;
 double		recgen_popularity_weight = 0.02;
@@ -45,12 +47,18 @@ int			recgen_new_item_age = 30 * 86400;
 int			recgen_model_customer_pool = 50000;
 int			recgen_neighbor_half_life = 60 * 86400;
 int			recgen_neighbor_customers = 100;
-double		recgen_neighbor_weight = 1.0;
+double		recgen_neighbor_weight = 0.7;
 
 static const struct config_enum_entry repurchase_options[] = {
 	{"catalog", RECGEN_REPURCHASE_CATALOG, false},
 	{"always", RECGEN_REPURCHASE_ALWAYS, false},
 	{"never", RECGEN_REPURCHASE_NEVER, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry repeat_norm_options[] = {
+	{"length", RECGEN_REPEAT_NORM_LENGTH, false},
+	{"largest", RECGEN_REPEAT_NORM_LARGEST, false},
 	{NULL, 0, false}
 };
 
@@ -135,7 +143,22 @@ RecgenDefineEngineGucs(void)
 							 "Weight of a customer's own repeat purchases (frequency and recency) in the score.",
 							 "Applies only to items that may be bought again (recgen.repurchase).",
 							 &recgen_repeat_weight,
-							 1.0, 0.0, 1000.0,
+							 3.0, 0.0, 1000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("recgen.repeat_norm",
+							 "What a customer's repeat scores are relative to.",
+							 "length (default): the length of the customer's vector of repeat scores, as TIFU-KNN normalises a customer; largest: the customer's most bought item.",
+							 &recgen_repeat_norm,
+							 RECGEN_REPEAT_NORM_LENGTH,
+							 repeat_norm_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomRealVariable("recgen.repeat_order_decay",
+							 "Decay of a purchase per later order of the customer in the repeat score.",
+							 "A purchase counts this to the power of the number of the customer's orders after it; 0 decays it by recgen.recency_half_life instead.",
+							 &recgen_repeat_order_decay,
+							 0.9, 0.0, 1.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 
 	DefineCustomRealVariable("recgen.content_weight",
@@ -206,6 +229,6 @@ RecgenDefineEngineGucs(void)
 							 "Weight of what the customer's nearest customers bought in the score.",
 							 NULL,
 							 &recgen_neighbor_weight,
-							 1.0, 0.0, 1000.0,
+							 0.7, 0.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 }

@@ -154,7 +154,10 @@ JobActionEnded(JobRun *job)
 		ended = JobProcessPoll(a->proc);
 		progress = JobProcessProgress(a->proc);
 		if (progress)
+		{
 			job->progress = progress;
+			job->progress_new = true;
+		}
 		MemoryContextSwitchTo(old);
 		return ended;
 	}

@@ -59,6 +59,7 @@ typedef struct JobRun
 	Jsonb	   *state;			/* handler's state between steps */
 	Jsonb	   *results;		/* results of the last action */
 	Jsonb	   *progress;		/* to store with the next heartbeat */
+	bool		progress_new;	/* changed since it was last stored */
 	JobPhase	phase;
 	int			steps;
 	uint32		pass;			/* the worker loop's pass that last ran it */

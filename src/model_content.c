@@ -329,7 +329,7 @@ ModelBuildContent(ModelBuild *mb)
 			ModelCheckpoint(mb, i);
 			if (df[t] < 2 || df[t] > max_df)
 				continue;
-			NeighborAccAddCountedSpan(&acc, post, pstart[t], pstart[t + 1], i, w);
+			NeighborAccAdd(&acc, post, pstart[t], pstart[t + 1], i, w, true);
 		}
 		pairs += NeighborAccEmit(&acc, i, inv_norm[i], inv_norm, 0, &mb->sink,
 								 mb->items.item_ids);

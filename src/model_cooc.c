@@ -93,7 +93,7 @@ ModelBuildCooccurrence(ModelBuild *mb)
 			/* every 64 transactions: at most 6,400 additions between checks */
 			if (((q - istart[i]) & 63) == 0)
 				ModelCheckpoint(mb, i);
-			NeighborAccAddSpan(&acc, ts->items, ts->start[t], ts->start[t + 1], i, w);
+			NeighborAccAdd(&acc, ts->items, ts->start[t], ts->start[t + 1], i, w, false);
 		}
 		pairs += NeighborAccEmit(&acc, i, inv_sqrt_cnt[i], inv_sqrt_cnt, recgen_model_shrinkage,
 								 &mb->sink, mb->items.item_ids);

@@ -40,58 +40,38 @@ extern int	NeighborAccEmit(NeighborAcc *a, int32 item, double scale_i,
 extern void NeighborAccFree(NeighborAcc *a);
 
 /*
- * NeighborAccAddSpan
- *		Add w > 0 to the overlap of every item of items[from .. to) but
- *		skip (uncounted accumulator). The fields live in locals for the
- *		loop: with -fno-strict-aliasing every store through a->acc would
+ * NeighborAccAdd
+ *		Add w to the overlap of every item of items[from .. to) but skip.
+ *		Uncounted (a->count NULL, co-occurrence): w > 0, and an item is
+ *		touched when its sum leaves 0. Counted (content): w >= 0, the
+ *		additions are counted and a zero weight still marks an item as
+ *		touched. counted is a constant at every call, so each inlined copy
+ *		keeps only its own branch. The fields live in locals for the loop:
+ *		with -fno-strict-aliasing every store through a->acc would
  *		otherwise reload them.
  */
 static inline void
-NeighborAccAddSpan(NeighborAcc *a, const int32 *items, int64 from, int64 to, int32 skip,
-				   float4 w)
-{
-	float4	   *acc = a->acc;
-	int32	   *touched = a->touched;
-	int			ntouched = a->ntouched;
-
-	for (int64 p = from; p < to; p++)
-	{
-		int32		j = items[p];
-
-		if (j == skip)
-			continue;
-		if (acc[j] == 0)
-			touched[ntouched++] = j;
-		acc[j] += w;
-	}
-	a->ntouched = ntouched;
-}
-
-/*
- * NeighborAccAddCountedSpan
- *		Add w >= 0 to the overlap of every item of items[from .. to) but
- *		skip, counting the additions (counted accumulator: a zero weight
- *		still marks an item as touched).
- */
-static inline void
-NeighborAccAddCountedSpan(NeighborAcc *a, const int32 *items, int64 from, int64 to,
-						  int32 skip, float4 w)
+NeighborAccAdd(NeighborAcc *a, const int32 *items, int64 from, int64 to, int32 skip,
+			   float4 w, bool counted)
 {
 	float4	   *acc = a->acc;
 	float4	   *count = a->count;
+	float4	   *mark = counted ? count : acc;
 	int32	   *touched = a->touched;
 	int			ntouched = a->ntouched;
 
+	Assert(!counted || count != NULL);
 	for (int64 p = from; p < to; p++)
 	{
 		int32		j = items[p];
 
 		if (j == skip)
 			continue;
-		if (count[j] == 0)
+		if (mark[j] == 0)
 			touched[ntouched++] = j;
 		acc[j] += w;
-		count[j] += 1;
+		if (counted)
+			count[j] += 1;
 	}
 	a->ntouched = ntouched;
 }

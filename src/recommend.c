@@ -19,8 +19,11 @@
  *	           underflowing to zero);
  *	cooc(c)  = sum_h w(h) s_cooc(h, c) / sum_h w(h), over the
  *	           recgen.history_items heaviest items h; content(c) likewise;
- *	repeat(c)= decayed purchases of c / the customer's largest, only when
- *	           c may be bought again (recgen.repurchase);
+ *	repeat(c)= purchases of c, each decayed by recgen.repeat_order_decay
+ *	           per later order of the customer (group decay), divided by
+ *	           the length of the customer's vector of them (or by the
+ *	           largest, recgen.repeat_norm), only when c may be bought
+ *	           again (recgen.repurchase);
  *	aff(c)   = share of w in c's category; pop(c) = popularity in [0, 1].
  * balanced = cooc + content_weight content + repeat_weight repeat
  *            + category_weight aff + popularity_weight pop;
@@ -89,7 +92,7 @@ parse_strategy(const char *name)
  *		The customer's history: every item with its decayed weights, the
  *		recgen.history_items heaviest in *hist (heaviest first), and the
  *		facts of those and of every item bought (variant groups). Returns
- *		the largest decayed purchases.
+ *		what repeat scores are relative to (RecLoadHistory).
  */
 static double
 load_history(RecItems *items, int64 customer_id, TimestampTz as_of,

@@ -86,8 +86,8 @@ typedef struct RecItem
 	/* history */
 	double		kindw[4];		/* decayed events: cart_add, click, purchase, view */
 	double		w;
-	double		rep;			/* decayed purchases */
-	double		rep_share;		/* rep / the customer's largest, when scored */
+	double		rep;			/* decayed purchases (recgen.repeat_order_decay) */
+	double		rep_share;		/* rep relative to the customer's (recgen.repeat_norm) */
 	double		nbw;			/* purchases decayed by recgen.neighbor_half_life */
 	int			purchases;
 	TimestampTz last_purchase;

@@ -56,7 +56,7 @@ static KeptQuery queries[Q_COUNT] = {
 		"JOIN recgen.models m ON m.model_id = mc.model_id) ON true "
 		"WHERE c.customer_id = $1", 1, {INT8OID}},
 	{"SELECT e.product_id, CASE e.kind WHEN 'cart_add' THEN 0 WHEN 'click' THEN 1 "
-		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at "
+		"WHEN 'purchase' THEN 2 WHEN 'view' THEN 3 ELSE -1 END, e.occurred_at, e.basket_id "
 		"FROM recgen.events e WHERE e.customer_id = $1 AND e.occurred_at < $2 "
 		"ORDER BY e.occurred_at DESC", 2, {INT8OID, TIMESTAMPTZOID}},
 	{"SELECT product_id FROM recgen.products WHERE active AND created_at >= $1 "
@@ -126,13 +126,53 @@ RecCheckCustomer(int64 customer_id, RecCustomer *cust)
 				 errhint("Run SELECT * FROM recgen.refresh_model(); as recgen_admin.")));
 }
 
+/* the customer's orders seen so far by RecLoadHistory, newest first */
+typedef struct OrderCounter
+{
+	int			seen;			/* orders seen */
+	TimestampTz at;				/* the last purchase's time */
+	text	   *basket;			/* and basket (NULL: none), in the tuple */
+} OrderCounter;
+
+/*
+ * count_order
+ *		How many of the customer's orders are later than this purchase (a
+ *		purchase row of the history, newest first). An order is a basket
+ *		(events.basket_id); purchases without one form an order per moment
+ *		(occurred_at).
+ */
+static int
+count_order(OrderCounter *o, HeapTuple tup, TupleDesc desc, TimestampTz at)
+{
+	bool		isnull;
+	Datum		b = SPI_getbinval(tup, desc, 4, &isnull);
+	text	   *basket = isnull ? NULL : DatumGetTextPP(b);
+	bool		same;
+
+	if (o->seen == 0)
+		same = false;
+	else if (basket != NULL && o->basket != NULL)
+		same = VARSIZE_ANY_EXHDR(basket) == VARSIZE_ANY_EXHDR(o->basket) &&
+			memcmp(VARDATA_ANY(basket), VARDATA_ANY(o->basket), VARSIZE_ANY_EXHDR(basket)) == 0;
+	else
+		same = basket == NULL && o->basket == NULL && at == o->at;
+	if (!same)
+		o->seen++;
+	o->at = at;
+	o->basket = basket;
+	return o->seen - 1;
+}
+
 /*
  * RecLoadHistory
  *		The customer's events before as_of, newest first, aggregated per
  *		item here: w(h) = sum of kind weight times 2^(-age / half-life),
  *		age counted from the latest event (with or without a product),
- *		purchases, last purchase and decayed purchases. Returns the largest
- *		decayed purchases (to normalize repeats).
+ *		purchases, last purchase and the repeat score rep: each purchase
+ *		decayed by recgen.repeat_order_decay per later order of the
+ *		customer (group decay, as TIFU-KNN), or by the half-life when that
+ *		is 0. Returns what repeats are relative to (recgen.repeat_norm):
+ *		the length of the vector of rep, or the largest rep.
  */
 double
 RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
@@ -144,6 +184,7 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 	double		half_life = (double) recgen_recency_half_life;
 	TimestampTz anchor = 0;
 	RecItem    *it;
+	OrderCounter orders = {0};
 
 	args[0] = Int64GetDatum(customer_id);
 	args[1] = TimestampTzGetDatum(as_of);
@@ -171,6 +212,10 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 		it->kindw[slot] += pow(2.0, -age / half_life);
 		if (slot == 2)
 		{
+			int			later = count_order(&orders, tup, desc, at);
+
+			if (recgen_repeat_order_decay > 0)
+				it->rep += pow(recgen_repeat_order_decay, later);
 			it->purchases++;
 			if (it->purchases == 1 || at > it->last_purchase)
 				it->last_purchase = at;
@@ -189,11 +234,15 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
 			it->w += kind_weight[k] * it->kindw[k];
 		if (it->purchases > 0)
 		{
-			it->rep = it->kindw[2];
-			maxrep = Max(maxrep, it->rep);
+			if (recgen_repeat_order_decay <= 0)
+				it->rep = it->kindw[2];
+			if (recgen_repeat_norm == RECGEN_REPEAT_NORM_LENGTH)
+				maxrep += it->rep * it->rep;
+			else
+				maxrep = Max(maxrep, it->rep);
 		}
 	}
-	return maxrep;
+	return recgen_repeat_norm == RECGEN_REPEAT_NORM_LENGTH ? sqrt(maxrep) : maxrep;
 }
 
 /*

@@ -366,8 +366,9 @@ RecScoreRestricted(RecItem *c, const NeighborRow *sorted, RecItem **hist, int nh
 
 /*
  * repeat_share
- *		The candidate's decayed purchases relative to the customer's most
- *		bought item (0 when never bought).
+ *		The candidate's decayed purchases relative to the customer's (the
+ *		length of their vector or the largest, recgen.repeat_norm; 0 when
+ *		never bought).
  */
 static inline double
 repeat_share(const RecItem *it, double maxrep)

@@ -15,7 +15,9 @@
  *	3. wait, with no transaction open, on the latch and on what the jobs
  *	   wait for (LLM answers, helper programs), at most until the next
  *	   heartbeat, which extends the leases of the jobs it holds and drops
- *	   those it no longer holds (cancelled, rescued);
+ *	   those it no longer holds (cancelled, rescued); a helper program's
+ *	   new progress brings the heartbeat forward, to at most one a second,
+ *	   so that recgen.jobs.progress follows a render as it runs;
  *	4. write back the llm_calls rows waiting in call_log's shared ring.
  * With nothing to do for recgen.worker_idle_timeout it exits, giving its
  * slot back to the launcher.
@@ -60,6 +62,9 @@
 
 #define MAX_JOBS 256
 
+/* how often at most a job's changed progress is written to recgen.jobs */
+#define PROGRESS_INTERVAL_MS 1000
+
 typedef struct WorkerLoop
 {
 	JobRun	   *jobs[MAX_JOBS];
@@ -68,6 +73,7 @@ typedef struct WorkerLoop
 	bool		want_claim;
 	TimestampTz idle_since;
 	TimestampTz next_heartbeat;
+	TimestampTz next_progress;	/* no progress write before this */
 	TimestampTz last_flush;
 } WorkerLoop;
 
@@ -171,6 +177,8 @@ worker_heartbeat(WorkerLoop *w, int64 lease_ms)
 		JobBookHeartbeat(w->jobs, w->njobs, held, lease_ms);
 		WorkerCommit();
 		for (i = 0; i < w->njobs; i++)
+			w->jobs[i]->progress_new = false;
+		for (i = 0; i < w->njobs; i++)
 			if (!held[i])
 			{
 				JobActionAbort(w->jobs[i]);
@@ -179,6 +187,24 @@ worker_heartbeat(WorkerLoop *w, int64 lease_ms)
 			}
 	}
 	w->next_heartbeat = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), recgen_job_lease / 3);
+	w->next_progress = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), PROGRESS_INTERVAL_MS);
+}
+
+/*
+ * worker_heartbeat_due
+ *		When the next heartbeat is due: at the regular time, or sooner when
+ *		a job has new progress to show (PROGRESS_INTERVAL_MS after the last
+ *		write).
+ */
+static TimestampTz
+worker_heartbeat_due(WorkerLoop *w)
+{
+	int			i;
+
+	for (i = 0; i < w->njobs; i++)
+		if (w->jobs[i]->progress_new)
+			return Min(w->next_heartbeat, w->next_progress);
+	return w->next_heartbeat;
 }
 
 /*
@@ -392,7 +418,7 @@ RecgenWorkerMain(Datum arg)
 		worker_run_ready(w);
 		worker_flush_calls(w);
 
-		if (w->njobs > 0 && GetCurrentTimestamp() >= w->next_heartbeat)
+		if (w->njobs > 0 && GetCurrentTimestamp() >= worker_heartbeat_due(w))
 			worker_heartbeat(w, recgen_job_lease);
 
 		for (i = 0; i < w->njobs; i++)
@@ -416,7 +442,7 @@ RecgenWorkerMain(Datum arg)
 		else
 		{
 			WorkerSetState(WS_WAITING);
-			if (worker_wait(w, ms_until(w->next_heartbeat)))
+			if (worker_wait(w, ms_until(worker_heartbeat_due(w))))
 				w->want_claim = true;
 			w->idle_since = GetCurrentTimestamp();
 		}

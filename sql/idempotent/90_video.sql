@@ -378,7 +378,7 @@ DECLARE
     allowed constant text[] := ARRAY['voice', 'rate', 'size', 'background', 'background_colors', 'music',
                                      'music_volume', 'watermark_text', 'watermark_image', 'watermark_position',
                                      'watermark_opacity', 'subtitle_scale', 'subtitle_color', 'subtitle_position',
-                                     'subtitle_box'];
+                                     'subtitle_box', 'product_cards'];
     sizes constant jsonb := '{"landscape": "1280x720", "hd": "1920x1080", "portrait": "1080x1920", "square": "1080x1080"}';
     o jsonb := coalesce(options, '{}');
     k text;
@@ -522,12 +522,14 @@ BEGIN
                                      'subtitle_box', coalesce((o ->> 'subtitle_box')::boolean, true));
     args := args || ARRAY['--subtitle-position', v,
                           '--subtitle-box', CASE WHEN coalesce((o ->> 'subtitle_box')::boolean, true) THEN '1' ELSE '0' END];
+    -- the cards themselves come from the content's products (job_render_video)
+    out := out || jsonb_build_object('product_cards', coalesce((o ->> 'product_cards')::boolean, true));
     RETURN out || jsonb_build_object('args', to_jsonb(args));
 EXCEPTION
     WHEN invalid_text_representation THEN
         RAISE EXCEPTION 'a numeric or boolean video option has a value that is not one'
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'rate, music_volume, watermark_opacity and subtitle_scale are numbers; subtitle_box is true or false.';
+                  HINT = 'rate, music_volume, watermark_opacity and subtitle_scale are numbers; subtitle_box and product_cards are true or false.';
 END
 $$;
 COMMENT ON FUNCTION recgen.render_options(jsonb) IS
@@ -577,6 +579,29 @@ $$;
 COMMENT ON FUNCTION recgen.job_validate_render_video(jsonb, bigint) IS
     'Validator of render_video jobs: the content exists, is a narration the caller may see, its customer consents to marketing and profiling, recgen.media_dir is usable, and the options are valid (recgen.render_options)';
 
+/*
+ * render_card_args: recgen-render's --card arguments for the products of a
+ * content's context (name as content shows it, and its price), so that the
+ * video shows each product's name and price while the narration presents
+ * it; none when cards are off.
+ */
+CREATE OR REPLACE FUNCTION recgen.render_card_args(context jsonb, cards boolean) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(jsonb_agg(a ORDER BY k, j), '[]')
+      FROM jsonb_array_elements(CASE WHEN cards THEN coalesce(context -> 'items', '[]') ELSE '[]' END)
+           WITH ORDINALITY AS i(item, k),
+           LATERAL unnest(ARRAY['--card', left(recgen.display_name(replace(item ->> 'name', '|', '/'))
+                                               || coalesce('|' || (item ->> 'price_text'), ''), 200)])
+           WITH ORDINALITY AS u(a, j)
+     WHERE k <= 8 AND item ->> 'name' IS NOT NULL
+$$;
+COMMENT ON FUNCTION recgen.render_card_args(jsonb, boolean) IS
+    'Internal (render_video): recgen-render''s --card arguments (product name and price) for the products of a content''s context, at most 8';
+REVOKE ALL ON FUNCTION recgen.render_card_args(jsonb, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION recgen.render_card_args(jsonb, boolean) TO recgen_admin, recgen_worker;
+
 CREATE OR REPLACE FUNCTION recgen.job_render_video(job recgen.jobs, state jsonb, results jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -611,7 +636,8 @@ BEGIN
                 'program', 'recgen-render',
                 'args', jsonb_build_array('--text', recgen.speech_text(c.output ->> 'text'),
                                           '--out-dir', dir, '--name', name, '--keep-wav')
-                        || (job.payload #> '{options,args}'),
+                        || (job.payload #> '{options,args}')
+                        || recgen.render_card_args(c.context, coalesce((job.payload #>> '{options,product_cards}')::boolean, true)),
                 'timeout', extract(epoch FROM current_setting('recgen.render_timeout')::interval)::int));
     END IF;
 

@@ -1,7 +1,7 @@
 -- Video narration scripts: the video_script kind, speech_text, the guard's
 -- narration rules and the fallback narration.
 BEGIN;
-SELECT plan(25);
+SELECT plan(29);
 
 SELECT is((SELECT consents FROM recgen.content_kinds WHERE kind = 'video_script'), '{marketing,profiling}'::text[],
           'a narration needs consent to marketing and profiling');
@@ -71,6 +71,17 @@ SELECT ok((SELECT recgen.guard('video_script', jsonb_build_object('text', replac
 SELECT ok(has_function_privilege('recgen_analyst', 'recgen.video_script(bigint,text,text)', 'EXECUTE')
           AND NOT has_function_privilege('public', 'recgen.video_script(bigint,text,text)', 'EXECUTE'),
           'analysts, not PUBLIC, may generate narrations');
+
+SELECT is(recgen.render_card_args('{"items": [{"name": "RED ENAMEL MUG", "price_text": "£6.50"},
+                                              {"name": "Saver | Plus"}, {"price_text": "£1"}]}', true),
+          '["--card", "Red Enamel Mug|£6.50", "--card", "Saver / Plus"]'::jsonb,
+          'a card per named product of the context: its name as content shows it, its price; no "|" inside a name');
+SELECT is(recgen.render_card_args('{"items": [{"name": "RED ENAMEL MUG", "price_text": "£6.50"}]}', false),
+          '[]'::jsonb, 'product_cards false: no cards');
+SELECT is(recgen.render_options('{}') -> 'product_cards', 'true'::jsonb, 'product cards are on by default');
+SELECT throws_ok($$SELECT recgen.render_options('{"product_cards": "sometimes"}')$$, '22023',
+                 'a numeric or boolean video option has a value that is not one',
+                 'product_cards must be a boolean');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -259,3 +259,43 @@ def test_bad_arguments(tmp_path, args, message):
     assert p.returncode in (1, 2) and res is None
     assert message in p.stderr
     assert not list(tmp_path.glob("recgen-render-*"))
+
+
+def test_product_card_shows_while_its_product_is_presented(tmp_path):
+    """A card appears in the top-left corner from the cue that names its
+    product to the end of that paragraph (its pauses too), and not before;
+    a card whose product is never spoken is left out, and the log says so."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    p, _ = render(a, "--music", "none", "--card", "cash-back credit card|No annual fee",
+                  "--card", "Home Insurance|from £12.50")
+    render(b, "--music", "none")
+    assert 'card "Home Insurance": the narration never names it' in p.stderr
+    cues = parse_cues(a / "v.srt")
+    named = [i for i, c in enumerate(cues) if "Cash-Back" in " ".join(c[2])]
+    assert named, cues
+    first = named[0]
+    # the paragraph's cues: up to the one ending "no annual fee at all."
+    last = next(i for i in range(first, len(cues)) if " ".join(cues[i][2]).endswith("at all."))
+    w, h = 1280, 720
+
+    def shown_at(path, t):
+        # the picture on screen at t: a still video has frames only where the
+        # picture changes, so resample to a constant rate before seeking
+        out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-vf", "fps=20",
+                              "-ss", str(t), "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                             capture_output=True, check=True).stdout
+        assert len(out) == w * h * 3
+        return out
+
+    def card_shown(t):
+        return region_diff(shown_at(a / "v.mp4", t), shown_at(b / "v.mp4", t), w, 70, 60, 330, 120) > 20
+
+    assert not card_shown((cues[0][0] + cues[0][1]) / 2)  # the greeting
+    for i in range(first, last + 1):
+        assert card_shown((cues[i][0] + cues[i][1]) / 2), i
+    for i in range(first, last):
+        if cues[i + 1][0] - cues[i][1] > 0.1:  # a pause inside the paragraph
+            assert card_shown((cues[i][1] + cues[i + 1][0]) / 2), i
+    assert not card_shown((cues[-1][0] + cues[-1][1]) / 2)  # the call to action

@@ -224,3 +224,26 @@ def test_a_killed_helper_fails_the_attempt_and_the_job_retries(conn, dirs):
     again = one(conn, "SELECT recgen.render_video(%s, '{\"music\": \"none\"}')", (cid,))
     assert wait_jobs(conn, [again], timeout=120) == ["completed"]
     assert temporary_dirs(dirs) == []
+
+
+def test_progress_follows_the_render_between_heartbeats(conn, dirs):
+    """With a lease of ten minutes the worker's regular heartbeat comes only
+    every 200 s, after this render has ended; the helper's progress must
+    still reach recgen.jobs while it encodes (at most once a second)."""
+    set_worker_settings({"recgen.job_lease": "10min"})
+    try:
+        cid, job = long_render(conn, dirs, 4)
+        seen = []
+
+        def finished():
+            state, progress = conn.execute("SELECT state, progress FROM recgen.jobs WHERE job_id = %s",
+                                           (job,)).fetchone()
+            if state == "running" and progress and progress["phase"] == "encode" \
+                    and progress["fraction"] not in seen:
+                seen.append(progress["fraction"])
+            return state if state in ("completed", "discarded", "cancelled") else None
+        assert wait_for(finished, timeout=120, step=0.1) == "completed"
+    finally:
+        set_worker_settings({"recgen.job_lease": SETTINGS["recgen.job_lease"]})
+    assert len(seen) >= 3, seen
+    assert seen == sorted(seen)
