@@ -11,7 +11,9 @@
 # first N_RETAIL consenting customers of the retail database (RECGEN_BENCH_RETAIL,
 # default retail) who have at least five purchases, and of the first N_BANK of
 # the bank database (RECGEN_BENCH_BANK, default bank, brand bank), with
-# email_batch (8 in flight, recgen.guard_retries 1 as shipped), and prints one
+# email_batch (8 in flight, recgen.guard_retries 1 as shipped, or
+# RECGEN_BENCH_RETRIES: 0 halves the run and leaves the first-attempt pass
+# rate as it is, every rejected answer then falls back), and prints one
 # row per model, mode and database: seconds per email (wall time / N),
 # evaluate_content's measures, and the customers who got an error (nothing to
 # recommend), then the rules that rejected first answers (contents counted
@@ -28,6 +30,7 @@ N_RETAIL=${1:-100}
 N_BANK=${2:-50}
 MODELS=${RECGEN_BENCH_MODELS:-$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" list | cut -f1 | sed 's/ (default)//')}
 MODES=${RECGEN_BENCH_MODES:-parts free}
+RETRIES=${RECGEN_BENCH_RETRIES:-1}
 RETAIL=${RECGEN_BENCH_RETAIL:-retail}
 BANK=${RECGEN_BENCH_BANK:-bank}
 STATE=$ROOT/.pgdata/bench-llm
@@ -49,6 +52,7 @@ measure() {
 		SET recgen.llm_model = '$alias';
 		SET recgen.llm_timeout = '600s';
 		SET recgen.brand = '$brand';
+		SET recgen.guard_retries = $RETRIES;
 		BEGIN;
 		UPDATE recgen.prompt_templates SET composition = '$mode' WHERE kind = 'email' AND active;
 		CREATE TEMP TABLE ids AS
