@@ -11,10 +11,15 @@
 # first N_RETAIL consenting customers of the retail database (RECGEN_BENCH_RETAIL,
 # default retail) who have at least five purchases, and of the first N_BANK of
 # the bank database (RECGEN_BENCH_BANK, default bank, brand bank), with
-# email_batch (8 in flight, recgen.guard_retries 1 as shipped), and prints one
+# email_batch (8 in flight, recgen.guard_retries 1 as shipped, or
+# RECGEN_BENCH_RETRIES: 0 halves the run and leaves the first-attempt pass
+# rate as it is, every rejected answer then falls back), and prints one
 # row per model, mode and database: seconds per email (wall time / N),
 # evaluate_content's measures, and the customers who got an error (nothing to
-# recommend). The mode is switched on the email template inside a transaction
+# recommend), then the rules that rejected first answers (contents counted
+# per rule). With RECGEN_BENCH_EMAILS=<dir> the emails are also written to
+# <dir>/<model>-<mode>-<database>.txt for reading. The mode is switched on
+# the email template inside a transaction
 # that is rolled back, so the databases keep their templates and no content is
 # left behind (llm_calls rows stay, as for every rolled-back call).
 # The machine's load average is printed with each row: the figures are only
@@ -25,6 +30,7 @@ N_RETAIL=${1:-100}
 N_BANK=${2:-50}
 MODELS=${RECGEN_BENCH_MODELS:-$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" list | cut -f1 | sed 's/ (default)//')}
 MODES=${RECGEN_BENCH_MODES:-parts free}
+RETRIES=${RECGEN_BENCH_RETRIES:-1}
 RETAIL=${RECGEN_BENCH_RETAIL:-retail}
 BANK=${RECGEN_BENCH_BANK:-bank}
 STATE=$ROOT/.pgdata/bench-llm
@@ -35,12 +41,18 @@ trap 'server "${model:-smollm2-135m}" stop' EXIT
 measure() {
 	local model=$1 mode=$2 db=$3 brand=$4 n=$5 alias
 	alias=$("$ROOT/.venv/bin/python" "$ROOT/tools/llm_models.py" alias "$model")
-	psql "$("$ROOT/tools/cluster.sh" dsn "$db")" -X -qAt -F ' | ' -v ON_ERROR_STOP=1 <<-SQL
+	local emails=()
+	if [[ -n ${RECGEN_BENCH_EMAILS:-} ]]; then
+		mkdir -p "$RECGEN_BENCH_EMAILS"
+		emails=(-v "emails=$RECGEN_BENCH_EMAILS/$model-$mode-$db.txt")
+	fi
+	psql "$("$ROOT/tools/cluster.sh" dsn "$db")" -X -qAt -F ' | ' -v ON_ERROR_STOP=1 "${emails[@]}" <<-SQL
 		SET client_min_messages = warning;
 		SET recgen.llm_url = 'http://127.0.0.1:$PORT/v1';
 		SET recgen.llm_model = '$alias';
 		SET recgen.llm_timeout = '600s';
 		SET recgen.brand = '$brand';
+		SET recgen.guard_retries = $RETRIES;
 		BEGIN;
 		UPDATE recgen.prompt_templates SET composition = '$mode' WHERE kind = 'email' AND active;
 		CREATE TEMP TABLE ids AS
@@ -59,6 +71,23 @@ measure() {
 		  FROM res r, recgen.evaluate_content(ARRAY(SELECT content_id FROM res WHERE content_id IS NOT NULL)) e
 		 GROUP BY e.first_attempt_pass, e.fallback, e.personalization, e.products_named, e.all_products_named,
 		          e.distinct_2, e.mean_similarity, e.mean_words, e.llm_ms_per_content;
+		-- why first answers were rejected: the rules of the violations of
+		-- the first round (a content's violations, first round first)
+		SELECT '  rules that rejected answers (contents, either round): ' || coalesce(string_agg(rule || ' ' || n, ', ' ORDER BY n DESC, rule), 'none')
+		  FROM (SELECT v ->> 'rule' AS rule, count(DISTINCT c.content_id) AS n
+		          FROM res r JOIN recgen.content c USING (content_id),
+		               jsonb_array_elements(c.violations) v
+		         WHERE c.attempts >= 1 AND NOT (c.verdict = 'pass' AND c.attempts = 1)
+		         GROUP BY 1) x;
+		-- the emails, for reading (RECGEN_BENCH_EMAILS: a directory)
+		\if :{?emails}
+		\o :emails
+		SELECT format(E'=== customer %s, %s, attempts %s%s\nSubject: %s\n\n%s\n[%s]\n', c.customer_id, c.verdict, c.attempts,
+		              coalesce(' (' || (SELECT string_agg(DISTINCT v ->> 'rule', ', ') FROM jsonb_array_elements(c.violations) v) || ')', ''),
+		              c.output ->> 'subject', c.output ->> 'body', c.output ->> 'cta')
+		  FROM res r JOIN recgen.content c USING (content_id) ORDER BY c.customer_id;
+		\o
+		\endif
 		ROLLBACK;
 	SQL
 }
