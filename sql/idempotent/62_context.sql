@@ -153,6 +153,7 @@ AS $$
         WHEN 'category_affinity' THEN 'from a category you like'
         WHEN 'popular' THEN 'popular with our customers'
         WHEN 'popular_segment' THEN 'popular with customers like you'
+        WHEN 'similar_customers' THEN 'chosen by customers like you'
         WHEN 'popular_country' THEN 'popular in your country'
         WHEN 'cross_sell' THEN 'goes well with what you already have'
         WHEN 'upsell' THEN 'a step up from what you have'

@@ -50,18 +50,23 @@ AS $$
              WHEN reason = 'you have bought it before' THEN 'one you have bought before'
              WHEN reason ~ '^goes well with ' THEN 'a good match for ' || substr(reason, 16)
              WHEN reason ~ '^(you|we|it) ' THEN 'a good match for what you like'
+             -- a reason that does not follow "it is" ("similar customers"
+             -- from a reason code recgen.reason_text does not know)
+             WHEN reason !~ '^(a|an|the|one|often|similar to|popular|from|new|chosen|goes|liked|bought|great|ideal|perfect)\M'
+                  THEN 'a good match for what you like'
              ELSE reason END
     ELSE
         CASE reason
              WHEN 'popular with our customers' THEN 'a favourite of many shoppers'
              WHEN 'popular with customers like you' THEN 'a favourite of shoppers like you'
+             WHEN 'chosen by customers like you' THEN 'a pick of shoppers with tastes like yours'
              WHEN 'popular in your country' THEN 'a favourite in your country'
              WHEN 'similar to items you liked' THEN 'close to things you liked before'
              WHEN 'often bought together with items you chose' THEN 'a good partner for things you chose'
              WHEN 'from a category you like' THEN 'from one of the categories you like'
              WHEN 'a step up from what you have' THEN 'an upgrade on what you have'
              WHEN 'new in our range' THEN 'new to our range and suits what you like'
-             ELSE 'another good match for what you like' END
+             ELSE 'another match for your taste' END
     END
 $$;
 COMMENT ON FUNCTION recgen.reason_phrase(text, integer) IS

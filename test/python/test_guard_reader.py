@@ -354,3 +354,20 @@ def test_two_products_that_follow_one_purchase_are_no_loop(conn):
     loop = body.replace("Enjoy them.", "we hope you like them and we hope you like them and we hope you like them")
     assert "repetition" in rules(guard(conn, "email", {**GOOD_THOMAS, "body": loop}, THOMAS))
 
+
+
+@pytest.mark.parametrize("reason", ["similar customers", "chosen by customers like you"])
+def test_the_fallback_words_every_reason_as_a_sentence(conn, reason):
+    """The engine's reason code similar_customers came through as "similar
+    customers" and the fallback wrote "The Lunch Bag (£1.65) is similar
+    customers."; a reason that does not follow "it is" gets general words."""
+    assert one(conn, "SELECT recgen.reason_text('similar_customers')") == "chosen by customers like you"
+    ctx = context("Thomas", [item(1, "LUNCH BAG RED RETROSPOT", 1.65, reason, category="bags"),
+                             item(2, "LUNCH BAG BLACK SKULL", 1.65, reason, category="bags"),
+                             item(3, "LUNCH BAG VINTAGE DOILY", 1.65, reason, category="bags")],
+                  last=["JUMBO BAG WOODLAND"], categories=["bags"])
+    for name in ["Thomas", "Anna", "Ben", "Chloe", "Dev", "Ella"]:
+        c = {**ctx, "customer": {**ctx["customer"], "first_name": name}}
+        out = one(conn, "SELECT recgen.render_fallback('email', %s, 'default')", (json.dumps(c),))
+        assert "is similar customers" not in out["body"] and "as it is similar customers" not in out["body"], out
+        assert guard(conn, "email", out, c)["ok"], out
