@@ -285,17 +285,17 @@ COMMENT ON FUNCTION recgen.content_seed(jsonb) IS
 
 /*
  * greeting: the email's greeting by first name, one of several chosen by
- * seed ("Hello," without a name).
+ * seed ("Hello there," without a name: a phrase no named greeting contains).
  */
 CREATE OR REPLACE FUNCTION recgen.greeting(first_name text, seed integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN nullif(btrim(first_name), '') IS NULL THEN 'Hello,'
+    SELECT CASE WHEN nullif(btrim(first_name), '') IS NULL THEN 'Hello there,'
                 ELSE format((ARRAY['Hi %s,', 'Hello %s,', 'Dear %s,', 'Hi %s,', 'Hello %s,'])[1 + abs(seed / 11) % 5], first_name) END
 $$;
 COMMENT ON FUNCTION recgen.greeting(text, integer) IS
-    'An email''s greeting by the customer''s first name (Hi, Hello or Dear, chosen by seed); "Hello," without a name';
+    'An email''s greeting by the customer''s first name (Hi, Hello or Dear, chosen by seed); "Hello there," without a name';
 
 /*
  * email_subject: recgen's own subject for a context: the first product
