@@ -433,7 +433,8 @@ CuesWriteAss(const RenderOptions *opt, const RenderCue *cues, int n,
 	}
 	for (int j = 0; j < ncards; j++)
 	{
-		if (cards[j].first < 0)
+		/* never spoken, or named in the same cue as an earlier card */
+		if (cards[j].first < 0 || CardAt(cards, ncards, cards[j].first) != j)
 			continue;
 		fmt_ass(a, one_per_second ? n + j + 1.1 : cues[cards[j].first].start);
 		fmt_ass(b, one_per_second ? n + j + 1.9 : cues[cards[j].last].end);

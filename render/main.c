@@ -436,8 +436,8 @@ parse_args(int argc, char **argv, RenderOptions *opt)
 			case 'K':
 				if (opt->ncards == MAX_CARDS)
 					bad_arg("more than 8 --card options (the last: \"%s\")", optarg);
-				if (optarg[0] == '\0' || optarg[0] == '|' || strlen(optarg) > 200)
-					bad_arg("--card \"%s\" must be TITLE or TITLE|DETAIL, at most 200 bytes", optarg);
+				if (optarg[0] == '\0' || optarg[0] == '|' || strlen(optarg) > 1000)
+					bad_arg("--card \"%s\" must be TITLE or TITLE|DETAIL, at most 1000 bytes", optarg);
 				opt->card_args[opt->ncards++] = optarg;
 				break;
 			case 'h':

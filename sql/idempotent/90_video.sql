@@ -595,7 +595,7 @@ AS $$
            LATERAL unnest(ARRAY['--card', left(recgen.display_name(replace(item ->> 'name', '|', '/'))
                                                || coalesce('|' || (item ->> 'price_text'), ''), 200)])
            WITH ORDINALITY AS u(a, j)
-     WHERE k <= 8 AND item ->> 'name' IS NOT NULL
+     WHERE k <= 8 AND btrim(coalesce(item ->> 'name', '')) <> ''
 $$;
 COMMENT ON FUNCTION recgen.render_card_args(jsonb, boolean) IS
     'Internal (render_video): recgen-render''s --card arguments (product name and price) for the products of a content''s context, at most 8';

@@ -73,9 +73,10 @@ SELECT ok(has_function_privilege('recgen_analyst', 'recgen.video_script(bigint,t
           'analysts, not PUBLIC, may generate narrations');
 
 SELECT is(recgen.render_card_args('{"items": [{"name": "RED ENAMEL MUG", "price_text": "£6.50"},
-                                              {"name": "Saver | Plus"}, {"price_text": "£1"}]}', true),
+                                              {"name": "Saver | Plus"}, {"price_text": "£1"},
+                                              {"name": "  ", "price_text": "£2"}]}', true),
           '["--card", "Red Enamel Mug|£6.50", "--card", "Saver / Plus"]'::jsonb,
-          'a card per named product of the context: its name as content shows it, its price; no "|" inside a name');
+          'a card per named product of the context: its name as content shows it, its price; no "|" inside a name, none for a blank name');
 SELECT is(recgen.render_card_args('{"items": [{"name": "RED ENAMEL MUG", "price_text": "£6.50"}]}', false),
           '[]'::jsonb, 'product_cards false: no cards');
 SELECT is(recgen.render_options('{}') -> 'product_cards', 'true'::jsonb, 'product cards are on by default');
