@@ -13,7 +13,7 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
   fake-fix          breaks a rule first, answers correctly once told why
-  fake-partfix      asked for parts, writes a closing in the first person;
+  fake-partfix      asked for parts, writes a closing about an occasion;
                     asked for that part again (a part retry), mends it
   fake-429          429 with Retry-After: 1 on the first call, then normal
   fake-500once      500 on the first call, then normal
@@ -129,7 +129,7 @@ def answer_text(req, mode, count):
         elif mode == "fake-banned" or (mode == "fake-fix" and not told):
             parts["closing"] = "Every one is guaranteed to delight you."
         elif mode == "fake-partfix":
-            parts["closing"] = "I hope you enjoy them."
+            parts["closing"] = "Enjoy your special day!"
         elif mode == "fake-pii":
             parts["closing"] = "Write to sales@example.com or call +44 7700 900123."
         return json.dumps(parts)

@@ -72,7 +72,10 @@ BEGIN
                                     SELECT jsonb_array_elements_text(b)
                                       FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i,
                                            jsonb_array_elements(coalesce(i -> 'because', '[]')) b) s) d;
-    t := recgen.guard_mask(recgen.guard_norm(coalesce(f ->> 'body', '')), bought);
+    -- sentence by sentence (" . " between them: "... you chose. The X" is no
+    -- "you chose the X")
+    t := (SELECT string_agg(recgen.guard_mask(x ->> 'norm', bought), ' . ')
+            FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x);
     FOR it IN SELECT i ->> 'name' AS name, i -> 'forms' AS forms
                 FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i
                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(i -> 'forms') x WHERE bought ? x)

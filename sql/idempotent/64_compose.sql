@@ -244,10 +244,11 @@ COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer t
 /*
  * part_for_customer: a part of the model's answer as the customer reads
  * it: a greeting or the customer's name the model put at its start ("Hi
- * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, and
- * the customer spoken of by name ("Anna recently bought", "Anna's")
- * turned into "you" / "your" (a small model slips into the third person;
- * the guard still rejects what is left of it).
+ * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, the
+ * customer spoken of by name ("Anna recently bought", "Anna's") turned
+ * into "you" / "your", and the first person singular into the brand's "we"
+ * ("I hope" -> "We hope", "my" -> "our"; a small model slips into both;
+ * the guard still rejects what is left of them).
  */
 CREATE OR REPLACE FUNCTION recgen.part_for_customer(t text, first_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -280,6 +281,20 @@ BEGIN
             p := regexp_replace(p, '\m' || fn || '\s+' || m[2] || '\M', 'you ' || verb, 'i');
         END LOOP;
     END IF;
+    -- the brand writes as "we": "I hope" -> "we hope", "I'm" -> "we're",
+    -- "I am/was" -> "we are/were", "my" -> "our", "me" -> "us" (a small model
+    -- slips into the first person; the guard's first_person rule still
+    -- rejects what is left of it)
+    p := regexp_replace(p, '\mI(?:''|’)m\M', 'we''re', 'g');
+    p := regexp_replace(p, '\mI(?:''|’)(ve|d|ll)\M', 'we''\1', 'g');
+    p := regexp_replace(p, '\mI\s+am\M', 'we are', 'g');
+    p := regexp_replace(p, '\mI\s+was\M', 'we were', 'g');
+    -- (not in a name: "the I Love London Backpack")
+    p := regexp_replace(p, '\mI\M(?!\s+[[:upper:]])', 'we', 'g');
+    p := regexp_replace(p, '\m[Mm]yself\M', 'ourselves', 'g');
+    p := regexp_replace(p, '\m[Mm]y\M', 'our', 'g');
+    p := regexp_replace(p, '\m[Mm]e\M', 'us', 'g');
+    p := regexp_replace(p, '([.!?]\s+)we(\M|'')', '\1We\2', 'g');
     -- a sentence starts with a capital
     p := regexp_replace(p, '^(you|your)\M', initcap('\1'));
     p := CASE WHEN p ~ '^(You|Your)\M' THEN p ELSE upper(left(p, 1)) || substr(p, 2) END;
@@ -287,7 +302,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.part_for_customer(text, text) IS
-    'A part of a model''s answer as the customer reads it: a leading greeting or the customer''s name removed (recgen greets), the customer spoken of by name turned into "you"/"your"';
+    'A part of a model''s answer as the customer reads it: a leading greeting or the customer''s name removed (recgen greets), the customer spoken of by name turned into "you"/"your", the first person singular into "we"/"our"';
 
 /*
  * content_seed: a number chosen by a context (its customer's name and

@@ -226,6 +226,14 @@ def test_the_customer_spoken_of_by_name_becomes_you(conn):
     assert guard(conn, out, ANNA)["ok"], out
 
 
+def test_the_first_person_becomes_the_brands_we(conn):
+    out = compose(conn, {**ANNA_PARTS, "opening": "I hope the Regency Cakestand 3 Tier is a hit, and I'm sure my "
+                                                  "cake tins will join it. Let me know!"}, ANNA)
+    assert "We hope the Regency Cakestand 3 Tier is a hit, and we're sure our cake tins will join it. Let us know!" \
+        in out["body"], out["body"]
+    assert guard(conn, out, ANNA)["ok"], out
+
+
 def test_a_vague_subject_part_falls_back_alone(conn):
     out = compose(conn, {**ANNA_PARTS, "subject": "More for your lovely goods"}, ANNA)
     assert out["subject"] != "More for your lovely goods"
@@ -264,7 +272,7 @@ def test_recgen_wording_rotates_across_customers(conn):
 
 def test_a_fault_in_one_part_is_asked_for_alone(conn, fake):
     """A part retry: the guard's violations of the assembled email all point
-    at the closing (first person), so only the closing is asked for again,
+    at the closing (an occasion nobody mentioned), so only the closing is asked for again,
     with a schema of just that part; the call is counted and the first
     answer's violations kept (stage "part")."""
     conn.execute("SET recgen.llm_model = 'fake-partfix'")
@@ -273,18 +281,18 @@ def test_a_fault_in_one_part_is_asked_for_alone(conn, fake):
         e = one(conn, "SELECT recgen.email(1)")
     finally:
         conn.execute("SET recgen.llm_model = 'fake-normal'")
-    assert e["verdict"] == "pass" and "I hope" not in e["body"], e
+    assert e["verdict"] == "pass" and "special day" not in e["body"], e
     attempts, calls, violations = conn.execute(
         "SELECT attempts, cardinality(call_ids), violations FROM recgen.content WHERE content_id = %s",
         (e["content_id"],)).fetchone()
     assert attempts == 1 and calls == 2
-    assert [(v["rule"], v["stage"]) for v in violations] == [("first_person", "part")], violations
+    assert [(v["rule"], v["stage"]) for v in violations] == [("occasion", "part")], violations
     reqs = [r["body"] for r in fake_get(fake, "/requests")]
     assert len(reqs) == 2
     fix = reqs[1]
     assert list(fix["response_format"]["json_schema"]["schema"]["properties"]) == ["closing"]
     assert "Write again only these parts" in fix["messages"][-1]["content"]
-    assert "first person" in fix["messages"][-1]["content"]
+    assert "special day" in fix["messages"][-1]["content"]
     # the model's other parts are kept as they were
     assert "We hope you are enjoying your last order." in e["body"]
     # evaluate_calls reports it
@@ -297,14 +305,14 @@ def test_part_faults_point_at_the_part_that_says_it(conn):
     parts = {**ANNA_PARTS, "reasons": [
         {"item": "Set of 3 Regency Cake Tins", "reason": "It is a pick of shoppers with tastes like yours."},
         {"item": "Pack of 60 Mushroom Cake Cases", "reason": "It is a pick of shoppers who bake."}],
-        "opening": "I love your Regency Cakestand 3 Tier."}
+        "opening": "We hope the Regency Cakestand 3 Tier made your birthday."}
     out = compose(conn, parts, ANNA)
     g = guard(conn, out, ANNA)
     faults = one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
                  (json.dumps(parts), json.dumps(ANNA), json.dumps(g["violations"])))
-    # the repeated phrase: the later reason; the first person: the opening
+    # the repeated phrase: the later reason; the invented occasion: the opening
     assert set(faults) == {"opening", "reason_2"}, (faults, g)
-    assert "first person" in faults["opening"] and "repeats" in faults["reason_2"]
+    assert "birthday" in faults["opening"] and "repeats" in faults["reason_2"]
     # a violation no part holds (the greeting is recgen's): the whole email is rewritten
     assert one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
                (json.dumps(parts), json.dumps(ANNA),
