@@ -827,7 +827,7 @@ BEGIN
         || recgen.guard_rule_subject(kind, output, f)
         || recgen.guard_rule_copied(kind, ctx, f, b)
         -- claims (63_guard_reader_claims.sql)
-        || recgen.guard_rule_first_person(f)
+        || recgen.guard_rule_first_person(kind, f)
         || recgen.guard_rule_owned(kind, ctx, f)
         || recgen.guard_rule_claims(ctx, f, b);
 END

@@ -4,7 +4,8 @@
  * after the rules of 63_guard_reader.sql).
  *
  *   first_person  the brand speaks as "we", never "I" ("I love the way
- *                 they hold lots of cakes", "I hope you enjoy them")
+ *                 they hold lots of cakes", "I hope you enjoy them"); a
+ *                 video narration's presenter may
  *   owned         a recommended product spoken of as already the
  *                 customer's ("thanks for choosing us for your Investment
  *                 Advice Session", "you have a great Regency Cakestand"),
@@ -23,13 +24,18 @@
 
 /*
  * guard_rule_first_person: "I", "me", "my", "mine", "myself" outside the
- * names the context knows.
+ * names the context knows (not in a video narration: its presenter speaks).
  */
-CREATE OR REPLACE FUNCTION recgen.guard_rule_first_person(f jsonb) RETURNS jsonb
+DROP FUNCTION IF EXISTS recgen.guard_rule_first_person(jsonb);
+CREATE OR REPLACE FUNCTION recgen.guard_rule_first_person(kind text, f jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- a video narration is spoken by a presenter, who may say "I"
+    IF kind = 'video_script' THEN
+        RETURN '[]';
+    END IF;
     -- one violation per place (each can be in another part of an email)
     RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('rule', 'first_person', 'detail',
                        format('speaks in the first person singular ("%s"): the brand writes as "we"', m[1])) ORDER BY o), '[]')
@@ -38,8 +44,8 @@ BEGIN
                    WITH ORDINALITY AS x(m, o));
 END
 $$;
-COMMENT ON FUNCTION recgen.guard_rule_first_person(jsonb) IS
-    'Guard rule "first_person": the text says "I", "me" or "my" (outside product and purchase names); the brand writes as "we"';
+COMMENT ON FUNCTION recgen.guard_rule_first_person(text, jsonb) IS
+    'Guard rule "first_person": the text says "I", "me" or "my" (outside product and purchase names); the brand writes as "we" (a video narration''s presenter may say "I")';
 
 /*
  * guard_rule_owned: a recommended product spoken of as the customer's

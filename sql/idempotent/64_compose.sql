@@ -570,12 +570,14 @@ AS $$
         'messages', (req -> 'messages') || jsonb_build_array(
             jsonb_build_object('role', 'assistant', 'content', coalesce(answer, '')),
             jsonb_build_object('role', 'user', 'content',
-                'Keep the other parts. Write again only these parts, each one new sentence in other words than before that follows every rule above: '
-                || string_agg(format('"%s"%s (it broke: %s)', key,
-                                     CASE WHEN key LIKE 'reason_%'
-                                          THEN format(', the reason for the %s, starting with "It"',
+                'Some parts were rejected. '
+                || string_agg(format('The %s was rejected because it %s.', CASE WHEN key LIKE 'reason_%'
+                                          THEN format('reason for the %s',
                                                       recgen.display_name(ctx #>> ARRAY['items', (substr(key, 8)::int - 1)::text, 'name']))
-                                          ELSE '' END, value), '; ' ORDER BY o)
+                                          ELSE key END,
+                                     regexp_replace(value, '; ', ' and it ', 'g')), ' ' ORDER BY o)
+                || ' Keep the other parts. Write only these again, each one new sentence in other words, without the rejected words: '
+                || string_agg(format('"%s"%s', key, CASE WHEN key LIKE 'reason_%' THEN ' (starting with "It")' ELSE '' END), ', ' ORDER BY o)
                 || '. Answer as JSON with only these keys.')),
         'schema', jsonb_build_object('type', 'object', 'additionalProperties', false,
                                      'properties', jsonb_object_agg(key, CASE key
