@@ -385,8 +385,11 @@ BEGIN
     IF r IS NULL THEN
         RETURN NULL;
     END IF;
-    IF r !~ '[.!?]$' THEN
-        r := r || '.';
+    -- a full stop where the model left it out, but not after a reason the
+    -- schema's limit cut ("… a big enough space for your cutl"): that stays
+    -- cut off, for the guard's cut_off rule to see
+    IF r !~ '[.!?]$' AND length(r) < 200 THEN
+        r := recgen.part_sentence(r);
     END IF;
     -- "The Spaceboy Birthday Card is ..." / "Spaceboy Birthday Card is ...":
     -- the name at the start is "It" (recgen writes the name and its price)

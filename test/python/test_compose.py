@@ -351,3 +351,16 @@ def test_a_product_with_a_rate_shows_its_rate_not_its_price_field(conn):
     assert card["price_text"] == "£36.00", card
     sentence = one(conn, "SELECT recgen.product_sentence('It fixes your rate for two years.', %s, 1)", (json.dumps(mortgage),))
     assert "£999" not in sentence and "(4.29% rate)" in sentence, sentence
+
+
+def test_a_reason_cut_at_the_limit_stays_cut_off(conn):
+    """Measured: "It has a big enough space for your cutl" (the schema's
+    limit) got a full stop and passed; now the guard sees it cut off."""
+    item = {"name": "Spaceboy Lunch Box", "price_text": "£1.95"}
+    cut = "It has a cute design that children love and a fun way to keep snacks apart, with room for a sandwich, " \
+          "a drink, fruit and a small treat for the afternoon break, and it has a big enough space for your cutl"
+    got = one(conn, "SELECT recgen.product_sentence(%s, %s, 1)", (cut, json.dumps(item)))
+    assert got.endswith("for your cutl"), got
+    assert one(conn, "SELECT recgen.product_sentence('It keeps snacks apart', %s, 1)", (json.dumps(item),)).endswith("apart.")
+    out = compose(conn, {**ANNA_PARTS, "reasons": [ANNA_PARTS["reasons"][0], {"item": "x", "reason": cut}]}, ANNA)
+    assert "cut_off" in {v["rule"] for v in guard(conn, out, ANNA)["violations"]}
