@@ -70,6 +70,7 @@ def test_the_sendable_email_passes(conn):
     ("We hope the Spaceboy Lunch Box is a hit.", "Enjoy your special day!", "occasion"),
     ("We hope the Spaceboy Lunch Box is perfect for your trip to Europe.", "Thank you.", "occasion"),
     ("We hope the Spaceboy Lunch Box is a hit with your child.", "Thank you.", "occasion"),
+    ("We hope the Spaceboy Lunch Box is perfect for space-themed vacations.", "Thank you.", "occasion"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

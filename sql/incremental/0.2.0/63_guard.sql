@@ -106,7 +106,8 @@ UNION ALL
 SELECT w, 'occasion' FROM unnest(ARRAY[
     'birthday', 'birthdays', 'anniversary', 'wedding', 'weddings', 'christmas', 'xmas', 'easter',
     'halloween', 'valentine', 'valentines', 'mothers day', 'fathers day', 'holiday', 'holidays',
-    'vacation', 'trip', 'trips', 'journey', 'travels', 'travel', 'travelling', 'abroad', 'europe',
+    'vacation', 'vacations', 'trip', 'trips', 'journey', 'journeys', 'travels', 'travel', 'travelling', 'abroad', 'europe',
+    'anniversaries', 'celebrations',
     'party', 'parties', 'celebration', 'special day', 'big day', 'special occasion', 'honeymoon',
     'graduation', 'retirement', 'new baby', 'baby shower', 'new home', 'housewarming',
     -- people of the customer's life nothing tells of
