@@ -76,6 +76,11 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	TopK		top;
 	double		largest = 0;
 	int			nitems = RecItemsCount(items);
+	int			nslots;
+	double	   *by_slot;
+	int32	   *slots;
+	bool	   *seen;
+	int			nseen = 0;
 
 	if (k <= 0 || recgen_neighbor_weight <= 0)
 		return 0;
@@ -118,32 +123,52 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 		if (touched[t] != self)
 			TopKOffer(&top, (float4) acc[touched[t]], touched[t], 0);
 
-	/* the mean of their profiles */
+	/*
+	 * the mean of their profiles, summed by model slot first (in the order
+	 * of the neighbours, so each sum is the same whatever the layout) and
+	 * only then made items: one item lookup per distinct product instead
+	 * of one per profile entry
+	 */
 	slot_ids = ModelCacheSlotIds();
 	slot_pop = ModelCacheSlotPopularity();
+	nslots = idx->nslots;
+	by_slot = palloc0(sizeof(double) * Max(nslots, 1));
+	slots = palloc(sizeof(int32) * Max(nslots, 1));
+	seen = palloc0(sizeof(bool) * Max(nslots, 1));
 	for (int h = 0; h < top.n; h++)
 	{
 		int32		p = top.e[h].item;
 
 		for (int64 e = idx->start[p]; e < idx->start[p + 1]; e++)
 		{
-			RecItem    *c = RecItemGet(items, slot_ids[idx->slot[e]]);
+			int32		s = idx->slot[e];
 
-			if (c->cust == 0)
+			if (!seen[s])
 			{
-				c->candidate = true;
-				c->pop = slot_pop[idx->slot[e]];
-				c->pop_known = true;
+				seen[s] = true;
+				slots[nseen++] = s;
 			}
-			c->cust += idx->weight[e] / top.n;
-			largest = Max(largest, c->cust);
+			by_slot[s] += idx->weight[e] / top.n;
 		}
+	}
+	for (int i = 0; i < nseen; i++)
+	{
+		RecItem    *c = RecItemGet(items, slot_ids[slots[i]]);
+
+		c->candidate = true;
+		c->pop = slot_pop[slots[i]];
+		c->pop_known = true;
+		c->cust = by_slot[slots[i]];
+		largest = Max(largest, c->cust);
 	}
 	if (largest > 0)
 		for (int i = 0; i < RecItemsCount(items); i++)
 			RecItemsAt(items, i)->cust /= largest;
 	pfree(acc);
 	pfree(touched);
+	pfree(by_slot);
+	pfree(slots);
+	pfree(seen);
 	pfree(top.e);
 	return top.n;
 }
