@@ -131,6 +131,32 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
 }
 
 /*
+ * list_candidates
+ *		The items that are candidates of the strategy (tier 0), with their
+ *		popularity; their number in *n.
+ */
+static RecItem **
+list_candidates(RecItems *items, Strategy strategy, int *n)
+{
+	RecItem   **cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
+	int			m = 0;
+
+	for (int i = 0; i < RecItemsCount(items); i++)
+	{
+		RecItem    *it = RecItemsAt(items, i);
+
+		if (!it->candidate || (strategy == ST_NEW && !it->is_new))
+			continue;
+		if (!it->pop_known)
+			it->pop = ModelCachePopularity(it->product_id);
+		it->pop_known = true;
+		cands[m++] = it;
+	}
+	*n = m;
+	return cands;
+}
+
+/*
  * strategy_candidates
  *		Tier 0: the strategy's own candidates (neighbours of the history;
  *		for balanced every item bought, what the nearest customers bought
@@ -140,7 +166,8 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
  */
 static RecItem **
 strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, TimestampTz as_of,
-					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted)
+					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted,
+					int keep, RecDeferred *def)
 {
 	NeighborRow *nbrows = NULL;
 	int			nnb = 0;
@@ -171,25 +198,14 @@ strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, Times
 		for (int i = 0; i < RecItemsCount(items); i++)
 			if (RecItemsAt(items, i)->purchases > 0)
 				RecItemsAt(items, i)->candidate = true;
-		/* and what the nearest customers bought */
-		RecCustomerNeighbors(items, customer_id);
+		/* and what the nearest customers bought (the least likely deferred) */
+		RecCustomerNeighbors(items, customer_id, keep, def);
 	}
 	else if (strategy == ST_UPSELL && nhist > 0)
 		RecLoadCategoryItems(items, hist, nhist);
 	RecSumNeighbors(nbrows, nnb, sumw);
 
-	cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
-	for (int i = 0; i < RecItemsCount(items); i++)
-	{
-		RecItem    *it = RecItemsAt(items, i);
-
-		if (!it->candidate || (strategy == ST_NEW && !it->is_new))
-			continue;
-		if (!it->pop_known)
-			it->pop = ModelCachePopularity(it->product_id);
-		it->pop_known = true;
-		cands[m++] = it;
-	}
+	cands = list_candidates(items, strategy, &m);
 	/* complementary and upsell restrict each candidate's links when it is evaluated */
 	if (strategy == ST_COMPLEMENTARY || strategy == ST_UPSELL)
 		*restricted = RecIndexNeighbors(items, nbrows, nnb);
@@ -300,6 +316,9 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	RecItem   **list;
 	int			nlist;
 	bool		cold;
+	RecDeferred def = {0};
+	int			ndeferred;
+	bool		done;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -337,13 +356,29 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	ranker = RecRankerCreate(items, n, strategy, as_of, &cust, rules, nrules,
 							 concerns, nconcerns, hist, nhist, maxrep);
 	cands = strategy_candidates(items, customer_id, strategy, as_of, hist, nhist, sumw, &ncands,
-								&restricted);
+								&restricted, 8 * n + 40, &def);
 	if (restricted)
 		RecRankerRestrict(ranker, restricted, sumw);
-	if (!RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true) && strategy != ST_NEW)
+	ndeferred = def.n;
+	RecRankerDefer(ranker, def.n > 0, def.max_cust, def.max_pop);
+	done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
+	if (RecRankerWantsDeferred(ranker))
+	{
+		/* the deferred customer neighbours could reach the list: rank them too */
+		RecCustomerMaterialize(items, &def);
+		RecRankerDefer(ranker, false, 0, 0);
+		cands = list_candidates(items, strategy, &ncands);
+		done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
+	}
+	if (!done && strategy != ST_NEW)
 		fill(ranker, items, &cust, n);
 
 	nlist = RecRankerResult(ranker, &list);
+	/* what the call cost: the regression tests watch the pruning with it */
+	ereport(DEBUG1,
+			(errmsg_internal("recgen.recommend: customer " INT64_FORMAT ", %d items, %d candidates, %d deferred (%d listed later), %d evaluated, %d rows",
+							 customer_id, RecItemsCount(items), ncands, ndeferred, ndeferred - def.n,
+							 RecRankerEvaluated(ranker), nlist)));
 	for (int i = 0; i < nlist; i++)
 	{
 		RecItem    *c = list[i];

@@ -231,7 +231,18 @@ extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxr
 extern Datum RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold);
 
 /* recommend_customers.c: customer neighbours */
-extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id);
+typedef struct RecDeferred
+{
+	int			n;				/* candidates not made into items yet */
+	int64	   *ids;
+	double	   *cust;
+	double	   *pop;
+	double		max_cust;		/* the largest cust and popularity among them */
+	double		max_pop;
+} RecDeferred;
+
+extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *def);
+extern void RecCustomerMaterialize(RecItems *items, RecDeferred *def);
 
 /* recommend_rank.c: tiers, rules and caps before the cut */
 typedef struct RecRanker RecRanker;
@@ -241,9 +252,12 @@ extern RecRanker *RecRankerCreate(RecItems *items, int n, Strategy strategy, Tim
 								  const RecConcern *concerns, int nconcerns,
 								  RecItem **hist, int nhist, double maxrep);
 extern void RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw);
+extern void RecRankerDefer(RecRanker *r, bool any, double max_cust, double max_pop);
+extern bool RecRankerWantsDeferred(const RecRanker *r);
 extern bool RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded);
 extern bool RecRankerDone(const RecRanker *r);
 extern bool RecRankerFull(RecRanker *r);
+extern int	RecRankerEvaluated(const RecRanker *r);
 extern int	RecRankerResult(RecRanker *r, RecItem ***out);
 
 #endif							/* RECGEN_RECOMMEND_H */

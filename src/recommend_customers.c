@@ -57,12 +57,45 @@ self_profile(const ProfileIndex *idx, int64 customer_id)
 }
 
 /*
+ * defer_threshold
+ *		The smallest cust (in [0, 1]) an item must have to be made now, so
+ *		that about `keep' of the m pending ones are: the lower edge of the
+ *		histogram bin (64 bins) where the count from the top reaches keep.
+ */
+static double
+defer_threshold(const double *cust, int m, int keep)
+{
+	int			bins[64] = {0};
+	int			above = 0;
+
+	if (m <= keep)
+		return 0;
+	for (int i = 0; i < m; i++)
+		bins[Min((int) (cust[i] * 64), 63)]++;
+	for (int b = 63; b > 0; b--)
+	{
+		above += bins[b];
+		if (above >= keep)
+			return b / 64.0;
+	}
+	return 0;
+}
+
+/*
  * RecCustomerNeighbors
  *		Set cust(c) of every item the nearest customers bought, making each
  *		a candidate. Returns how many neighbours were found.
+ *
+ * Most of those items are bought by one or two of the neighbours, with a
+ * cust far below what the list will need, and making an item of each
+ * costs more than the rest of their ranking. So the items that exist
+ * already get their cust, and of the others only about `keep' with the
+ * largest cust are made now; the rest go into *def, with the largest cust
+ * and popularity among them, for RecRankerDefer: the ranker asks for them
+ * (RecCustomerMaterialize) only when that bound could reach the list.
  */
 int
-RecCustomerNeighbors(RecItems *items, int64 customer_id)
+RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *def)
 {
 	const ProfileIndex *idx;
 	const int64 *slot_ids;
@@ -81,7 +114,10 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	int32	   *slots;
 	bool	   *seen;
 	int			nseen = 0;
+	int			npending = 0;
+	double		theta;
 
+	memset(def, 0, sizeof(RecDeferred));
 	if (k <= 0 || recgen_neighbor_weight <= 0)
 		return 0;
 	for (int i = 0; i < nitems; i++)
@@ -124,10 +160,9 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 			TopKOffer(&top, (float4) acc[touched[t]], touched[t], 0);
 
 	/*
-	 * the mean of their profiles, summed by model slot first (in the order
-	 * of the neighbours, so each sum is the same whatever the layout) and
-	 * only then made items: one item lookup per distinct product instead
-	 * of one per profile entry
+	 * the mean of their profiles, summed by model slot (in the order of the
+	 * neighbours, so each sum is the same whatever the layout), then
+	 * scaled so that the largest is 1
 	 */
 	slot_ids = ModelCacheSlotIds();
 	slot_pop = ModelCacheSlotPopularity();
@@ -152,18 +187,56 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 		}
 	}
 	for (int i = 0; i < nseen; i++)
-	{
-		RecItem    *c = RecItemGet(items, slot_ids[slots[i]]);
+		largest = Max(largest, by_slot[slots[i]]);
+	for (int i = 0; i < nseen; i++)
+		if (largest > 0)
+			by_slot[slots[i]] /= largest;
 
+	/* items that exist get their cust; the others wait in slots[0 .. npending) */
+	for (int i = 0; i < nseen; i++)
+	{
+		int32		s = slots[i];
+		RecItem    *c = RecItemFind(items, slot_ids[s]);
+
+		if (c == NULL)
+		{
+			slots[npending++] = s;
+			continue;
+		}
 		c->candidate = true;
-		c->pop = slot_pop[slots[i]];
+		c->pop = slot_pop[s];
 		c->pop_known = true;
-		c->cust = by_slot[slots[i]];
-		largest = Max(largest, c->cust);
+		c->cust = by_slot[s];
 	}
-	if (largest > 0)
-		for (int i = 0; i < RecItemsCount(items); i++)
-			RecItemsAt(items, i)->cust /= largest;
+
+	/* the pending ones: the largest made now, the rest deferred */
+	def->ids = palloc(sizeof(int64) * Max(npending, 1));
+	def->cust = palloc(sizeof(double) * Max(npending, 1));
+	def->pop = palloc(sizeof(double) * Max(npending, 1));
+	for (int i = 0; i < npending; i++)
+		def->cust[i] = by_slot[slots[i]];
+	theta = defer_threshold(def->cust, npending, keep);
+	for (int i = 0; i < npending; i++)
+	{
+		int32		s = slots[i];
+
+		if (by_slot[s] >= theta)
+		{
+			RecItem    *c = RecItemGet(items, slot_ids[s]);
+
+			c->candidate = true;
+			c->pop = slot_pop[s];
+			c->pop_known = true;
+			c->cust = by_slot[s];
+			continue;
+		}
+		def->ids[def->n] = slot_ids[s];
+		def->cust[def->n] = by_slot[s];
+		def->pop[def->n] = slot_pop[s];
+		def->max_cust = Max(def->max_cust, by_slot[s]);
+		def->max_pop = Max(def->max_pop, slot_pop[s]);
+		def->n++;
+	}
 	pfree(acc);
 	pfree(touched);
 	pfree(by_slot);
@@ -171,4 +244,24 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	pfree(seen);
 	pfree(top.e);
 	return top.n;
+}
+
+/*
+ * RecCustomerMaterialize
+ *		Make the items RecCustomerNeighbors deferred, as candidates with
+ *		their cust and popularity; def is empty afterwards.
+ */
+void
+RecCustomerMaterialize(RecItems *items, RecDeferred *def)
+{
+	for (int i = 0; i < def->n; i++)
+	{
+		RecItem    *c = RecItemGet(items, def->ids[i]);
+
+		c->candidate = true;
+		c->pop = def->pop[i];
+		c->pop_known = true;
+		c->cust = def->cust[i];
+	}
+	def->n = 0;
 }

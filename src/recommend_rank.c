@@ -40,6 +40,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 
 #include "int64_hash.h"
@@ -102,6 +103,12 @@ struct RecRanker
 	int			naccepted;
 	keytab_hash *seen;			/* its categories (counts) and variant keys */
 	bool		done;
+	int			cur_tier;		/* the tier ranked last (-1: none yet) */
+	/* balanced: candidates not listed yet (RecRankerDefer) and their bound */
+	bool		deferred;
+	double		deferred_ub;
+	bool		wants_deferred;
+	int			nevaluated;		/* candidates whose facts were read and scored */
 };
 
 /*
@@ -243,6 +250,7 @@ RecRankerCreate(RecItems *items, int n, Strategy strategy, TimestampTz as_of,
 	r->rules_bounded = rules_bound(r);
 	remember_bought(r);
 	category_affinity(r, hist, nhist);
+	r->cur_tier = -1;
 	r->cap_ranked = 256;
 	r->ranked = palloc(sizeof(RecItem *) * r->cap_ranked);
 	r->accepted = palloc(sizeof(RecItem *) * n);
@@ -260,6 +268,40 @@ RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw)
 {
 	r->restricted = sorted;
 	r->sumw = sumw;
+}
+
+/*
+ * RecRankerDefer
+ *		Tier 0 has candidates that are not listed (any), customer
+ *		neighbours only (no link, not bought, not popular), none with a cust
+ *		above max_cust or a popularity above max_pop: RecRankTier does not
+ *		call the tier complete while their bound could reach the list, and
+ *		asks for them instead (RecRankerWantsDeferred). Their bound is the
+ *		balanced one of such an item (RecUpperBound), with the largest
+ *		category affinity, as their categories are not known.
+ */
+void
+RecRankerDefer(RecRanker *r, bool any, double max_cust, double max_pop)
+{
+	r->deferred = any;
+	r->wants_deferred = false;
+	r->deferred_ub = (recgen_neighbor_weight * max_cust + recgen_category_weight * r->max_aff +
+					  recgen_popularity_weight * max_pop + r->bound_interest) * r->bound_mult;
+	/* rules without a bound: nothing is pruned */
+	if (!r->rules_bounded)
+		r->deferred_ub = get_float8_infinity();
+}
+
+/*
+ * RecRankerWantsDeferred
+ *		Whether RecRankTier stopped to ask for the deferred candidates:
+ *		list them all (RecRankerDefer(r, false, ...)) and rank the tier
+ *		again.
+ */
+bool
+RecRankerWantsDeferred(const RecRanker *r)
+{
+	return r->wants_deferred;
 }
 
 /*
@@ -502,7 +544,10 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		for (int i = m / 2 - 1; i >= 0; i--)
 			bound_sift(cands, m, i);
 	order = palloc(sizeof(RecItem *) * Max(m, 1));
-	r->tier_start = r->nranked;
+	/* the same tier again (with its deferred candidates) goes on ranking it */
+	if (tier != r->cur_tier)
+		r->tier_start = r->nranked;
+	r->cur_tier = tier;
 	while (left > 0)
 	{
 		int			take = bounded ? Min(left, batch) : left;
@@ -523,6 +568,7 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		RecLoadFacts(order, take);
 		for (int i = 0; i < take; i++)
 			evaluate(r, order[i], tier);
+		r->nevaluated += take;
 		batch *= 2;
 		r->done = false;
 		apply_caps(r);
@@ -533,12 +579,21 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		if (left == 0 || cands[0]->ub < kth->score ||
 			(cands[0]->ub == kth->score && cands[0]->product_id > kth->product_id))
 		{
+			/* nor anything deferred (a tie with it is not resolved: list it) */
+			if (r->deferred && !(r->deferred_ub < kth->score))
+				break;
 			pfree(order);
 			return true;
 		}
 	}
 	pfree(order);
 	r->done = false;
+	if (r->deferred)
+	{
+		/* the rest of the tier could come before the n-th, or is needed */
+		r->wants_deferred = true;
+		return false;
+	}
 	apply_caps(r);
 	return r->done;
 }
@@ -581,6 +636,17 @@ RecRankerFull(RecRanker *r)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * RecRankerEvaluated
+ *		How many candidates have been evaluated (their facts read and
+ *		scored) in every tier so far: what the bounds did not prune.
+ */
+int
+RecRankerEvaluated(const RecRanker *r)
+{
+	return r->nevaluated;
 }
 
 /*
