@@ -167,7 +167,7 @@ list_candidates(RecItems *items, Strategy strategy, int *n)
 static RecItem **
 strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, TimestampTz as_of,
 					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted,
-					int keep, RecDeferred *def)
+					int keep, double max_aff, RecPool **pool)
 {
 	NeighborRow *nbrows = NULL;
 	int			nnb = 0;
@@ -175,7 +175,7 @@ strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, Times
 	int			m = 0;
 
 	if (nhist > 0 && strategy != ST_POPULAR)
-		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb);
+		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb, strategy != ST_BALANCED);
 	if (strategy == ST_NEW)
 		RecLoadNewItems(items, as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC);
 	else if (strategy == ST_BALANCED && nhist > 0)
@@ -198,12 +198,13 @@ strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, Times
 		for (int i = 0; i < RecItemsCount(items); i++)
 			if (RecItemsAt(items, i)->purchases > 0)
 				RecItemsAt(items, i)->candidate = true;
-		/* and what the nearest customers bought (the least likely deferred) */
-		RecCustomerNeighbors(items, customer_id, keep, def);
+		/* the neighbours and what the nearest customers bought, pooled */
+		*pool = RecPoolCreate(items, nbrows, nnb, sumw, customer_id, keep, max_aff);
 	}
 	else if (strategy == ST_UPSELL && nhist > 0)
 		RecLoadCategoryItems(items, hist, nhist);
-	RecSumNeighbors(nbrows, nnb, sumw);
+	if (*pool == NULL)
+		RecSumNeighbors(nbrows, nnb, sumw);
 
 	cands = list_candidates(items, strategy, &m);
 	/* complementary and upsell restrict each candidate's links when it is evaluated */
@@ -316,8 +317,10 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	RecItem   **list;
 	int			nlist;
 	bool		cold;
-	RecDeferred def = {0};
-	int			ndeferred;
+	RecPool    *pool = NULL;
+	double		max_base = 0;
+	int			ndeferred = 0;
+	int			nlater = 0;
 	bool		done;
 
 	if (PG_ARGISNULL(0))
@@ -356,17 +359,17 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	ranker = RecRankerCreate(items, n, strategy, as_of, &cust, rules, nrules,
 							 concerns, nconcerns, hist, nhist, maxrep);
 	cands = strategy_candidates(items, customer_id, strategy, as_of, hist, nhist, sumw, &ncands,
-								&restricted, 8 * n + 40, &def);
+								&restricted, 8 * n + 40, RecRankerMaxAffinity(ranker), &pool);
 	if (restricted)
 		RecRankerRestrict(ranker, restricted, sumw);
-	ndeferred = def.n;
-	RecRankerDefer(ranker, def.n > 0, def.max_cust, def.max_pop);
+	if (pool)
+		RecRankerDefer(ranker, RecPoolDeferred(pool, &max_base) > 0, max_base);
 	done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
 	if (RecRankerWantsDeferred(ranker))
 	{
-		/* the deferred customer neighbours could reach the list: rank them too */
-		RecCustomerMaterialize(items, &def);
-		RecRankerDefer(ranker, false, 0, 0);
+		/* the deferred candidates could reach the list: rank them too */
+		RecPoolMaterialize(pool);
+		RecRankerDefer(ranker, false, 0);
 		cands = list_candidates(items, strategy, &ncands);
 		done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
 	}
@@ -374,10 +377,12 @@ recgen_recommend(PG_FUNCTION_ARGS)
 		fill(ranker, items, &cust, n);
 
 	nlist = RecRankerResult(ranker, &list);
+	if (pool)
+		RecPoolCounts(pool, &ndeferred, &nlater);
 	/* what the call cost: the regression tests watch the pruning with it */
 	ereport(DEBUG1,
 			(errmsg_internal("recgen.recommend: customer " INT64_FORMAT ", %d items, %d candidates, %d deferred (%d listed later), %d evaluated, %d rows",
-							 customer_id, RecItemsCount(items), ncands, ndeferred, ndeferred - def.n,
+							 customer_id, RecItemsCount(items), ncands, ndeferred, nlater,
 							 RecRankerEvaluated(ranker), nlist)));
 	for (int i = 0; i < nlist; i++)
 	{

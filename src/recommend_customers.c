@@ -57,49 +57,17 @@ self_profile(const ProfileIndex *idx, int64 customer_id)
 }
 
 /*
- * defer_threshold
- *		The smallest cust (in [0, 1]) an item must have to be made now, so
- *		that about `keep' of the m pending ones are: the lower edge of the
- *		histogram bin (64 bins) where the count from the top reaches keep.
- */
-static double
-defer_threshold(const double *cust, int m, int keep)
-{
-	int			bins[64] = {0};
-	int			above = 0;
-
-	if (m <= keep)
-		return 0;
-	for (int i = 0; i < m; i++)
-		bins[Min((int) (cust[i] * 64), 63)]++;
-	for (int b = 63; b > 0; b--)
-	{
-		above += bins[b];
-		if (above >= keep)
-			return b / 64.0;
-	}
-	return 0;
-}
-
-/*
  * RecCustomerNeighbors
- *		Set cust(c) of every item the nearest customers bought, making each
- *		a candidate. Returns how many neighbours were found.
- *
- * Most of those items are bought by one or two of the neighbours, with a
- * cust far below what the list will need, and making an item of each
- * costs more than the rest of their ranking. So the items that exist
- * already get their cust, and of the others only about `keep' with the
- * largest cust are made now; the rest go into *def, with the largest cust
- * and popularity among them, for RecRankerDefer: the ranker asks for them
- * (RecCustomerMaterialize) only when that bound could reach the list.
+ *		cust(c), by model slot, of every product the nearest customers
+ *		bought, into cust (zeroed, ModelCacheSize() long); each slot not
+ *		seen before is marked in seen and appended to touched (*ntouched
+ *		of them). Returns how many neighbours were found.
  */
 int
-RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *def)
+RecCustomerNeighbors(RecItems *items, int64 customer_id, double *cust, bool *seen,
+					 int32 *touched_slots, int *ntouched_slots)
 {
 	const ProfileIndex *idx;
-	const int64 *slot_ids;
-	const double *slot_pop;
 	double		norm = 0;
 	double	   *acc;
 	int32	   *touched;
@@ -109,15 +77,7 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *
 	TopK		top;
 	double		largest = 0;
 	int			nitems = RecItemsCount(items);
-	int			nslots;
-	double	   *by_slot;
-	int32	   *slots;
-	bool	   *seen;
-	int			nseen = 0;
-	int			npending = 0;
-	double		theta;
 
-	memset(def, 0, sizeof(RecDeferred));
 	if (k <= 0 || recgen_neighbor_weight <= 0)
 		return 0;
 	for (int i = 0; i < nitems; i++)
@@ -127,6 +87,7 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *
 	idx = ProfileCacheGet();
 	if (idx->nprofiles == 0)
 		return 0;
+	Assert(idx->nslots <= ModelCacheSize());
 	norm = 1.0 / sqrt(norm);
 	self = self_profile(idx, customer_id);
 
@@ -160,16 +121,9 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *
 			TopKOffer(&top, (float4) acc[touched[t]], touched[t], 0);
 
 	/*
-	 * the mean of their profiles, summed by model slot (in the order of the
-	 * neighbours, so each sum is the same whatever the layout), then
-	 * scaled so that the largest is 1
+	 * the mean of their profiles, summed by slot in the order of the
+	 * neighbours, then scaled so that the largest is 1
 	 */
-	slot_ids = ModelCacheSlotIds();
-	slot_pop = ModelCacheSlotPopularity();
-	nslots = idx->nslots;
-	by_slot = palloc0(sizeof(double) * Max(nslots, 1));
-	slots = palloc(sizeof(int32) * Max(nslots, 1));
-	seen = palloc0(sizeof(bool) * Max(nslots, 1));
 	for (int h = 0; h < top.n; h++)
 	{
 		int32		p = top.e[h].item;
@@ -181,87 +135,18 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, int keep, RecDeferred *
 			if (!seen[s])
 			{
 				seen[s] = true;
-				slots[nseen++] = s;
+				touched_slots[(*ntouched_slots)++] = s;
 			}
-			by_slot[s] += idx->weight[e] / top.n;
+			cust[s] += idx->weight[e] / top.n;
+			largest = Max(largest, cust[s]);
 		}
 	}
-	for (int i = 0; i < nseen; i++)
-		largest = Max(largest, by_slot[slots[i]]);
-	for (int i = 0; i < nseen; i++)
+	/* slots seen before (neighbour links) may hold a cust too */
+	for (int i = 0; i < *ntouched_slots; i++)
 		if (largest > 0)
-			by_slot[slots[i]] /= largest;
-
-	/* items that exist get their cust; the others wait in slots[0 .. npending) */
-	for (int i = 0; i < nseen; i++)
-	{
-		int32		s = slots[i];
-		RecItem    *c = RecItemFind(items, slot_ids[s]);
-
-		if (c == NULL)
-		{
-			slots[npending++] = s;
-			continue;
-		}
-		c->candidate = true;
-		c->pop = slot_pop[s];
-		c->pop_known = true;
-		c->cust = by_slot[s];
-	}
-
-	/* the pending ones: the largest made now, the rest deferred */
-	def->ids = palloc(sizeof(int64) * Max(npending, 1));
-	def->cust = palloc(sizeof(double) * Max(npending, 1));
-	def->pop = palloc(sizeof(double) * Max(npending, 1));
-	for (int i = 0; i < npending; i++)
-		def->cust[i] = by_slot[slots[i]];
-	theta = defer_threshold(def->cust, npending, keep);
-	for (int i = 0; i < npending; i++)
-	{
-		int32		s = slots[i];
-
-		if (by_slot[s] >= theta)
-		{
-			RecItem    *c = RecItemGet(items, slot_ids[s]);
-
-			c->candidate = true;
-			c->pop = slot_pop[s];
-			c->pop_known = true;
-			c->cust = by_slot[s];
-			continue;
-		}
-		def->ids[def->n] = slot_ids[s];
-		def->cust[def->n] = by_slot[s];
-		def->pop[def->n] = slot_pop[s];
-		def->max_cust = Max(def->max_cust, by_slot[s]);
-		def->max_pop = Max(def->max_pop, slot_pop[s]);
-		def->n++;
-	}
+			cust[touched_slots[i]] /= largest;
 	pfree(acc);
 	pfree(touched);
-	pfree(by_slot);
-	pfree(slots);
-	pfree(seen);
 	pfree(top.e);
 	return top.n;
-}
-
-/*
- * RecCustomerMaterialize
- *		Make the items RecCustomerNeighbors deferred, as candidates with
- *		their cust and popularity; def is empty afterwards.
- */
-void
-RecCustomerMaterialize(RecItems *items, RecDeferred *def)
-{
-	for (int i = 0; i < def->n; i++)
-	{
-		RecItem    *c = RecItemGet(items, def->ids[i]);
-
-		c->candidate = true;
-		c->pop = def->pop[i];
-		c->pop_known = true;
-		c->cust = def->cust[i];
-	}
-	def->n = 0;
 }

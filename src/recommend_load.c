@@ -251,10 +251,12 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
  *		(content before co-occurrence, history order), each neighbour
  *		becoming a candidate. Returns the links, their number in *nnb.
  *		Neighbours are found through a per-call array by model slot, so
- *		the items table is probed once per distinct neighbour.
+ *		the items table is probed once per distinct neighbour; without
+ *		make_items the links only name the neighbours' slots (balanced:
+ *		recommend_pool.c makes the items).
  */
 NeighborRow *
-RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
+RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb, bool make_items)
 {
 	static const int kinds[2] = {MODEL_NB_CONTENT, MODEL_NB_COOC};
 	int			cap = 256;
@@ -281,7 +283,10 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 					rows = repalloc(rows, sizeof(NeighborRow) * cap);
 				}
 				rows[n].h = hist[i];
-				if (by_slot[nb->slots[j]] == NULL)
+				rows[n].slot = nb->slots[j];
+				if (!make_items)
+					rows[n].c = NULL;
+				else if (by_slot[nb->slots[j]] == NULL)
 				{
 					RecItem    *c = RecItemGet(items, nb->ids[j]);
 
@@ -290,7 +295,8 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 					c->pop_known = true;
 					by_slot[nb->slots[j]] = c;
 				}
-				rows[n].c = by_slot[nb->slots[j]];
+				if (make_items)
+					rows[n].c = by_slot[nb->slots[j]];
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
 				rows[n].s = nb->scores[j];
 				n++;

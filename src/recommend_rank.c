@@ -271,22 +271,29 @@ RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw)
 }
 
 /*
+ * RecRankerMaxAffinity
+ *		The largest category affinity of the history: what a candidate's
+ *		bound assumes before its category is known.
+ */
+double
+RecRankerMaxAffinity(const RecRanker *r)
+{
+	return r->max_aff;
+}
+
+/*
  * RecRankerDefer
- *		Tier 0 has candidates that are not listed (any), customer
- *		neighbours only (no link, not bought, not popular), none with a cust
- *		above max_cust or a popularity above max_pop: RecRankTier does not
- *		call the tier complete while their bound could reach the list, and
- *		asks for them instead (RecRankerWantsDeferred). Their bound is the
- *		balanced one of such an item (RecUpperBound), with the largest
- *		category affinity, as their categories are not known.
+ *		Tier 0 has candidates that are not listed (any), none with a bound
+ *		(RecUpperBound, before the rules) above max_base: RecRankTier does
+ *		not call the tier complete while their bound could reach the list,
+ *		and asks for them instead (RecRankerWantsDeferred).
  */
 void
-RecRankerDefer(RecRanker *r, bool any, double max_cust, double max_pop)
+RecRankerDefer(RecRanker *r, bool any, double max_base)
 {
 	r->deferred = any;
 	r->wants_deferred = false;
-	r->deferred_ub = (recgen_neighbor_weight * max_cust + recgen_category_weight * r->max_aff +
-					  recgen_popularity_weight * max_pop + r->bound_interest) * r->bound_mult;
+	r->deferred_ub = (max_base + r->bound_interest) * r->bound_mult;
 	/* rules without a bound: nothing is pruned */
 	if (!r->rules_bounded)
 		r->deferred_ub = get_float8_infinity();
