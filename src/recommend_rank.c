@@ -532,6 +532,12 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		if (it->state == RANK_ELIGIBLE || it->state == RANK_EXCLUDED ||
 			(tier == TIER_STRATEGY && it->state == RANK_REJECTED))
 			continue;
+		/* facts read already (history, bought): what evaluate() would exclude goes now */
+		if (it->known && (!it->available || !repurchase_due(r, it)))
+		{
+			it->state = RANK_EXCLUDED;
+			continue;
+		}
 		if (tier != TIER_STRATEGY)
 			base = it->pop_scope + recgen_popularity_weight * it->pop;
 		else if (it->cat_hint)
