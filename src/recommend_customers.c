@@ -141,7 +141,7 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, double *cust, bool *see
 			largest = Max(largest, cust[s]);
 		}
 	}
-	/* slots seen before (neighbour links) may hold a cust too */
+	/* every slot seen is scaled (one only linked to the history stays 0) */
 	for (int i = 0; i < *ntouched_slots; i++)
 		if (largest > 0)
 			cust[touched_slots[i]] /= largest;

@@ -262,7 +262,7 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb, bool m
 	int			cap = 256;
 	int			n = 0;
 	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
-	RecItem   **by_slot = palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1));
+	RecItem   **by_slot = make_items ? palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1)) : NULL;
 	const double *slot_pop = ModelCacheSlotPopularity();
 
 	for (int i = 0; i < nhist; i++)
@@ -277,33 +277,37 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb, bool m
 
 			for (int j = 0; j < nb->n; j++)
 			{
+				int32		s = nb->slots[j];
+
 				if (n >= cap)
 				{
 					cap *= 2;
 					rows = repalloc(rows, sizeof(NeighborRow) * cap);
 				}
 				rows[n].h = hist[i];
-				rows[n].slot = nb->slots[j];
-				if (!make_items)
-					rows[n].c = NULL;
-				else if (by_slot[nb->slots[j]] == NULL)
-				{
-					RecItem    *c = RecItemGet(items, nb->ids[j]);
-
-					c->candidate = true;
-					c->pop = slot_pop[nb->slots[j]];
-					c->pop_known = true;
-					by_slot[nb->slots[j]] = c;
-				}
+				rows[n].c = NULL;
+				rows[n].slot = s;
 				if (make_items)
-					rows[n].c = by_slot[nb->slots[j]];
+				{
+					if (by_slot[s] == NULL)
+					{
+						RecItem    *c = RecItemGet(items, nb->ids[j]);
+
+						c->candidate = true;
+						c->pop = slot_pop[s];
+						c->pop_known = true;
+						by_slot[s] = c;
+					}
+					rows[n].c = by_slot[s];
+				}
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
 				rows[n].s = nb->scores[j];
 				n++;
 			}
 		}
 	}
-	pfree(by_slot);
+	if (by_slot)
+		pfree(by_slot);
 	*nnb = n;
 	return rows;
 }
