@@ -13,6 +13,8 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
   fake-fix          breaks a rule first, answers correctly once told why
+  fake-partfix      asked for parts, writes a closing about an occasion;
+                    asked for that part again (a part retry), mends it
   fake-429          429 with Retry-After: 1 on the first call, then normal
   fake-500once      500 on the first call, then normal
   fake-500          always 500
@@ -101,7 +103,18 @@ def answer_text(req, mode, count):
     told = any("broke these rules" in (m.get("content") or "") for m in messages if m.get("role") == "user")
     price_part = f" ({price})" if price else ""
     schema = ((req.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
-    if "reasons" in schema.get("properties", {}):
+    props = schema.get("properties", {})
+    if props and not {"reasons", "body", "text"} & set(props):
+        # a part retry (only the parts the guard pointed at): fake-partfix
+        # mends them, the other modes keep their fault
+        fixed = {"opening": "We hope you are enjoying your last order.", "closing": "Enjoy the rest of your week.",
+                 "cta": "Have a look"}
+        out = {k: fixed.get(k, PART_FRAMES[int(k.split("_")[-1]) % len(PART_FRAMES)] if k.startswith("reason_") else "")
+               for k in props}
+        if mode in ("fake-banned", "fake-fix") and "closing" in out:
+            out["closing"] = "Every one is guaranteed to delight you."
+        return json.dumps(out)
+    if "reasons" in props:
         # an email in parts (composition parts): recgen assembles it
         n = schema["properties"]["reasons"].get("minItems", 1)
         reasons = [PART_FRAMES[k % len(PART_FRAMES)] for k in range(n)]
@@ -115,6 +128,8 @@ def answer_text(req, mode, count):
             parts["opening"] = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
         elif mode == "fake-banned" or (mode == "fake-fix" and not told):
             parts["closing"] = "Every one is guaranteed to delight you."
+        elif mode == "fake-partfix":
+            parts["closing"] = "Enjoy your special day!"
         elif mode == "fake-pii":
             parts["closing"] = "Write to sales@example.com or call +44 7700 900123."
         return json.dumps(parts)

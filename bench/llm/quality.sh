@@ -17,7 +17,10 @@
 # row per model, mode and database: seconds per email (wall time / N),
 # evaluate_content's measures, and the customers who got an error (nothing to
 # recommend), then the rules that rejected first answers (contents counted
-# per rule). With RECGEN_BENCH_EMAILS=<dir> the emails are also written to
+# per rule) and the rules that led to a part retry (an email in parts whose
+# faults were all in some parts gets those asked for again before its first
+# attempt is judged: "first pass" counts it, "first answer pass" does not,
+# and "LLM calls/email" counts every request). With RECGEN_BENCH_EMAILS=<dir> the emails are also written to
 # <dir>/<model>-<mode>-<database>.txt for reading. The mode is switched on
 # the email template inside a transaction
 # that is rolled back, so the databases keep their templates and no content is
@@ -66,24 +69,39 @@ measure() {
 		SELECT '$model', '$mode', '$db', count(*) FILTER (WHERE r.content_id IS NOT NULL) || '/' || count(*),
 		       round((extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) / greatest(count(*), 1))::numeric, 1),
 		       e.first_attempt_pass, e.fallback, e.personalization, e.products_named, e.all_products_named,
-		       e.distinct_2, e.mean_similarity, e.mean_words, e.llm_ms_per_content,
+		       e.distinct_1, e.distinct_2, e.mean_similarity, e.mean_words, e.min_words, e.max_words,
+		       e.prompt_tokens, e.completion_tokens, e.llm_ms_per_content,
+		       k.first_answer_pass, k.part_retried, k.llm_calls_per_content,
 		       (SELECT split_part(pg_read_file('/proc/loadavg'), ' ', 1))
-		  FROM res r, recgen.evaluate_content(ARRAY(SELECT content_id FROM res WHERE content_id IS NOT NULL)) e
+		  FROM res r, recgen.evaluate_content(ARRAY(SELECT content_id FROM res WHERE content_id IS NOT NULL)) e,
+		       recgen.evaluate_calls(ARRAY(SELECT content_id FROM res WHERE content_id IS NOT NULL)) k
 		 GROUP BY e.first_attempt_pass, e.fallback, e.personalization, e.products_named, e.all_products_named,
-		          e.distinct_2, e.mean_similarity, e.mean_words, e.llm_ms_per_content;
-		-- why first answers were rejected: the rules of the violations of
-		-- the first round (a content's violations, first round first)
+		          e.distinct_1, e.distinct_2, e.mean_similarity, e.mean_words, e.min_words, e.max_words,
+		          e.prompt_tokens, e.completion_tokens, e.llm_ms_per_content,
+		          k.first_answer_pass, k.part_retried, k.llm_calls_per_content;
+		-- why answers were rejected: the rules of the violations of the
+		-- contents that did not pass at the first attempt (either round),
+		-- and the rules that led to a part retry (violations "stage": "part")
 		SELECT '  rules that rejected answers (contents, either round): ' || coalesce(string_agg(rule || ' ' || n, ', ' ORDER BY n DESC, rule), 'none')
 		  FROM (SELECT v ->> 'rule' AS rule, count(DISTINCT c.content_id) AS n
 		          FROM res r JOIN recgen.content c USING (content_id),
 		               jsonb_array_elements(c.violations) v
-		         WHERE c.attempts >= 1 AND NOT (c.verdict = 'pass' AND c.attempts = 1)
+		         WHERE c.attempts >= 1 AND NOT (c.verdict = 'pass' AND c.attempts = 1) AND v ->> 'stage' IS NULL
+		         GROUP BY 1) x;
+		SELECT '  rules that led to a part retry (contents; then passed / not): ' || coalesce(string_agg(rule || ' ' || n || ' (' || p || '/' || (n - p) || ')', ', ' ORDER BY n DESC, rule), 'none')
+		  FROM (SELECT v ->> 'rule' AS rule, count(DISTINCT c.content_id) AS n,
+		               count(DISTINCT c.content_id) FILTER (WHERE c.verdict = 'pass' AND c.attempts = 1) AS p
+		          FROM res r JOIN recgen.content c USING (content_id),
+		               jsonb_array_elements(c.violations) v
+		         WHERE v ->> 'stage' = 'part'
 		         GROUP BY 1) x;
 		-- the emails, for reading (RECGEN_BENCH_EMAILS: a directory)
 		\if :{?emails}
 		\o :emails
-		SELECT format(E'=== customer %s, %s, attempts %s%s\nSubject: %s\n\n%s\n[%s]\n', c.customer_id, c.verdict, c.attempts,
-		              coalesce(' (' || (SELECT string_agg(DISTINCT v ->> 'rule', ', ') FROM jsonb_array_elements(c.violations) v) || ')', ''),
+		SELECT format(E'=== customer %s, %s, attempts %s, LLM calls %s%s\nSubject: %s\n\n%s\n[%s]\n', c.customer_id, c.verdict, c.attempts,
+		              cardinality(c.call_ids),
+		              coalesce(' (' || (SELECT string_agg(coalesce((v ->> 'stage') || ' ', '') || (v ->> 'rule') || ': ' || (v ->> 'detail'), '; ')
+		                                  FROM jsonb_array_elements(c.violations) v) || ')', ''),
 		              c.output ->> 'subject', c.output ->> 'body', c.output ->> 'cta')
 		  FROM res r JOIN recgen.content c USING (content_id) ORDER BY c.customer_id;
 		\o
@@ -92,7 +110,7 @@ measure() {
 	SQL
 }
 
-echo "model | mode | database | emails | s/email | first pass | fallback | personalization | products named | all named | distinct-2 | similarity | words | LLM ms/email | load"
+echo "model | mode | database | emails | s/email | first pass | fallback | personalization | products named | all named | distinct-1 | distinct-2 | similarity | words | min | max | prompt tokens | completion tokens | LLM ms/email | first answer pass | part retried | LLM calls/email | load"
 for model in $MODELS; do
 	server "$model" start
 	for mode in $MODES; do

@@ -173,10 +173,13 @@ AS $$
         'category', p.category,
         'price', p.price,
         'currency', p.currency,
-        -- products without a price (loans, accounts) show their rate, or nothing
-        'price_text', CASE WHEN p.price > 0 THEN recgen.money_text(p.price, p.currency)
-                           WHEN jsonb_typeof(p.attributes -> 'rate_pct') = 'number'
-                           THEN (p.attributes ->> 'rate_pct') || '% rate' END,
+        -- a product with a rate (a loan, a mortgage, a saver: attributes.rate_pct)
+        -- shows its rate, never its price field, which for such a product is
+        -- no price to the reader (a mortgage's 999.00 is its arrangement fee);
+        -- other products without a price (accounts) show nothing
+        'price_text', CASE WHEN jsonb_typeof(p.attributes -> 'rate_pct') = 'number'
+                           THEN (p.attributes ->> 'rate_pct') || '% rate'
+                           WHEN p.price > 0 THEN recgen.money_text(p.price, p.currency) END,
         'rate_pct', p.attributes -> 'rate_pct',
         'description', nullif(btrim(p.description), ''),
         'reason', reason))

@@ -112,6 +112,7 @@ DECLARE
     ctx_names text[];
     max_chars integer;
     body_len integer;
+    run text;
     digits text;
     k integer;
     price_re constant text := '[£$€]\s?[0-9][0-9,]*(?:\.[0-9]+)?|[0-9][0-9,]*(?:\.[0-9]+)?\s?(?:GBP|EUR|USD|pounds|euros|dollars|%)';
@@ -259,16 +260,19 @@ BEGIN
     -- reason ("- X (£5.00): often bought together with ...") are separate
     -- lines and do not count, nor do the names of products and purchases
     -- (two products that follow the same purchase name it twice)
-    ELSIF EXISTS (
+    ELSE
+        SELECT min(g.gram) INTO run FROM (
         WITH forms AS (SELECT coalesce(jsonb_agg(x.nf ORDER BY length(x.nf) DESC, x.nf), '[]') AS fs
                          FROM (SELECT DISTINCT unnest(recgen.guard_name_forms(nm)) AS nf
                                  FROM unnest(recgen.guard_known_names(context)) nm) x),
         w AS (SELECT l.n, recgen.guard_mask(recgen.guard_norm(l.line), forms.fs) AS masked
                 FROM forms, regexp_split_to_table(coalesce(output->>'body', output->>'text', ''), '\n')
                      WITH ORDINALITY AS l(line, n))
-        SELECT 1 FROM w, recgen.guard_ngrams(w.masked, 8) g
-        GROUP BY w.n, g.gram HAVING count(*) > 1) THEN
-        v := v || jsonb_build_object('rule', 'repetition', 'detail', 'a run of words is repeated');
+        SELECT g.gram FROM w, recgen.guard_ngrams(w.masked, 8) g
+        GROUP BY w.n, g.gram HAVING count(*) > 1) g;
+        IF run IS NOT NULL THEN
+            v := v || jsonb_build_object('rule', 'repetition', 'detail', format('repeats the run of words "%s"', run));
+        END IF;
     END IF;
 
     -- what a reader would reject (63_guard_reader.sql)

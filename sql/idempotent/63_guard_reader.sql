@@ -582,6 +582,34 @@ COMMENT ON FUNCTION recgen.guard_rule_phrases(jsonb) IS
     'Guard rule "repetition" (phrases): no run of four words twice and no word three times in one sentence, product and purchase names and list lines aside';
 
 /*
+ * guard_context_facts: everything a context says about its products and
+ * the customer, in normal form between spaces: the names it knows, the
+ * products' names, categories, tags, attributes and descriptions, the
+ * items' reasons, the segment, categories, concern topics and the brand's
+ * voice (what the attribute, offer and occasion rules accept).
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_context_facts(ctx jsonb, b recgen.brands) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ' ' || recgen.guard_norm(concat_ws(' ',
+               array_to_string(recgen.guard_known_names(ctx), ' '),
+               (SELECT string_agg(concat_ws(' ', p.name, p.category, array_to_string(p.tags, ' '), p.attributes::text, p.description), ' ')
+                  FROM recgen.products p
+                 WHERE p.product_id IN (SELECT (i ->> 'product_id')::bigint
+                                          FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]') || coalesce(ctx -> 'product', '[]')) i
+                                         WHERE jsonb_typeof(i -> 'product_id') = 'number')),
+               (SELECT string_agg(concat_ws(' ', i ->> 'category', i ->> 'description', i ->> 'reason'), ' ')
+                  FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]') || coalesce(ctx -> 'product', '[]')) i),
+               ctx #>> '{customer,segment}',
+               (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) x),
+               (SELECT string_agg(c ->> 'topic', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'concerns', '[]')) c),
+               b.voice)) || ' '
+$$;
+COMMENT ON FUNCTION recgen.guard_context_facts(jsonb, recgen.brands) IS
+    'What a context says about its products and the customer, in normal form between spaces: known names, product data, reasons, segment, categories, concern topics, the brand''s voice';
+
+/*
  * guard_rule_attribute: attribute words (recgen.attribute_words) that no
  * product of the context and nothing of the customer's history carries.
  */
@@ -598,7 +626,7 @@ BEGIN
     -- the text's words and pairs and triples of words, matched against the list
     SELECT array_agg(DISTINCT a.word ORDER BY a.word) INTO bad
       FROM recgen.attribute_words a
-     WHERE a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
+     WHERE a.kind IN ('colour', 'material', 'size', 'feature') AND a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
                         FROM generate_series(1, coalesce(cardinality(words), 0)) i, generate_series(1, 3) n);
     -- a use stated for a product: what it "can be used as" or "for",
     -- "doubles as", "works as", "serves as" (a hot water bottle "can be
@@ -611,19 +639,7 @@ BEGIN
         RETURN '[]';
     END IF;
     -- everything the context says about its products and the customer
-    facts := ' ' || recgen.guard_norm(concat_ws(' ',
-               array_to_string(recgen.guard_known_names(ctx), ' '),
-               (SELECT string_agg(concat_ws(' ', p.name, p.category, array_to_string(p.tags, ' '), p.attributes::text, p.description), ' ')
-                  FROM recgen.products p
-                 WHERE p.product_id IN (SELECT (i ->> 'product_id')::bigint
-                                          FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]') || coalesce(ctx -> 'product', '[]')) i
-                                         WHERE jsonb_typeof(i -> 'product_id') = 'number')),
-               (SELECT string_agg(concat_ws(' ', i ->> 'category', i ->> 'description', i ->> 'reason'), ' ')
-                  FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]') || coalesce(ctx -> 'product', '[]')) i),
-               ctx #>> '{customer,segment}',
-               (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) x),
-               (SELECT string_agg(c ->> 'topic', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'concerns', '[]')) c),
-               b.voice)) || ' ';
+    facts := recgen.guard_context_facts(ctx, b);
     SELECT array_agg(x ORDER BY x) INTO bad FROM unnest(bad) x WHERE strpos(facts, ' ' || x || ' ') = 0;
     -- a use is supported when the data names it (singular or plural)
     SELECT array_agg(x ORDER BY x) INTO uses FROM unnest(uses) x
@@ -809,11 +825,15 @@ BEGIN
         || recgen.guard_rule_attribute(ctx, f, b)
         || recgen.guard_rule_negation(ctx, f)
         || recgen.guard_rule_subject(kind, output, f)
-        || recgen.guard_rule_copied(kind, ctx, f, b);
+        || recgen.guard_rule_copied(kind, ctx, f, b)
+        -- claims (63_guard_reader_claims.sql)
+        || recgen.guard_rule_first_person(kind, f)
+        || recgen.guard_rule_owned(kind, ctx, f)
+        || recgen.guard_rule_claims(ctx, f, b);
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_reader_rules(text, jsonb, jsonb, recgen.brands) IS
-    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied) for one output: a jsonb array of violations';
+    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied, first_person, owned, offer, occasion) for one output: a jsonb array of violations';
 
 GRANT SELECT ON recgen.person_names, recgen.attribute_words TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.person_names, recgen.attribute_words TO recgen_admin;

@@ -63,10 +63,12 @@ AS $$
                                       coalesce(' (' || (i ->> 'price_text') || ')', ''),
                                       -- a reason given before is said in other words, so
                                       -- the model does not echo one phrase for two products
-                                      CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(ctx -> 'items') WITH ORDINALITY AS p(x, q)
-                                                         WHERE q < o AND x ->> 'reason' = i ->> 'reason')
-                                           THEN recgen.reason_phrase(i ->> 'reason', 2)
-                                           ELSE coalesce(i ->> 'reason', 'it suits what you like') END,
+                                      -- (a third time, no phrase at all: the model echoed it)
+                                      CASE (SELECT count(*) FROM jsonb_array_elements(ctx -> 'items') WITH ORDINALITY AS p(x, q)
+                                             WHERE q < o AND x ->> 'reason' = i ->> 'reason')
+                                           WHEN 0 THEN coalesce(i ->> 'reason', 'it suits what you like')
+                                           WHEN 1 THEN recgen.reason_phrase(i ->> 'reason', 2)
+                                           ELSE CASE WHEN i ? 'description' THEN 'see About it' ELSE 'it goes with what you chose' END END,
                                       coalesce(' (' || (SELECT string_agg(recgen.display_name(b), ', ')
                                                           FROM jsonb_array_elements_text(i -> 'because') b) || ')', ''),
                                       coalesce(' About it: ' || btrim(i ->> 'description', ' .') || '.', '')),
@@ -117,11 +119,13 @@ AS $$
     SELECT CASE composition
         WHEN 'parts' THEN format(
             'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
-            '"opening" (one sentence about their recent purchase or favourite category, to "you"; no greeting and no name: recgen writes "Hi <name>," before it), '
+            '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; no greeting and no name: recgen writes "Hi <name>," before it), '
             '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
             'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it, each in its own words), '
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
-            'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so.', n_items)
+            'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so. '
+            'Write as "we" (the shop), never "I". The products to recommend are new to them: never "your" product or one they have. '
+            'Do not invent discounts, offers, occasions, trips or events.', n_items)
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
             'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
@@ -130,6 +134,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
     'The output instruction of an email prompt: the whole email (composition free) or its parts (composition parts)';
+
+/*
+ * email_reason_schema: the JSON schema of one product's reason: a sentence
+ * that starts with "It" (or "It's"), so recgen can put the product's name
+ * and price in its place (a grammar-constrained server writes nothing
+ * else; the pattern also bounds the length, as maxLength does for servers
+ * that ignore patterns).
+ */
+CREATE OR REPLACE FUNCTION recgen.email_reason_schema() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '{"type": "string", "minLength": 10, "maxLength": 220}'::jsonb || jsonb_build_object('pattern', '^It(''s)? [^"\\]{8,210}$')
+$$;
+COMMENT ON FUNCTION recgen.email_reason_schema() IS
+    'JSON schema of a product''s reason in an email written in parts: a sentence starting with "It" or "It''s", 10 to 220 characters';
 
 /*
  * email_parts_schema: the JSON schema of an email written in parts for the
@@ -159,7 +179,7 @@ AS $$
                        'type', 'object', 'additionalProperties', false,
                        'properties', jsonb_build_object(
                            'item', jsonb_build_object('const', recgen.display_name(i ->> 'name')),
-                           'reason', '{"type": "string", "minLength": 10, "maxLength": 220}'::jsonb),
+                           'reason', recgen.email_reason_schema()),
                        'required', '["item", "reason"]'::jsonb) ORDER BY o), '[]') AS per
               FROM jsonb_array_elements(coalesce(items, '[]')) WITH ORDINALITY AS e(i, o)) x
 $$;
@@ -224,10 +244,11 @@ COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer t
 /*
  * part_for_customer: a part of the model's answer as the customer reads
  * it: a greeting or the customer's name the model put at its start ("Hi
- * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, and
- * the customer spoken of by name ("Anna recently bought", "Anna's")
- * turned into "you" / "your" (a small model slips into the third person;
- * the guard still rejects what is left of it).
+ * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, the
+ * customer spoken of by name ("Anna recently bought", "Anna's") turned
+ * into "you" / "your", and the first person singular into the brand's "we"
+ * ("I hope" -> "We hope", "my" -> "our"; a small model slips into both;
+ * the guard still rejects what is left of them).
  */
 CREATE OR REPLACE FUNCTION recgen.part_for_customer(t text, first_name text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -260,6 +281,20 @@ BEGIN
             p := regexp_replace(p, '\m' || fn || '\s+' || m[2] || '\M', 'you ' || verb, 'i');
         END LOOP;
     END IF;
+    -- the brand writes as "we": "I hope" -> "we hope", "I'm" -> "we're",
+    -- "I am/was" -> "we are/were", "my" -> "our", "me" -> "us" (a small model
+    -- slips into the first person; the guard's first_person rule still
+    -- rejects what is left of it)
+    p := regexp_replace(p, '\mI(?:''|’)m\M', 'we''re', 'g');
+    p := regexp_replace(p, '\mI(?:''|’)(ve|d|ll)\M', 'we''\1', 'g');
+    p := regexp_replace(p, '\mI\s+am\M', 'we are', 'g');
+    p := regexp_replace(p, '\mI\s+was\M', 'we were', 'g');
+    -- (not in a name: "the I Love London Backpack")
+    p := regexp_replace(p, '\mI\M(?!\s+[[:upper:]])', 'we', 'g');
+    p := regexp_replace(p, '\m[Mm]yself\M', 'ourselves', 'g');
+    p := regexp_replace(p, '\m[Mm]y\M', 'our', 'g');
+    p := regexp_replace(p, '\m[Mm]e\M', 'us', 'g');
+    p := regexp_replace(p, '([.!?]\s+)we(\M|'')', '\1We\2', 'g');
     -- a sentence starts with a capital
     p := regexp_replace(p, '^(you|your)\M', initcap('\1'));
     p := CASE WHEN p ~ '^(You|Your)\M' THEN p ELSE upper(left(p, 1)) || substr(p, 2) END;
@@ -267,7 +302,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.part_for_customer(text, text) IS
-    'A part of a model''s answer as the customer reads it: a leading greeting or the customer''s name removed (recgen greets), the customer spoken of by name turned into "you"/"your"';
+    'A part of a model''s answer as the customer reads it: a leading greeting or the customer''s name removed (recgen greets), the customer spoken of by name turned into "you"/"your", the first person singular into "we"/"our"';
 
 /*
  * content_seed: a number chosen by a context (its customer's name and
@@ -323,12 +358,14 @@ COMMENT ON FUNCTION recgen.email_subject(jsonb, integer) IS
 
 /*
  * product_sentence: a product's sentence from the model's reason: "It ..."
- * becomes "The <name> (<price>) ...", "It's" / "It is" "The ... is"; a
- * reason that names the product already stays as it is; any other gets the
- * name and price in front ("The <name> (<price>): ..."). When the product
- * was recommended because of a purchase the sentence does not name, recgen
- * leads with it ("Since you chose the <purchase>, the <name> ..."), so the
- * concrete reason sits next to its product whatever the model wrote.
+ * (or "The <name> ...", the model naming the product itself) becomes
+ * "The <name> (<price>) ...", "It's" / "It is" "The ... is"; any other
+ * sentence ("They look ...") follows a sentence of recgen's own that names
+ * the product ("We also picked the <name> (<price>) for you. They look
+ * ..."), never a colon after the price. When the product was recommended
+ * because of a purchase the sentence does not name, recgen leads with it
+ * ("Since you chose the <purchase>, the <name> ..."), so the concrete
+ * reason sits next to its product whatever the model wrote.
  */
 DROP FUNCTION IF EXISTS recgen.product_sentence(text, jsonb, integer);
 CREATE OR REPLACE FUNCTION recgen.product_sentence(reason text, item jsonb, k integer, seed integer DEFAULT 0) RETURNS text
@@ -337,9 +374,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r text := recgen.part_text(reason);
-    who text := format('%s%s', recgen.display_name(item ->> 'name'), coalesce(' (' || (item ->> 'price_text') || ')', ''));
+    name text := recgen.display_name(item ->> 'name');
+    who text := format('%s%s', name, coalesce(' (' || (item ->> 'price_text') || ')', ''));
     because text := recgen.display_name(item #>> '{because,0}');
+    named boolean;
     lead text;
+    pick text;
 BEGIN
     IF r IS NULL THEN
         RETURN NULL;
@@ -347,25 +387,34 @@ BEGIN
     IF r !~ '[.!?]$' THEN
         r := r || '.';
     END IF;
+    -- "The Spaceboy Birthday Card is ..." / "Spaceboy Birthday Card is ...":
+    -- the name at the start is "It" (recgen writes the name and its price)
+    r := regexp_replace(r, '^(?:the\s+)?' || regexp_replace(name, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\s+(?=[[:lower:]])', 'It ', 'i');
+    named := recgen.guard_names(recgen.guard_norm(r), item ->> 'name');
     -- the concrete reason, by construction: the purchase that led to the
     -- product, unless the model's sentence names it already
-    lead := CASE WHEN because IS NOT NULL AND NOT recgen.guard_names(recgen.guard_norm(r), item #>> '{because,0}')
-                 THEN (ARRAY['Since you chose the %s, the ', 'As you picked the %s, the ', 'To go with your %s, the ',
-                             'Alongside your %s, the ', 'With your %s in mind, the ', 'Because you chose the %s, the '])[1 + (abs(seed) + k - 1) % 6]
-                 ELSE CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END END;
-    lead := format(lead, because);
-    IF recgen.guard_names(recgen.guard_norm(r), item ->> 'name') THEN
-        RETURN upper(left(r, 1)) || substr(r, 2);
-    ELSIF r ~* '^it(''s|’s)\s' THEN
-        RETURN lead || who || ' is ' || regexp_replace(r, '^\S+\s+', '');
-    ELSIF r ~* '^it\s' THEN
-        RETURN lead || who || ' ' || regexp_replace(r, '^\S+\s+', '');
+    IF because IS NOT NULL AND NOT recgen.guard_names(recgen.guard_norm(r), item #>> '{because,0}') THEN
+        lead := format((ARRAY['Since you chose the %s, ', 'As you picked the %s, ', 'To go with your %s, ',
+                              'Alongside your %s, ', 'With your %s in mind, ', 'Because you chose the %s, '])[1 + (abs(seed) + k - 1) % 6],
+                       because);
     END IF;
-    RETURN lead || who || ': ' || lower(left(r, 1)) || substr(r, 2);
+    IF named AND lead IS NULL THEN
+        RETURN upper(left(r, 1)) || substr(r, 2);
+    ELSIF NOT named AND r ~* '^it(''s|’s)\s' THEN
+        RETURN coalesce(lead || 'the ', CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END) || who || ' is ' || regexp_replace(r, '^\S+\s+', '');
+    ELSIF NOT named AND r ~* '^it\s' THEN
+        RETURN coalesce(lead || 'the ', CASE k WHEN 3 THEN 'And the ' ELSE 'The ' END) || who || ' ' || regexp_replace(r, '^\S+\s+', '');
+    END IF;
+    -- any other sentence: recgen names the product in a sentence of its own
+    pick := (ARRAY['we picked the %s for you', 'we think you will like the %s', 'have a look at the %s',
+                   'we chose the %s for you'])[1 + (abs(seed / 7) + k - 1) % 4];
+    RETURN CASE WHEN named THEN '' ELSE
+               coalesce(lead || format(pick, who), upper(left(format(pick, who), 1)) || substr(format(pick, who), 2)) || '. ' END
+           || upper(left(r, 1)) || substr(r, 2);
 END
 $$;
 COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer, integer) IS
-    'A product''s sentence from the model''s reason: "It ..." with the product''s name and price in place of "It" (or in front of another sentence), led by the purchase that led to it ("Since you chose the ...", phrasing rotated by seed) unless the sentence names it';
+    'A product''s sentence from the model''s reason: "It ..." (or the product''s name at the start) with the product''s name and price in its place, any other sentence after one of recgen''s that names the product; led by the purchase that led to it ("Since you chose the ...", phrasing rotated by seed) unless the sentence names it';
 
 /*
  * compose_email: the email assembled from the model's parts and the
@@ -421,3 +470,153 @@ END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text) IS
     'An email assembled from a model''s parts (subject, opening, reasons, closing, cta) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest replaced by recgen''s own';
+
+/*
+ * email_part_faults: which parts of an email written in parts broke the
+ * guard, from the guard's violations of the assembled email: an object
+ * {"opening" | "closing" | "cta" | "reason_<k>": "<details>"} naming each
+ * part to write again, or NULL when a violation cannot be pinned on a part
+ * (the whole email is then rewritten, as for a whole answer). A violation
+ * is pinned on the parts whose text holds the phrase it quotes (a repeated
+ * phrase on the later parts that say it), a product without its reason on
+ * that product's reason, a call to action on the cta.
+ */
+CREATE OR REPLACE FUNCTION recgen.email_part_faults(parts jsonb, ctx jsonb, violations jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fname text := ctx #>> '{customer,first_name}';
+    texts jsonb := '{}';
+    faults jsonb := '{}';
+    v jsonb;
+    q text;
+    p text;
+    hit text[];
+BEGIN
+    IF jsonb_typeof(parts) IS DISTINCT FROM 'object' OR jsonb_array_length(coalesce(violations, '[]')) = 0 THEN
+        RETURN NULL;
+    END IF;
+    -- each part as the customer reads it, in normal form, in the email's order
+    texts := jsonb_strip_nulls(jsonb_build_object(
+        'opening', ' ' || recgen.guard_norm(recgen.part_for_customer(parts ->> 'opening', fname)) || ' '))
+        || (SELECT coalesce(jsonb_object_agg('reason_' || o, ' ' || recgen.guard_norm(recgen.part_for_customer(
+                       CASE jsonb_typeof(r) WHEN 'object' THEN r ->> 'reason' ELSE r #>> '{}' END, fname)) || ' '), '{}')
+              FROM jsonb_array_elements(coalesce(parts -> 'reasons', '[]')) WITH ORDINALITY AS e(r, o))
+        || jsonb_strip_nulls(jsonb_build_object(
+               'closing', ' ' || recgen.guard_norm(recgen.part_for_customer(parts ->> 'closing', fname)) || ' ',
+               'cta', ' ' || recgen.guard_norm(parts ->> 'cta') || ' '));
+    FOR v IN SELECT x FROM jsonb_array_elements(violations) x LOOP
+        hit := NULL;
+        IF v ->> 'rule' = 'cta' THEN
+            hit := ARRAY['cta'];
+        ELSIF v ->> 'rule' = 'reason' THEN
+            -- 'gives no reason for "X"', '"X" is given the reason of "Y"'
+            SELECT ARRAY['reason_' || o] INTO hit
+              FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o)
+             WHERE i ->> 'name' = substring(v ->> 'detail' FROM '"([^"]+)"') LIMIT 1;
+        ELSIF v ->> 'rule' IN ('repetition', 'first_person', 'attribute', 'copied', 'cut_off', 'second_person', 'script',
+                                'placeholder', 'offer', 'occasion', 'negation', 'banned', 'overpromise', 'name', 'owned', 'price') THEN
+            -- the quoted phrase (every quoted word of a list of words)
+            FOR q IN SELECT btrim(m[1], ' …')
+                       FROM regexp_matches(v ->> 'detail', CASE WHEN v ->> 'rule' = 'price' THEN '^(\S+)' ELSE '"([^"]+)"' END, 'g')
+                            WITH ORDINALITY AS x(m, o)
+                      WHERE o = 1 OR v ->> 'rule' IN ('attribute', 'offer', 'occasion') LOOP
+                q := ' ' || recgen.guard_norm(q) || ' ';
+                CONTINUE WHEN q = '  ';
+                SELECT array_agg(key ORDER BY CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101
+                                                       ELSE substr(key, 8)::int END) INTO hit
+                  FROM jsonb_each_text(texts) t
+                 WHERE strpos(value, q) > 0
+                   -- a recommended product spoken of as owned: not its own reason
+                   AND NOT (v ->> 'rule' = 'owned' AND key LIKE 'reason_%');
+                IF hit IS NULL THEN
+                    RETURN NULL;
+                END IF;
+                -- a phrase said in two parts: the later ones write again
+                IF v ->> 'rule' = 'repetition' AND cardinality(hit) > 1 THEN
+                    hit := hit[2:];
+                END IF;
+                FOREACH p IN ARRAY hit LOOP
+                    faults := faults || jsonb_build_object(p, concat_ws('; ', faults ->> p, v ->> 'detail'));
+                END LOOP;
+            END LOOP;
+            CONTINUE WHEN hit IS NOT NULL;
+        END IF;
+        IF hit IS NULL THEN
+            RETURN NULL;
+        END IF;
+        FOREACH p IN ARRAY hit LOOP
+            faults := faults || jsonb_build_object(p, concat_ws('; ', faults ->> p, v ->> 'detail'));
+        END LOOP;
+    END LOOP;
+    RETURN nullif(faults, '{}');
+END
+$$;
+COMMENT ON FUNCTION recgen.email_part_faults(jsonb, jsonb, jsonb) IS
+    'The parts of an email written in parts that the guard''s violations point at ({"opening"|"closing"|"cta"|"reason_<k>": details}), or NULL when a violation cannot be pinned on a part';
+
+/*
+ * email_part_fix_request: the request that asks the model to write again
+ * only the parts email_part_faults named, after its answer, with a schema
+ * of just those parts (the bounds of recgen.email_parts_schema).
+ */
+CREATE OR REPLACE FUNCTION recgen.email_part_fix_request(req jsonb, answer text, faults jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT req || jsonb_build_object(
+        'part', 'fix',
+        'messages', (req -> 'messages') || jsonb_build_array(
+            jsonb_build_object('role', 'assistant', 'content', coalesce(answer, '')),
+            jsonb_build_object('role', 'user', 'content',
+                'Some parts were rejected. '
+                || string_agg(format('The %s was rejected because it %s.', CASE WHEN key LIKE 'reason_%'
+                                          THEN format('reason for the %s',
+                                                      recgen.display_name(ctx #>> ARRAY['items', (substr(key, 8)::int - 1)::text, 'name']))
+                                          ELSE key END,
+                                     regexp_replace(value, '; ', ' and it ', 'g')), ' ' ORDER BY o)
+                || ' Keep the other parts. Write only these again, each one new sentence in other words, without the rejected words: '
+                || string_agg(format('"%s"%s', key, CASE WHEN key LIKE 'reason_%' THEN ' (starting with "It")' ELSE '' END), ', ' ORDER BY o)
+                || '. Answer as JSON with only these keys.')),
+        'schema', jsonb_build_object('type', 'object', 'additionalProperties', false,
+                                     'properties', jsonb_object_agg(key, CASE key
+                                         WHEN 'opening' THEN '{"type": "string", "minLength": 10, "maxLength": 240}'::jsonb
+                                         WHEN 'closing' THEN '{"type": "string", "minLength": 3, "maxLength": 160}'::jsonb
+                                         WHEN 'cta' THEN '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb
+                                         ELSE recgen.email_reason_schema() END),
+                                     'required', jsonb_agg(key ORDER BY o)))
+      FROM (SELECT key, value, CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101
+                                        ELSE substr(key, 8)::int END AS o
+              FROM jsonb_each_text(faults)) f
+$$;
+COMMENT ON FUNCTION recgen.email_part_fix_request(jsonb, text, jsonb, jsonb) IS
+    'The LLM request that asks for only the faulty parts of an email written in parts again (recgen.email_part_faults), with a schema of just those parts';
+
+/*
+ * email_parts_merge: an email's parts with the parts the model wrote again
+ * in their place.
+ */
+CREATE OR REPLACE FUNCTION recgen.email_parts_merge(parts jsonb, fix jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+    t text;
+BEGIN
+    IF jsonb_typeof(fix) IS DISTINCT FROM 'object' THEN
+        RETURN parts;
+    END IF;
+    FOR k, t IN SELECT key, value FROM jsonb_each_text(fix) WHERE jsonb_typeof(fix -> key) = 'string' LOOP
+        IF k IN ('opening', 'closing', 'cta') THEN
+            parts := parts || jsonb_build_object(k, t);
+        ELSIF k ~ '^reason_[0-9]+$' AND jsonb_typeof(parts #> ARRAY['reasons', (substr(k, 8)::int - 1)::text]) = 'object' THEN
+            parts := jsonb_set(parts, ARRAY['reasons', (substr(k, 8)::int - 1)::text, 'reason'], to_jsonb(t));
+        END IF;
+    END LOOP;
+    RETURN parts;
+END
+$$;
+COMMENT ON FUNCTION recgen.email_parts_merge(jsonb, jsonb) IS
+    'An email''s parts with the parts written again (opening, closing, cta, reason_<k>) in their place';

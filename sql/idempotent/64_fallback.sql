@@ -175,7 +175,7 @@ BEGIN
                  ELSE ARRAY[]::text[] END,
             ARRAY[format('The %s%s is %s.', nm, pr, rs),
                   format('We also picked the %s%s, as it is %s.', nm, pr, rs),
-                  format('You might also enjoy the %s%s: it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
+                  format('You might also enjoy the %s%s, as it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
                   format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
             || CASE WHEN cg IS NULL THEN ARRAY[]::text[] ELSE ARRAY[
                   format('You may also like the %s%s from our %s range.', nm, pr, cg),

@@ -328,12 +328,14 @@ AS $$
 DECLARE
     reqs jsonb := recgen.generation_requests(state);
     v_round integer := (state ->> 'round')::integer + 1;
-    v_last boolean := v_round >= (state ->> 'rounds')::integer;
     v_brand text := state ->> 'brand';
     v_raise boolean := (state ->> 'raise_on_error')::boolean;
     jobs jsonb[];
     s jsonb;
     r jsonb;
+    v_part text;
+    parts jsonb;
+    faults jsonb;
     out jsonb;
     g jsonb;
     k integer;
@@ -364,11 +366,18 @@ BEGIN
                         || jsonb_build_object('rule', 'llm_error', 'detail', r ->> 'error')), v_brand, v_raise);
             END IF;
         ELSE
-            s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
+            v_part := reqs -> i ->> 'part';
             -- an email written in parts is assembled by recgen (64_compose.sql);
+            -- the answer to a part retry replaces only the parts it rewrote
+            IF v_part = 'fix' THEN
+                parts := recgen.email_parts_merge(s -> 'parts', r -> 'json');
+            ELSE
+                s := s || jsonb_build_object('attempts', (s ->> 'attempts')::int + 1);
+                parts := r -> 'json';
+            END IF;
             -- a fence the answer copied around the name becomes the name
             out := recgen.unfence_names(
-                       CASE WHEN reqs -> i ->> 'part' = 'parts' THEN recgen.compose_email(r -> 'json', s -> 'context', v_brand)
+                       CASE WHEN v_part IN ('parts', 'fix') THEN recgen.compose_email(parts, s -> 'context', v_brand)
                             ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END,
                        s -> 'context', s #>> '{spec,campaign}');
             g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
@@ -376,21 +385,40 @@ BEGIN
                 g := jsonb_build_object('ok', false, 'violations', (g -> 'violations') || jsonb_build_object(
                     'rule', 'truncated', 'detail', 'the answer was cut off at the token limit; be shorter'));
             END IF;
-            IF (g ->> 'ok')::boolean THEN
+            -- part retry (once per job): when every violation of an answer
+            -- in parts points at a part, only those parts are asked for
+            -- again (one request; the violations are kept, marked "stage":
+            -- "part", and the call counts in the content's call_ids)
+            faults := CASE WHEN v_part = 'parts' AND NOT (g ->> 'ok')::boolean AND NOT s ? 'part_fixes'
+                           THEN recgen.email_part_faults(parts, s -> 'context', g -> 'violations') END;
+            IF faults IS NOT NULL THEN
+                s := s || jsonb_build_object(
+                    'parts', parts,
+                    'part_fixes', 1,
+                    'whole_request', s -> 'requests' -> 0,
+                    'violations', (s -> 'violations') || (SELECT jsonb_agg(v || jsonb_build_object(
+                                       'stage', 'part'))
+                                     FROM jsonb_array_elements(g -> 'violations') v),
+                    'requests', jsonb_build_array(recgen.email_part_fix_request(
+                                     s -> 'requests' -> 0, r ->> 'content', faults, s -> 'context')));
+            ELSIF (g ->> 'ok')::boolean THEN
                 s := s || jsonb_build_object('state', 'pass', 'output', out);
             ELSE
                 s := s || jsonb_build_object(
                     'violations', (s -> 'violations') || (g -> 'violations'),
                     'messages', (s -> 'messages') || jsonb_build_array(
-                        jsonb_build_object('role', 'assistant', 'content', coalesce(r ->> 'content', '')),
+                        jsonb_build_object('role', 'assistant', 'content',
+                                           CASE WHEN v_part = 'fix' THEN parts::text ELSE coalesce(r ->> 'content', '') END),
                         jsonb_build_object('role', 'user', 'content',
                             'Your answer broke these rules: '
                             || (SELECT string_agg(v ->> 'detail', '; ') FROM jsonb_array_elements(g -> 'violations') v)
                             || '. Write it again, following every rule.')));
-                IF v_last THEN
+                -- the last whole answer the rounds allow (a part retry is no round)
+                IF (s ->> 'attempts')::int >= (state ->> 'rounds')::int THEN
                     s := recgen.generation_fallback(s, v_brand, v_raise);
                 ELSE
-                    s := jsonb_set(s, '{requests,0,messages}', s -> 'messages');
+                    s := jsonb_set(s || jsonb_build_object('requests', jsonb_build_array(coalesce(s -> 'whole_request', s -> 'requests' -> 0))),
+                                   '{requests,0,messages}', s -> 'messages');
                 END IF;
             END IF;
         END IF;

@@ -6,6 +6,8 @@
  *
  * The text of a content is its body (email) or text; the measures:
  *   first_attempt_pass  share that passed the guard at the first answer
+ *                       (of an email in parts: after the part retry, if
+ *                       any; recgen.evaluate_calls counts those)
  *   fallback            share delivered as the deterministic fallback
  *   personalization     share whose text refers to the customer's own
  *                       history: a purchase of theirs by name (the last
@@ -155,6 +157,34 @@ $$;
 COMMENT ON FUNCTION recgen.evaluate_content(bigint[]) IS
     'Quality of a set of contents in one row: count, first-attempt guard pass rate, fallback rate, personalization (share referring to the customer''s own purchases, categories or concerns), products named per content and share naming all, contents without products, distinct-1 and distinct-2 across texts, mean pairwise cosine similarity, length in words, tokens and LLM time';
 
+/*
+ * evaluate_calls: what the first-attempt figure of evaluate_content does not
+ * show: an email written in parts whose faults were all in some parts had
+ * those parts asked for again (a part retry, 65_generate.sql) before its
+ * first attempt was judged, so it can pass at the "first attempt" with two
+ * LLM calls. Per set: contents, the share that passed with the model's very
+ * first answer (no part retry, no rewrite), the share that had a part
+ * retry, and the LLM calls per content (every request: answers, part
+ * retries, rewrites, failed calls).
+ */
+CREATE OR REPLACE FUNCTION recgen.evaluate_calls(content_ids bigint[])
+RETURNS TABLE (contents integer, first_answer_pass numeric, part_retried numeric, llm_calls_per_content numeric)
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT count(*)::int,
+           round(avg((x.verdict = 'pass' AND x.attempts = 1 AND NOT p.retried)::int), 3),
+           round(avg(p.retried::int), 3),
+           round(avg(coalesce(cardinality(x.call_ids), 0)), 2)
+      FROM recgen.content x,
+           LATERAL (SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(x.violations, '[]')) v
+                                    WHERE v ->> 'stage' = 'part') AS retried) p
+     WHERE x.content_id = ANY (content_ids)
+$$;
+COMMENT ON FUNCTION recgen.evaluate_calls(bigint[]) IS
+    'LLM calls behind a set of contents: count, share passed with the model''s very first answer (no part retry nor rewrite), share with a part retry (only the faulty parts of an email asked for again), LLM calls per content';
+
+GRANT EXECUTE ON FUNCTION recgen.evaluate_calls(bigint[]) TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT EXECUTE ON FUNCTION recgen.evaluate_content(bigint[]), recgen.content_text(recgen.content),
     recgen.content_personalized(text, jsonb), recgen.content_products_named(text, jsonb)
     TO recgen_admin, recgen_analyst, recgen_worker;

@@ -73,10 +73,18 @@ def test_a_reason_that_is_not_an_it_sentence_gets_the_name_in_front(conn):
     item = {"name": "Blue Enamel Mug", "price_text": "£6.50"}
     assert one(conn, "SELECT recgen.product_sentence('It''s a bright start to the day', %s, 1)", (json.dumps(item),)) \
         == "The Blue Enamel Mug (£6.50) is a bright start to the day."
-    assert one(conn, "SELECT recgen.product_sentence('Perfect with your teapot.', %s, 2)", (json.dumps(item),)) \
-        == "The Blue Enamel Mug (£6.50): perfect with your teapot."
+    # no colon after the price ("the Travel Rewards Card (£36.00): no foreign
+    # transaction fees..."): recgen names the product in a sentence of its own
+    got = one(conn, "SELECT recgen.product_sentence('Perfect with your teapot.', %s, 2)", (json.dumps(item),))
+    assert ":" not in got and got.endswith("the Blue Enamel Mug (£6.50). Perfect with your teapot.") \
+        and got[0].isupper(), got
+    got = one(conn, "SELECT recgen.product_sentence('They look lovely on a shelf.', %s, 2, 7)",
+              (json.dumps({**item, "because": ["Red Enamel Mug"]}),))
+    assert ":" not in got and "Red Enamel Mug, " in got \
+        and "the Blue Enamel Mug (£6.50)" in got and got.endswith(". They look lovely on a shelf."), got
+    # the model naming the product at the start is "It": recgen adds the price
     assert one(conn, "SELECT recgen.product_sentence('The Blue Enamel Mug suits you.', %s, 3)", (json.dumps(item),)) \
-        == "The Blue Enamel Mug suits you."
+        == "And the Blue Enamel Mug (£6.50) suits you."
 
 
 def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
@@ -218,6 +226,14 @@ def test_the_customer_spoken_of_by_name_becomes_you(conn):
     assert guard(conn, out, ANNA)["ok"], out
 
 
+def test_the_first_person_becomes_the_brands_we(conn):
+    out = compose(conn, {**ANNA_PARTS, "opening": "I hope the Regency Cakestand 3 Tier is a hit, and I'm sure my "
+                                                  "cake tins will join it. Let me know!"}, ANNA)
+    assert "We hope the Regency Cakestand 3 Tier is a hit, and we're sure our cake tins will join it. Let us know!" \
+        in out["body"], out["body"]
+    assert guard(conn, out, ANNA)["ok"], out
+
+
 def test_a_vague_subject_part_falls_back_alone(conn):
     out = compose(conn, {**ANNA_PARTS, "subject": "More for your lovely goods"}, ANNA)
     assert out["subject"] != "More for your lovely goods"
@@ -252,3 +268,80 @@ def test_recgen_wording_rotates_across_customers(conn):
         assert guard(conn, fb, ctx)["ok"], fb
         fallbacks.add(fb["body"].split("\n\n")[1] + fb["body"].split("\n\n")[-2])
     assert len(greetings) >= 3 and len(leads) >= 3 and len(fallbacks) >= 6, (greetings, leads, fallbacks)
+
+
+def test_a_fault_in_one_part_is_asked_for_alone(conn, fake):
+    """A part retry: the guard's violations of the assembled email all point
+    at the closing (an occasion nobody mentioned), so only the closing is asked for again,
+    with a schema of just that part; the call is counted and the first
+    answer's violations kept (stage "part")."""
+    conn.execute("SET recgen.llm_model = 'fake-partfix'")
+    try:
+        fake_get(fake, "/reset")
+        e = one(conn, "SELECT recgen.email(1)")
+    finally:
+        conn.execute("SET recgen.llm_model = 'fake-normal'")
+    assert e["verdict"] == "pass" and "special day" not in e["body"], e
+    attempts, calls, violations = conn.execute(
+        "SELECT attempts, cardinality(call_ids), violations FROM recgen.content WHERE content_id = %s",
+        (e["content_id"],)).fetchone()
+    assert attempts == 1 and calls == 2
+    assert [(v["rule"], v["stage"]) for v in violations] == [("occasion", "part")], violations
+    reqs = [r["body"] for r in fake_get(fake, "/requests")]
+    assert len(reqs) == 2
+    fix = reqs[1]
+    assert list(fix["response_format"]["json_schema"]["schema"]["properties"]) == ["closing"]
+    assert "Write only these again" in fix["messages"][-1]["content"] and '"closing"' in fix["messages"][-1]["content"]
+    assert "special day" in fix["messages"][-1]["content"]
+    # the model's other parts are kept as they were
+    assert "We hope you are enjoying your last order." in e["body"]
+    # evaluate_calls reports it
+    row = conn.execute("SELECT contents, first_answer_pass, part_retried, llm_calls_per_content"
+                       " FROM recgen.evaluate_calls(ARRAY[%s]::bigint[])", (e["content_id"],)).fetchone()
+    assert row == (1, 0, 1, 2), row
+
+
+def test_part_faults_point_at_the_part_that_says_it(conn):
+    parts = {**ANNA_PARTS, "reasons": [
+        {"item": "Set of 3 Regency Cake Tins", "reason": "It is a pick of shoppers with tastes like yours."},
+        {"item": "Pack of 60 Mushroom Cake Cases", "reason": "It is a pick of shoppers who bake."}],
+        "opening": "We hope the Regency Cakestand 3 Tier made your birthday."}
+    out = compose(conn, parts, ANNA)
+    g = guard(conn, out, ANNA)
+    faults = one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
+                 (json.dumps(parts), json.dumps(ANNA), json.dumps(g["violations"])))
+    # the repeated phrase: the later reason; the invented occasion: the opening
+    assert set(faults) == {"opening", "reason_2"}, (faults, g)
+    assert "birthday" in faults["opening"] and "repeats" in faults["reason_2"]
+    # a violation no part holds (the greeting is recgen's): the whole email is rewritten
+    assert one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
+               (json.dumps(parts), json.dumps(ANNA),
+                json.dumps([{"rule": "name", "detail": 'greets "Sam" instead of the customer\'s first name "Anna"'}]))) is None
+    fixed = one(conn, "SELECT recgen.email_parts_merge(%s, %s)",
+                (json.dumps(parts), json.dumps({"reason_2": "It makes little cakes look charming.",
+                                                 "opening": "Thanks for your order of the Regency Cakestand 3 Tier."})))
+    assert fixed["reasons"][1] == {"item": "Pack of 60 Mushroom Cake Cases", "reason": "It makes little cakes look charming."}
+    assert fixed["reasons"][0] == parts["reasons"][0] and fixed["closing"] == parts["closing"]
+    assert guard(conn, compose(conn, fixed, ANNA), ANNA)["ok"]
+
+
+def test_a_reason_must_start_with_it(conn):
+    schema = one(conn, "SELECT recgen.email_parts_schema(%s)", (json.dumps(ANNA["items"]),))
+    reason = schema["properties"]["reasons"]["prefixItems"][0]["properties"]["reason"]
+    assert reason["pattern"].startswith("^It") and reason["maxLength"] == 220
+
+
+def test_a_product_with_a_rate_shows_its_rate_not_its_price_field(conn):
+    """A mortgage's price field holds its arrangement fee (the bank demo:
+    999.00): printed as "(£999.00)" after its name it reads as the cost of
+    the mortgage. A product with a rate shows its rate; others their price."""
+    mortgage = one(conn, "SELECT recgen.product_json(jsonb_populate_record(NULL::recgen.products, %s))",
+                   (json.dumps({"product_id": 1, "name": "Two-Year Fixed Mortgage", "category": "mortgages", "price": 999.00,
+                                "currency": "GBP", "attributes": {"rate_pct": 4.29, "fee_basis": "arrangement fee"}}),))
+    assert mortgage["price_text"] == "4.29% rate", mortgage
+    card = one(conn, "SELECT recgen.product_json(jsonb_populate_record(NULL::recgen.products, %s))",
+               (json.dumps({"product_id": 7, "name": "Travel Rewards Card", "category": "cards", "price": 36.00,
+                            "currency": "GBP", "attributes": {"tier": 2}}),))
+    assert card["price_text"] == "£36.00", card
+    sentence = one(conn, "SELECT recgen.product_sentence('It fixes your rate for two years.', %s, 1)", (json.dumps(mortgage),))
+    assert "£999" not in sentence and "(4.29% rate)" in sentence, sentence

@@ -54,7 +54,7 @@ SELECT unnest(ARRAY[
 
 CREATE TABLE recgen.attribute_words (
     word text PRIMARY KEY CHECK (word ~ '^[a-z0-9]+( [a-z0-9]+)*$'),
-    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature'))
+    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature', 'offer', 'occasion'))
 );
 COMMENT ON TABLE recgen.attribute_words IS
     'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute").';
@@ -90,5 +90,27 @@ SELECT w, 'feature' FROM unnest(ARRAY[
     'customized', 'customised', 'customizable', 'customisable', 'customize', 'customise',
     'monogrammed', 'your decor', 'any decor', 'any kitchen', 'any room',
     'any home', 'any space', 'any style', 'any occasion', 'any outfit', 'any table', 'any garden'
+]) w
+UNION ALL
+-- an offer no data of the brand or the products makes (rule "offer")
+SELECT w, 'offer' FROM unnest(ARRAY[
+    'discount', 'discounts', 'discounted', 'sale', 'on sale', 'coupon', 'coupons', 'voucher', 'vouchers',
+    'promo', 'promo code', 'promotion', 'special offer', 'exclusive offer', 'limited offer', 'limited time',
+    'free shipping', 'free delivery', 'free postage', 'free gift', 'bargain', 'half price', 'clearance',
+    'great deal', 'best deal', 'deals', 'off your', 'percent off', 'money off'
+]) w
+UNION ALL
+-- an occasion, a trip, an event or a person of the customer's life the
+-- customer's data does not mention (rule "occasion": "for your trip to
+-- Europe", "Enjoy your special day", "your child")
+SELECT w, 'occasion' FROM unnest(ARRAY[
+    'birthday', 'birthdays', 'anniversary', 'wedding', 'weddings', 'christmas', 'xmas', 'easter',
+    'halloween', 'valentine', 'valentines', 'mothers day', 'fathers day', 'holiday', 'holidays',
+    'vacation', 'trip', 'trips', 'journey', 'travels', 'travel', 'travelling', 'abroad', 'europe',
+    'party', 'parties', 'celebration', 'special day', 'big day', 'special occasion', 'honeymoon',
+    'graduation', 'retirement', 'new baby', 'baby shower', 'new home', 'housewarming',
+    -- people of the customer's life nothing tells of
+    'your child', 'your children', 'your kids', 'your son', 'your daughter', 'your husband', 'your wife',
+    'your partner', 'your baby', 'your grandchildren'
 ]) w
 ON CONFLICT DO NOTHING;

@@ -1,0 +1,147 @@
+/*
+ * The guard's claim rules: what a reader rejects because the text claims
+ * something the data does not say (recgen.guard_reader_rules runs them
+ * after the rules of 63_guard_reader.sql).
+ *
+ *   first_person  the brand speaks as "we", never "I" ("I love the way
+ *                 they hold lots of cakes", "I hope you enjoy them"); a
+ *                 video narration's presenter may
+ *   owned         a recommended product spoken of as already the
+ *                 customer's ("thanks for choosing us for your Investment
+ *                 Advice Session", "you have a great Regency Cakestand"),
+ *                 unless they did buy it (a repeat purchase)
+ *   offer         a discount, sale, voucher, free delivery... (the words of
+ *                 kind 'offer' in recgen.attribute_words) that neither the
+ *                 brand nor the products' data mention
+ *   occasion      an occasion, trip or event (kind 'occasion': birthday,
+ *                 trip, Europe, special day...) that nothing of the
+ *                 context mentions
+ *
+ * All compare the text in normal form (recgen.guard_norm) with the names
+ * of the context's products and purchases masked where a name could hold
+ * the word ("I Love London", "Spaceboy Birthday Card").
+ */
+
+/*
+ * guard_rule_first_person: "I", "me", "my", "mine", "myself" outside the
+ * names the context knows (not in a video narration: its presenter speaks).
+ */
+DROP FUNCTION IF EXISTS recgen.guard_rule_first_person(jsonb);
+CREATE OR REPLACE FUNCTION recgen.guard_rule_first_person(kind text, f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a video narration is spoken by a presenter, who may say "I"
+    IF kind = 'video_script' THEN
+        RETURN '[]';
+    END IF;
+    -- one violation per place (each can be in another part of an email)
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_object('rule', 'first_person', 'detail',
+                       format('speaks in the first person singular ("%s"): the brand writes as "we"', m[1])) ORDER BY o), '[]')
+              FROM regexp_matches(recgen.guard_mask(recgen.guard_norm(coalesce(f ->> 'text', '')), f -> 'forms'),
+                                  '(?:^|\s)((?:i|me|my|mine|myself)(?:\s+(?!(?:i|me|my|mine|myself)\M)\S+){0,3})(?=\s|$)', 'g')
+                   WITH ORDINALITY AS x(m, o));
+END
+$$;
+COMMENT ON FUNCTION recgen.guard_rule_first_person(text, jsonb) IS
+    'Guard rule "first_person": the text says "I", "me" or "my" (outside product and purchase names); the brand writes as "we" (a video narration''s presenter may say "I")';
+
+/*
+ * guard_rule_owned: a recommended product spoken of as the customer's
+ * own: the product's name after "your", "you have (got/bought)", "you
+ * bought/ordered/chose/picked", "choosing/ordering/enjoying/using the",
+ * with at most two describing words between ("you have a great Regency
+ * Cakestand 3 Tier"). The names of the customer's purchases are masked
+ * first, so "your Lunch Bag Vintage Leaf Design, the Lunch Bag Vintage
+ * Doily" speaks of the purchase. Products the customer bought before
+ * (a repeat purchase) may be theirs.
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_rule_owned(kind text, ctx jsonb, f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bought jsonb;
+    t text;
+    v jsonb := '[]';
+    it record;
+    fm text;
+BEGIN
+    IF kind NOT IN ('email', 'snippet') THEN
+        RETURN '[]';
+    END IF;
+    -- the forms of what the customer did buy, longest first
+    SELECT coalesce(jsonb_agg(x ORDER BY length(x) DESC, x), '[]') INTO bought
+      FROM (SELECT DISTINCT x FROM (SELECT jsonb_array_elements_text(coalesce(f -> 'last', '[]')) x
+                                    UNION ALL
+                                    SELECT jsonb_array_elements_text(b)
+                                      FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i,
+                                           jsonb_array_elements(coalesce(i -> 'because', '[]')) b) s) d;
+    -- sentence by sentence (" . " between them: "... you chose. The X" is no
+    -- "you chose the X")
+    t := (SELECT string_agg(recgen.guard_mask(x ->> 'norm', bought), ' . ')
+            FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x);
+    FOR it IN SELECT i ->> 'name' AS name, i -> 'forms' AS forms
+                FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i
+               WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(i -> 'forms') x WHERE bought ? x)
+                 AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) c
+                                  WHERE c ->> 'name' = i ->> 'name' AND c ->> 'reason' = 'you have bought it before') LOOP
+        FOR fm IN SELECT jsonb_array_elements_text(it.forms) LOOP
+            IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
+                    || '|you (?:bought|purchased|ordered|chose|picked|got)'
+                    || '|(?:bought|purchased|ordered|ordering|choosing|owning|enjoying|using))'
+                    || '(?: (?:the|a|an|your))?(?: (?!(?:the|a|an|and|or|with|for|to|of|your|it|is)\s)[a-z0-9]+){0,2} '
+                    || regexp_replace(fm, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '(?:\s|$)') THEN
+                v := v || jsonb_build_object('rule', 'owned', 'detail',
+                    format('speaks of "%s" as the customer''s own, but it is a product recommended to them', it.name));
+                EXIT;
+            END IF;
+        END LOOP;
+    END LOOP;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION recgen.guard_rule_owned(text, jsonb, jsonb) IS
+    'Guard rule "owned": a recommended product spoken of as already the customer''s ("your <product>", "you have a great <product>", "thanks for choosing the <product>"), unless they bought it before';
+
+/*
+ * guard_rule_claims: the words of kind 'offer' and 'occasion' of
+ * recgen.attribute_words (a word or a phrase of up to three words) in the
+ * text, outside the context's names, that nothing the context says about
+ * its products, the customer and the brand contains
+ * (recgen.guard_context_facts).
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_rule_claims(ctx jsonb, f jsonb, b recgen.brands) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    words text[] := string_to_array(recgen.guard_mask(recgen.guard_norm(coalesce(f ->> 'text', '')), f -> 'forms'), ' ');
+    facts text;
+    v jsonb := '[]';
+    k record;
+BEGIN
+    FOR k IN SELECT a.kind, array_agg(DISTINCT a.word ORDER BY a.word) AS found
+               FROM recgen.attribute_words a
+              WHERE a.kind IN ('offer', 'occasion')
+                AND a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
+                                 FROM generate_series(1, coalesce(cardinality(words), 0)) i, generate_series(1, 3) n)
+              GROUP BY a.kind ORDER BY a.kind DESC LOOP
+        facts := coalesce(facts, recgen.guard_context_facts(ctx, b));
+        -- a word the data says, singular or plural ("trips" for "every trip")
+        k.found := ARRAY(SELECT x FROM unnest(k.found) x
+                          WHERE strpos(facts, ' ' || x || ' ') = 0 AND strpos(facts, ' ' || x || 's ') = 0
+                            AND (x !~ 's$' OR strpos(facts, ' ' || left(x, -1) || ' ') = 0) ORDER BY x);
+        IF cardinality(k.found) > 0 THEN
+            v := v || jsonb_build_object('rule', k.kind, 'detail',
+                format(CASE k.kind WHEN 'offer' THEN 'offers %s, which neither the brand nor the products'' data mention'
+                                   ELSE 'speaks of %s, an occasion, trip or person of the customer''s life nothing of their data mentions' END,
+                       (SELECT string_agg('"' || x || '"', ', ') FROM unnest(k.found) x)));
+        END IF;
+    END LOOP;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION recgen.guard_rule_claims(jsonb, jsonb, recgen.brands) IS
+    'Guard rules "offer" and "occasion": a discount, sale, voucher or free delivery (offer), or an occasion, trip or event (occasion), from recgen.attribute_words, that the data of the context''s products, the customer and the brand does not mention';

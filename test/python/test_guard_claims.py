@@ -1,0 +1,115 @@
+"""The guard's claim rules (sql/idempotent/63_guard_reader_claims.sql):
+emails Qwen2.5-Coder-1.5B wrote in part-by-part composition that passed
+every other rule and that a reader rejects: the first person singular, a
+recommended product spoken of as already bought, an offer and an occasion
+nobody's data mentions. Each is checked to break only its new rule (so it
+passed the guard before), and a sendable variant passes.
+
+No LLM server: the guard is called directly with hand-made contexts."""
+import json
+
+import pytest
+
+from content_helpers import connect, fresh_db, one
+
+DB = "recgen_py_guard_claims"
+
+
+@pytest.fixture(scope="module")
+def conn():
+    c = connect(fresh_db(DB))
+    yield c
+    c.close()
+
+
+def guard(conn, output, context, brand="default"):
+    return one(conn, "SELECT recgen.guard('email', %s, %s, %s)", (json.dumps(output), json.dumps(context), brand))
+
+
+def rules(g):
+    return {v["rule"] for v in g["violations"]}
+
+
+# retail customer 12395 (Emily) as the demo recommends to her
+EMILY = {"customer": {"first_name": "Emily", "locale": "en-GB", "segment": "regular"},
+         "behaviour": {"recent_categories": ["kitchen & dining", "bags"],
+                       "last_purchases": ["CHARLOTTE BAG DOLLY GIRL DESIGN", "SPACEBOY LUNCH BOX"]},
+         "concerns": [],
+         "items": [{"product_id": 1, "name": "LUNCH BAG SPACEBOY DESIGN", "price": 1.65, "price_text": "£1.65",
+                    "category": "bags", "reason": "often bought together with items you chose",
+                    "because": ["SPACEBOY LUNCH BOX"]},
+                   {"product_id": 2, "name": "SPACEBOY BIRTHDAY CARD", "price": 0.42, "price_text": "£0.42",
+                    "category": "cards", "reason": "similar to items you liked", "because": ["SPACEBOY LUNCH BOX"]}]}
+
+
+def emily(opening, closing="Thank you for shopping with us.",
+          second="It is a card with the same spaceboy drawing."):
+    return {"subject": "Emily, a Spaceboy lunch bag for you", "preheader": "Picked for you",
+            "body": ("Hi Emily,\n\n" + opening + "\n\n"
+                     "Since you chose the Spaceboy Lunch Box, the Lunch Bag Spaceboy Design (£1.65) keeps the set together. "
+                     "As you picked the Spaceboy Lunch Box, the Spaceboy Birthday Card (£0.42) " + second[3:] + "\n\n"
+                     + closing + "\n\nThe team"),
+            "cta": "See the lunch bag"}
+
+
+def test_the_sendable_email_passes(conn):
+    g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit at lunchtime."), EMILY)
+    assert g["ok"], g
+
+
+@pytest.mark.parametrize("opening,closing,rule", [
+    ("I hope you're doing well.", "Thank you for shopping with us.", "first_person"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "I hope you enjoy using them!", "first_person"),
+    ("We hope the Spaceboy Lunch Box is a hit, and my team agrees.", "Thank you.", "first_person"),
+    ("Thank you for choosing the Lunch Bag Spaceboy Design.", "Thank you.", "owned"),
+    ("Your Lunch Bag Spaceboy Design is a great match for your Spaceboy Lunch Box.", "Thank you.", "owned"),
+    ("You have a great Lunch Bag Spaceboy Design already.", "Thank you.", "owned"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "Enjoy money off your next order.", "offer"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "Free delivery on everything this week.", "offer"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "Use the promo code at checkout.", "offer"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "Enjoy your special day!", "occasion"),
+    ("We hope the Spaceboy Lunch Box is perfect for your trip to Europe.", "Thank you.", "occasion"),
+    ("We hope the Spaceboy Lunch Box is a hit with your child.", "Thank you.", "occasion"),
+])
+def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
+    g = guard(conn, emily(opening, closing), EMILY)
+    assert not g["ok"] and rules(g) == {rule}, g
+
+
+def test_words_the_data_says_are_no_invention(conn):
+    # "birthday" is in a product's name, a purchase may be "yours"
+    g = guard(conn, emily("We hope your Spaceboy Lunch Box is a hit.", "Thank you.",
+                          "It is a birthday card with the same spaceboy drawing."), EMILY)
+    assert g["ok"], g
+    # a repeat purchase may be spoken of as theirs
+    again = {**EMILY, "items": [{**EMILY["items"][0], "reason": "you have bought it before"}, EMILY["items"][1]]}
+    g = guard(conn, emily("Your Lunch Bag Spaceboy Design could use a partner.", "Thank you."), again)
+    assert "owned" not in rules(g), g
+    # a purchase whose name starts like a recommended product is the purchase
+    bags = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["LUNCH BAG SPACEBOY"]}}
+    g = guard(conn, emily("We hope your Lunch Bag Spaceboy is a hit.", "Thank you."), bags)
+    assert "owned" not in rules(g), g
+    # an offer the product's data makes, a trip its description mentions
+    bank = {"customer": {"first_name": "James", "locale": "en-GB", "segment": "regular"},
+            "behaviour": {"recent_categories": ["cards"], "last_purchases": ["Cash-Back Credit Card"]},
+            "concerns": [],
+            "items": [{"product_id": 16, "name": "Annual Travel Insurance", "price": 69, "price_text": "£69.00",
+                       "category": "insurance", "reason": "often bought together with items you chose",
+                       "description": "Cover for every trip in the year, with free delivery of documents.",
+                       "because": ["Cash-Back Credit Card"]}]}
+    out = {"subject": "James, the Annual Travel Insurance", "preheader": "For you",
+           "body": ("Hello James,\n\nThank you for choosing the Cash-Back Credit Card.\n\n"
+                    "Since you chose the Cash-Back Credit Card, the Annual Travel Insurance (£69.00) covers all your trips "
+                    "and comes with free delivery of documents.\n\nWe are glad to help.\n\nEligibility, terms and "
+                    "conditions apply. Rates may change.\n\nYour bank"), "cta": "Compare the options"}
+    g = guard(conn, out, bank, "bank")
+    assert not ({"offer", "occasion", "owned", "first_person"} & rules(g)), g
+
+
+def test_a_name_that_holds_the_word_is_no_claim(conn):
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "I LOVE LONDON MINI BACKPACK", "because": ["SPACEBOY LUNCH BOX"]},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "I Love London Mini Backpack")
+    g = guard(conn, out, ctx)
+    assert "first_person" not in rules(g), g
