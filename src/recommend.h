@@ -6,7 +6,9 @@
  *		(queries: history, candidates, product facts, concerns),
  *		recommend_score.c (neighbour sums, strategy scores, reasons),
  *		recommend_rank.c (tiers, bounds, rules and caps before the cut),
- *		recommend_items.c (the items of a call), model_cache.c and
+ *		recommend_items.c (the items of a call), recommend_pool.c
+ *		(balanced's candidates by model slot), recommend_customers.c
+ *		(customer neighbours), model_cache.c and
  *		product_cache.c (the per-backend caches of the model and of
  *		product facts).
  *
