@@ -561,7 +561,9 @@ DECLARE
                                   'here', 'there', 'about', 'which', 'into', 'than', 'then', 'only', 'over', 'such',
                                   'each', 'these', 'those', 'could', 'should'];
 BEGIN
-    SELECT string_agg(s ->> 'masked', ' # ') INTO prose
+    -- amounts count as names: recgen writes the price after each product, and
+    -- two products of one price made "£2.95 goes with the" a four-word phrase
+    SELECT regexp_replace(string_agg(s ->> 'masked', ' # '), '(^|\s)[£$€]?[0-9][0-9.,]*%?(?=\s|$)', '\1#', 'g') INTO prose
       FROM jsonb_array_elements(f -> 'sentences') s WHERE NOT (s ->> 'list')::boolean;
     SELECT gram INTO g FROM recgen.guard_ngrams(coalesce(prose, ''), 4) GROUP BY gram HAVING count(*) > 1 ORDER BY min(pos) LIMIT 1;
     IF g IS NOT NULL THEN
@@ -579,7 +581,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_phrases(jsonb) IS
-    'Guard rule "repetition" (phrases): no run of four words twice and no word three times in one sentence, product and purchase names and list lines aside';
+    'Guard rule "repetition" (phrases): no run of four words twice and no word three times in one sentence, product and purchase names, amounts and list lines aside';
 
 /*
  * guard_context_facts: everything a context says about its products and

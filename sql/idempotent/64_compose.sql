@@ -121,7 +121,8 @@ AS $$
             'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
             '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; no greeting and no name: recgen writes "Hi <name>," before it), '
             '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
-            'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it, each in its own words), '
+            'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it; vary them: the first says how it goes with '
+            'the purchase behind it, the second what it adds for them, the third why shoppers like them choose it, never a phrase of another reason), '
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
             'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so. '
             'Write as "we" (the shop), never "I". The products to recommend are new to them: never "your" product or one they have. '
@@ -456,8 +457,12 @@ BEGIN
         'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
                                    'A few ideas chosen for you'), 140),
         'body', body,
-        -- a call to action the length limit cut after "and" / "your" loses that word
-        'cta', regexp_replace(recgen.part_text(parts ->> 'cta'),
+        -- a call to action the length limit cut after "and" / "your" loses that
+        -- word; one that reached the limit (30 characters) was cut in a word
+        -- ("See your kitchen & dining & do"): it loses its last word too
+        'cta', regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
+                                   THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
+                                   ELSE recgen.part_text(parts ->> 'cta') END,
                               '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from))+\s*[,;:–-]?$', '', 'i')));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is
@@ -558,27 +563,45 @@ COMMENT ON FUNCTION recgen.email_part_faults(jsonb, jsonb, jsonb) IS
 
 /*
  * email_part_fix_request: the request that asks the model to write again
- * only the parts email_part_faults named, after its answer, with a schema
- * of just those parts (the bounds of recgen.email_parts_schema).
+ * only the parts email_part_faults named, with a schema of just those
+ * parts (the bounds of recgen.email_parts_schema). A short prompt of its
+ * own rather than the conversation so far (shown its answer, a small model
+ * wrote the same again): the system prompt, why each part was rejected,
+ * the facts that part needs (the history for the opening; the product,
+ * its reason, the purchase behind it and its description for a reason).
+ * (Shown the email's other sentences "not to repeat", it copied them.)
  */
-CREATE OR REPLACE FUNCTION recgen.email_part_fix_request(req jsonb, answer text, faults jsonb, ctx jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+DROP FUNCTION IF EXISTS recgen.email_part_fix_request(jsonb, text, jsonb, jsonb);
+CREATE OR REPLACE FUNCTION recgen.email_part_fix_request(req jsonb, parts jsonb, faults jsonb, ctx jsonb) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    WITH f AS (
+        SELECT key, value, CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101
+                                    ELSE substr(key, 8)::int END AS o,
+               CASE WHEN key LIKE 'reason_%' THEN ctx -> 'items' -> (substr(key, 8)::int - 1) END AS item
+          FROM jsonb_each_text(faults)
+    )
     SELECT req || jsonb_build_object(
         'part', 'fix',
-        'messages', (req -> 'messages') || jsonb_build_array(
-            jsonb_build_object('role', 'assistant', 'content', coalesce(answer, '')),
-            jsonb_build_object('role', 'user', 'content',
-                'Some parts were rejected. '
-                || string_agg(format('The %s was rejected because it %s.', CASE WHEN key LIKE 'reason_%'
-                                          THEN format('reason for the %s',
-                                                      recgen.display_name(ctx #>> ARRAY['items', (substr(key, 8)::int - 1)::text, 'name']))
-                                          ELSE key END,
-                                     regexp_replace(value, '; ', ' and it ', 'g')), ' ' ORDER BY o)
-                || ' Keep the other parts. Write only these again, each one new sentence in other words, without the rejected words: '
-                || string_agg(format('"%s"%s', key, CASE WHEN key LIKE 'reason_%' THEN ' (starting with "It")' ELSE '' END), ', ' ORDER BY o)
-                || '. Answer as JSON with only these keys.')),
+        'messages', jsonb_build_array(req -> 'messages' -> 0, jsonb_build_object('role', 'user', 'content',
+            concat_ws(E'\n',
+                'Write again some parts of an email to ' || coalesce(recgen.prompt_doc(ctx) #>> '{customer,first_name}', 'a customer')
+                || ', as JSON with only the keys ' || string_agg('"' || key || '"', ', ' ORDER BY o) || '.',
+                string_agg(format('- "%s": %s. The last one was rejected because it %s; write it in other words, without the rejected words.',
+                                  key,
+                                  CASE WHEN key = 'opening' THEN 'one sentence to "you" about one of their recent purchases by name or a favourite category, '
+                                                                 || 'not about the products recommended; no greeting, no name. '
+                                                                 || btrim(replace(recgen.prompt_history(ctx), E'\n', ' '), ' .')
+                                       WHEN key = 'closing' THEN 'one short friendly closing sentence, as "we"'
+                                       WHEN key = 'cta' THEN 'a call to action of 2 to 4 words, a complete phrase'
+                                       ELSE format('one sentence starting with "It" about why the %s suits them%s%s',
+                                                   recgen.display_name(item ->> 'name'),
+                                                   coalesce(' (' || (item ->> 'reason') || coalesce(', because of the '
+                                                            || recgen.display_name(item #>> '{because,0}'), '') || ')', ''),
+                                                   coalesce('. About it: ' || btrim(item ->> 'description', ' .'), '')) END,
+                                  regexp_replace(value, '; ', ' and it ', 'g')), E'\n' ORDER BY o),
+                'Write as "we", never "I"; no prices, no names of people; do not invent facts, offers or occasions.'))),
         'schema', jsonb_build_object('type', 'object', 'additionalProperties', false,
                                      'properties', jsonb_object_agg(key, CASE key
                                          WHEN 'opening' THEN '{"type": "string", "minLength": 10, "maxLength": 240}'::jsonb
@@ -586,12 +609,10 @@ AS $$
                                          WHEN 'cta' THEN '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb
                                          ELSE recgen.email_reason_schema() END),
                                      'required', jsonb_agg(key ORDER BY o)))
-      FROM (SELECT key, value, CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101
-                                        ELSE substr(key, 8)::int END AS o
-              FROM jsonb_each_text(faults)) f
+      FROM f
 $$;
-COMMENT ON FUNCTION recgen.email_part_fix_request(jsonb, text, jsonb, jsonb) IS
-    'The LLM request that asks for only the faulty parts of an email written in parts again (recgen.email_part_faults), with a schema of just those parts';
+COMMENT ON FUNCTION recgen.email_part_fix_request(jsonb, jsonb, jsonb, jsonb) IS
+    'The LLM request that asks for only the faulty parts of an email written in parts again (recgen.email_part_faults): a short prompt of its own with why each was rejected and the facts it needs, and a schema of just those parts';
 
 /*
  * email_parts_merge: an email's parts with the parts the model wrote again

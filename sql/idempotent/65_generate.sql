@@ -400,7 +400,7 @@ BEGIN
                                        'stage', 'part'))
                                      FROM jsonb_array_elements(g -> 'violations') v),
                     'requests', jsonb_build_array(recgen.email_part_fix_request(
-                                     s -> 'requests' -> 0, r ->> 'content', faults, s -> 'context')));
+                                     s -> 'requests' -> 0, parts, faults, s -> 'context')));
             ELSIF (g ->> 'ok')::boolean THEN
                 s := s || jsonb_build_object('state', 'pass', 'output', out);
             ELSE

@@ -93,6 +93,10 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
              "closing": "Bye for now.", "cta": "See your kitchen & dining and "}
     out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
     assert out["cta"] == "See your kitchen & dining"
+    # cut by the schema's 30 characters inside a word: that word goes too
+    parts["cta"] = "See your kitchen & dining & do"
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert out["cta"] == "See your kitchen & dining", out["cta"]
 
 
 def test_missing_parts_do_not_pass(conn):
@@ -291,7 +295,9 @@ def test_a_fault_in_one_part_is_asked_for_alone(conn, fake):
     assert len(reqs) == 2
     fix = reqs[1]
     assert list(fix["response_format"]["json_schema"]["schema"]["properties"]) == ["closing"]
-    assert "Write only these again" in fix["messages"][-1]["content"] and '"closing"' in fix["messages"][-1]["content"]
+    # a short prompt of its own: the system prompt, then what to write again and why
+    assert len(fix["messages"]) == 2 and fix["messages"][0] == reqs[0]["messages"][0]
+    assert "Write again some parts" in fix["messages"][-1]["content"] and '"closing"' in fix["messages"][-1]["content"]
     assert "special day" in fix["messages"][-1]["content"]
     # the model's other parts are kept as they were
     assert "We hope you are enjoying your last order." in e["body"]

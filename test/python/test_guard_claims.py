@@ -113,3 +113,19 @@ def test_a_name_that_holds_the_word_is_no_claim(conn):
     out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "I Love London Mini Backpack")
     g = guard(conn, out, ctx)
     assert "first_person" not in rules(g), g
+
+
+def test_two_products_of_one_price_make_no_phrase(conn):
+    """recgen writes each product's price after its name: "(£1.65) goes with
+    the" twice is the model's three words "goes with the", not a phrase of
+    four (it was rejected as "repeats the phrase "£1.65 goes with the"")."""
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    ctx = {**EMILY, "items": [EMILY["items"][0], {**EMILY["items"][1], "price": 1.65, "price_text": "£1.65"}]}
+    out["body"] = out["body"].replace("(£1.65) keeps the set together", "(£1.65) goes with the lunch box") \
+                             .replace("(£0.42) is a card with the same spaceboy drawing.",
+                                      "(£1.65) goes with the spaceboy drawing you like.")
+    g = guard(conn, out, ctx)
+    assert "repetition" not in rules(g), g
+    # four words of the model's own still count
+    out["body"] = out["body"].replace("goes with the spaceboy drawing", "goes with the lunch box and the drawing")
+    assert "repetition" in rules(guard(conn, out, ctx))
