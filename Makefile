@@ -47,6 +47,7 @@ OBJS = \
 	src/recommend_items.o \
 	src/recommend_rank.o \
 	src/recommend_customers.o \
+	src/recommend_pool.o \
 	src/model_cache.o \
 	src/product_cache.o \
 	src/category_index.o \

@@ -41,7 +41,8 @@
  *
  * Files: this one holds the SQL function and its flow; recommend_load.c
  * the queries, recommend_score.c the scoring, recommend_rank.c the
- * ranking, and model_cache.c the per-backend cache of the current model
+ * ranking, recommend_pool.c balanced's candidates (made items only when
+ * their bound could reach the list), and model_cache.c the per-backend cache of the current model
  * (neighbour lists, popularity), product_cache.c that of product facts,
  * so a call costs a few small queries: consent and customer, history and
  * rules (and the facts of products not read since the catalog last
@@ -131,6 +132,32 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
 }
 
 /*
+ * list_candidates
+ *		The items that are candidates of the strategy (tier 0), with their
+ *		popularity; their number in *n.
+ */
+static RecItem **
+list_candidates(RecItems *items, Strategy strategy, int *n)
+{
+	RecItem   **cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
+	int			m = 0;
+
+	for (int i = 0; i < RecItemsCount(items); i++)
+	{
+		RecItem    *it = RecItemsAt(items, i);
+
+		if (!it->candidate || (strategy == ST_NEW && !it->is_new))
+			continue;
+		if (!it->pop_known)
+			it->pop = ModelCachePopularity(it->product_id);
+		it->pop_known = true;
+		cands[m++] = it;
+	}
+	*n = m;
+	return cands;
+}
+
+/*
  * strategy_candidates
  *		Tier 0: the strategy's own candidates (neighbours of the history;
  *		for balanced every item bought, what the nearest customers bought
@@ -140,7 +167,8 @@ load_history(RecItems *items, int64 customer_id, TimestampTz as_of,
  */
 static RecItem **
 strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, TimestampTz as_of,
-					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted)
+					RecItem **hist, int nhist, double sumw, int *n, NeighborRow **restricted,
+					int keep, double max_aff, RecPool **pool)
 {
 	NeighborRow *nbrows = NULL;
 	int			nnb = 0;
@@ -148,7 +176,7 @@ strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, Times
 	int			m = 0;
 
 	if (nhist > 0 && strategy != ST_POPULAR)
-		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb);
+		nbrows = RecCollectNeighbors(items, hist, nhist, &nnb, strategy != ST_BALANCED);
 	if (strategy == ST_NEW)
 		RecLoadNewItems(items, as_of - (TimestampTz) recgen_new_item_age * USECS_PER_SEC);
 	else if (strategy == ST_BALANCED && nhist > 0)
@@ -171,25 +199,15 @@ strategy_candidates(RecItems *items, int64 customer_id, Strategy strategy, Times
 		for (int i = 0; i < RecItemsCount(items); i++)
 			if (RecItemsAt(items, i)->purchases > 0)
 				RecItemsAt(items, i)->candidate = true;
-		/* and what the nearest customers bought */
-		RecCustomerNeighbors(items, customer_id);
+		/* the neighbours and what the nearest customers bought, pooled */
+		*pool = RecPoolCreate(items, nbrows, nnb, sumw, customer_id, keep, max_aff);
 	}
 	else if (strategy == ST_UPSELL && nhist > 0)
 		RecLoadCategoryItems(items, hist, nhist);
-	RecSumNeighbors(nbrows, nnb, sumw);
+	if (*pool == NULL)
+		RecSumNeighbors(nbrows, nnb, sumw);
 
-	cands = palloc(sizeof(RecItem *) * (RecItemsCount(items) + 1));
-	for (int i = 0; i < RecItemsCount(items); i++)
-	{
-		RecItem    *it = RecItemsAt(items, i);
-
-		if (!it->candidate || (strategy == ST_NEW && !it->is_new))
-			continue;
-		if (!it->pop_known)
-			it->pop = ModelCachePopularity(it->product_id);
-		it->pop_known = true;
-		cands[m++] = it;
-	}
+	cands = list_candidates(items, strategy, &m);
 	/* complementary and upsell restrict each candidate's links when it is evaluated */
 	if (strategy == ST_COMPLEMENTARY || strategy == ST_UPSELL)
 		*restricted = RecIndexNeighbors(items, nbrows, nnb);
@@ -300,6 +318,11 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	RecItem   **list;
 	int			nlist;
 	bool		cold;
+	RecPool    *pool = NULL;
+	double		max_base = 0;
+	int			ndeferred = 0;
+	int			nlater = 0;
+	bool		done;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -337,13 +360,31 @@ recgen_recommend(PG_FUNCTION_ARGS)
 	ranker = RecRankerCreate(items, n, strategy, as_of, &cust, rules, nrules,
 							 concerns, nconcerns, hist, nhist, maxrep);
 	cands = strategy_candidates(items, customer_id, strategy, as_of, hist, nhist, sumw, &ncands,
-								&restricted);
+								&restricted, 8 * n + 40, RecRankerMaxAffinity(ranker), &pool);
 	if (restricted)
 		RecRankerRestrict(ranker, restricted, sumw);
-	if (!RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true) && strategy != ST_NEW)
+	if (pool)
+		RecRankerDefer(ranker, RecPoolDeferred(pool, &max_base) > 0, max_base);
+	done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
+	if (RecRankerWantsDeferred(ranker))
+	{
+		/* the deferred candidates could reach the list: rank them too */
+		RecPoolMaterialize(pool);
+		RecRankerDefer(ranker, false, 0);
+		cands = list_candidates(items, strategy, &ncands);
+		done = RecRankTier(ranker, TIER_STRATEGY, cands, ncands, true);
+	}
+	if (!done && strategy != ST_NEW)
 		fill(ranker, items, &cust, n);
 
 	nlist = RecRankerResult(ranker, &list);
+	if (pool)
+		RecPoolCounts(pool, &ndeferred, &nlater);
+	/* what the call cost: the regression tests watch the pruning with it */
+	ereport(DEBUG1,
+			(errmsg_internal("recgen.recommend: customer " INT64_FORMAT ", %d items, %d candidates, %d deferred (%d listed later), %d evaluated, %d rows",
+							 customer_id, RecItemsCount(items), ncands, ndeferred, nlater,
+							 RecRankerEvaluated(ranker), nlist)));
 	for (int i = 0; i < nlist; i++)
 	{
 		RecItem    *c = list[i];

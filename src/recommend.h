@@ -6,7 +6,9 @@
  *		(queries: history, candidates, product facts, concerns),
  *		recommend_score.c (neighbour sums, strategy scores, reasons),
  *		recommend_rank.c (tiers, bounds, rules and caps before the cut),
- *		recommend_items.c (the items of a call), model_cache.c and
+ *		recommend_items.c (the items of a call), recommend_pool.c
+ *		(balanced's candidates by model slot), recommend_customers.c
+ *		(customer neighbours), model_cache.c and
  *		product_cache.c (the per-backend caches of the model and of
  *		product facts).
  *
@@ -147,7 +149,8 @@ extern RecItem *RecItemsAt(const RecItems *items, int i);
 typedef struct NeighborRow
 {
 	RecItem    *h;
-	RecItem    *c;
+	RecItem    *c;				/* NULL when collected without items (balanced) */
+	int32		slot;			/* c's model slot */
 	bool		content;
 	double		s;
 } NeighborRow;
@@ -211,7 +214,8 @@ typedef struct RecCustomer
 
 extern void RecCheckCustomer(int64 customer_id, RecCustomer *cust);
 extern double RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of);
-extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb);
+extern NeighborRow *RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb,
+										bool make_items);
 extern void RecLoadNewItems(RecItems *items, TimestampTz since);
 extern void RecLoadCategoryItems(RecItems *items, RecItem **hist, int nhist);
 extern int	RecLoadCatalogPage(int64 after, int limit, int64 *ids);
@@ -221,6 +225,7 @@ extern RecConcern *RecLoadConcerns(int64 customer_id, int *n);
 /* recommend_score.c: scoring */
 extern uint64 RecCategoryKey(const char *category);
 extern int	RecCmpHist(const void *a, const void *b);
+extern void RecAddSource(RecItem *c, int64 src, double contrib);
 extern void RecSumNeighbors(NeighborRow *nbrows, int nnb, double sumw);
 extern NeighborRow *RecIndexNeighbors(RecItems *items, const NeighborRow *nbrows, int nnb);
 extern void RecScoreRestricted(RecItem *c, const NeighborRow *sorted, RecItem **hist, int nhist,
@@ -231,7 +236,17 @@ extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxr
 extern Datum RecReasonDetail(RecItems *items, const RecItem *c, const char *strategy, bool cold);
 
 /* recommend_customers.c: customer neighbours */
-extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id);
+extern int	RecCustomerNeighbors(RecItems *items, int64 customer_id, double *cust, bool *seen,
+								 int32 *touched_slots, int *ntouched_slots);
+
+/* recommend_pool.c: balanced's candidates by model slot, made items lazily */
+typedef struct RecPool RecPool;
+
+extern RecPool *RecPoolCreate(RecItems *items, const NeighborRow *rows, int nrows, double sumw,
+							  int64 customer_id, int keep, double max_aff);
+extern int	RecPoolDeferred(const RecPool *pool, double *max_base);
+extern void RecPoolMaterialize(RecPool *pool);
+extern void RecPoolCounts(const RecPool *pool, int *deferred, int *made_later);
 
 /* recommend_rank.c: tiers, rules and caps before the cut */
 typedef struct RecRanker RecRanker;
@@ -241,9 +256,13 @@ extern RecRanker *RecRankerCreate(RecItems *items, int n, Strategy strategy, Tim
 								  const RecConcern *concerns, int nconcerns,
 								  RecItem **hist, int nhist, double maxrep);
 extern void RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw);
+extern double RecRankerMaxAffinity(const RecRanker *r);
+extern void RecRankerDefer(RecRanker *r, bool any, double max_base);
+extern bool RecRankerWantsDeferred(const RecRanker *r);
 extern bool RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded);
 extern bool RecRankerDone(const RecRanker *r);
 extern bool RecRankerFull(RecRanker *r);
+extern int	RecRankerEvaluated(const RecRanker *r);
 extern int	RecRankerResult(RecRanker *r, RecItem ***out);
 
 #endif							/* RECGEN_RECOMMEND_H */

@@ -58,15 +58,16 @@ self_profile(const ProfileIndex *idx, int64 customer_id)
 
 /*
  * RecCustomerNeighbors
- *		Set cust(c) of every item the nearest customers bought, making each
- *		a candidate. Returns how many neighbours were found.
+ *		cust(c), by model slot, of every product the nearest customers
+ *		bought, into cust (zeroed, ModelCacheSize() long); each slot not
+ *		seen before is marked in seen and appended to touched (*ntouched
+ *		of them). Returns how many neighbours were found.
  */
 int
-RecCustomerNeighbors(RecItems *items, int64 customer_id)
+RecCustomerNeighbors(RecItems *items, int64 customer_id, double *cust, bool *seen,
+					 int32 *touched_slots, int *ntouched_slots)
 {
 	const ProfileIndex *idx;
-	const int64 *slot_ids;
-	const double *slot_pop;
 	double		norm = 0;
 	double	   *acc;
 	int32	   *touched;
@@ -86,6 +87,7 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 	idx = ProfileCacheGet();
 	if (idx->nprofiles == 0)
 		return 0;
+	Assert(idx->nslots <= ModelCacheSize());
 	norm = 1.0 / sqrt(norm);
 	self = self_profile(idx, customer_id);
 
@@ -118,30 +120,31 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id)
 		if (touched[t] != self)
 			TopKOffer(&top, (float4) acc[touched[t]], touched[t], 0);
 
-	/* the mean of their profiles */
-	slot_ids = ModelCacheSlotIds();
-	slot_pop = ModelCacheSlotPopularity();
+	/*
+	 * the mean of their profiles, summed by slot in the order of the
+	 * neighbours, then scaled so that the largest is 1
+	 */
 	for (int h = 0; h < top.n; h++)
 	{
 		int32		p = top.e[h].item;
 
 		for (int64 e = idx->start[p]; e < idx->start[p + 1]; e++)
 		{
-			RecItem    *c = RecItemGet(items, slot_ids[idx->slot[e]]);
+			int32		s = idx->slot[e];
 
-			if (c->cust == 0)
+			if (!seen[s])
 			{
-				c->candidate = true;
-				c->pop = slot_pop[idx->slot[e]];
-				c->pop_known = true;
+				seen[s] = true;
+				touched_slots[(*ntouched_slots)++] = s;
 			}
-			c->cust += idx->weight[e] / top.n;
-			largest = Max(largest, c->cust);
+			cust[s] += idx->weight[e] / top.n;
+			largest = Max(largest, cust[s]);
 		}
 	}
-	if (largest > 0)
-		for (int i = 0; i < RecItemsCount(items); i++)
-			RecItemsAt(items, i)->cust /= largest;
+	/* every slot seen is scaled (one only linked to the history stays 0) */
+	for (int i = 0; i < *ntouched_slots; i++)
+		if (largest > 0)
+			cust[touched_slots[i]] /= largest;
 	pfree(acc);
 	pfree(touched);
 	pfree(top.e);

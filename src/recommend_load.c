@@ -251,16 +251,18 @@ RecLoadHistory(RecItems *items, int64 customer_id, TimestampTz as_of)
  *		(content before co-occurrence, history order), each neighbour
  *		becoming a candidate. Returns the links, their number in *nnb.
  *		Neighbours are found through a per-call array by model slot, so
- *		the items table is probed once per distinct neighbour.
+ *		the items table is probed once per distinct neighbour; without
+ *		make_items the links only name the neighbours' slots (balanced:
+ *		recommend_pool.c makes the items).
  */
 NeighborRow *
-RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
+RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb, bool make_items)
 {
 	static const int kinds[2] = {MODEL_NB_CONTENT, MODEL_NB_COOC};
 	int			cap = 256;
 	int			n = 0;
 	NeighborRow *rows = palloc(sizeof(NeighborRow) * cap);
-	RecItem   **by_slot = palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1));
+	RecItem   **by_slot = make_items ? palloc0(sizeof(RecItem *) * Max(ModelCacheSize(), 1)) : NULL;
 	const double *slot_pop = ModelCacheSlotPopularity();
 
 	for (int i = 0; i < nhist; i++)
@@ -275,29 +277,37 @@ RecCollectNeighbors(RecItems *items, RecItem **hist, int nhist, int *nnb)
 
 			for (int j = 0; j < nb->n; j++)
 			{
+				int32		s = nb->slots[j];
+
 				if (n >= cap)
 				{
 					cap *= 2;
 					rows = repalloc(rows, sizeof(NeighborRow) * cap);
 				}
 				rows[n].h = hist[i];
-				if (by_slot[nb->slots[j]] == NULL)
+				rows[n].c = NULL;
+				rows[n].slot = s;
+				if (make_items)
 				{
-					RecItem    *c = RecItemGet(items, nb->ids[j]);
+					if (by_slot[s] == NULL)
+					{
+						RecItem    *c = RecItemGet(items, nb->ids[j]);
 
-					c->candidate = true;
-					c->pop = slot_pop[nb->slots[j]];
-					c->pop_known = true;
-					by_slot[nb->slots[j]] = c;
+						c->candidate = true;
+						c->pop = slot_pop[s];
+						c->pop_known = true;
+						by_slot[s] = c;
+					}
+					rows[n].c = by_slot[s];
 				}
-				rows[n].c = by_slot[nb->slots[j]];
 				rows[n].content = (kinds[k] == MODEL_NB_CONTENT);
 				rows[n].s = nb->scores[j];
 				n++;
 			}
 		}
 	}
-	pfree(by_slot);
+	if (by_slot)
+		pfree(by_slot);
 	*nnb = n;
 	return rows;
 }

@@ -40,6 +40,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/timestamp.h"
 
 #include "int64_hash.h"
@@ -102,6 +103,12 @@ struct RecRanker
 	int			naccepted;
 	keytab_hash *seen;			/* its categories (counts) and variant keys */
 	bool		done;
+	int			cur_tier;		/* the tier ranked last (-1: none yet) */
+	/* balanced: candidates not listed yet (RecRankerDefer) and their bound */
+	bool		deferred;
+	double		deferred_ub;
+	bool		wants_deferred;
+	int			nevaluated;		/* candidates whose facts were read and scored */
 };
 
 /*
@@ -243,6 +250,7 @@ RecRankerCreate(RecItems *items, int n, Strategy strategy, TimestampTz as_of,
 	r->rules_bounded = rules_bound(r);
 	remember_bought(r);
 	category_affinity(r, hist, nhist);
+	r->cur_tier = -1;
 	r->cap_ranked = 256;
 	r->ranked = palloc(sizeof(RecItem *) * r->cap_ranked);
 	r->accepted = palloc(sizeof(RecItem *) * n);
@@ -260,6 +268,47 @@ RecRankerRestrict(RecRanker *r, const NeighborRow *sorted, double sumw)
 {
 	r->restricted = sorted;
 	r->sumw = sumw;
+}
+
+/*
+ * RecRankerMaxAffinity
+ *		The largest category affinity of the history: what a candidate's
+ *		bound assumes before its category is known.
+ */
+double
+RecRankerMaxAffinity(const RecRanker *r)
+{
+	return r->max_aff;
+}
+
+/*
+ * RecRankerDefer
+ *		Tier 0 has candidates that are not listed (any), none with a bound
+ *		(RecUpperBound, before the rules) above max_base: RecRankTier does
+ *		not call the tier complete while their bound could reach the list,
+ *		and asks for them instead (RecRankerWantsDeferred).
+ */
+void
+RecRankerDefer(RecRanker *r, bool any, double max_base)
+{
+	r->deferred = any;
+	r->wants_deferred = false;
+	r->deferred_ub = (max_base + r->bound_interest) * r->bound_mult;
+	/* rules without a bound: nothing is pruned */
+	if (!r->rules_bounded)
+		r->deferred_ub = get_float8_infinity();
+}
+
+/*
+ * RecRankerWantsDeferred
+ *		Whether RecRankTier stopped to ask for the deferred candidates:
+ *		list them all (RecRankerDefer(r, false, ...)) and rank the tier
+ *		again.
+ */
+bool
+RecRankerWantsDeferred(const RecRanker *r)
+{
+	return r->wants_deferred;
 }
 
 /*
@@ -483,6 +532,12 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		if (it->state == RANK_ELIGIBLE || it->state == RANK_EXCLUDED ||
 			(tier == TIER_STRATEGY && it->state == RANK_REJECTED))
 			continue;
+		/* facts read already (history, bought): what evaluate() would exclude goes now */
+		if (it->known && (!it->available || !repurchase_due(r, it)))
+		{
+			it->state = RANK_EXCLUDED;
+			continue;
+		}
 		if (tier != TIER_STRATEGY)
 			base = it->pop_scope + recgen_popularity_weight * it->pop;
 		else if (it->cat_hint)
@@ -502,7 +557,10 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		for (int i = m / 2 - 1; i >= 0; i--)
 			bound_sift(cands, m, i);
 	order = palloc(sizeof(RecItem *) * Max(m, 1));
-	r->tier_start = r->nranked;
+	/* the same tier again (with its deferred candidates) goes on ranking it */
+	if (tier != r->cur_tier)
+		r->tier_start = r->nranked;
+	r->cur_tier = tier;
 	while (left > 0)
 	{
 		int			take = bounded ? Min(left, batch) : left;
@@ -523,6 +581,7 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		RecLoadFacts(order, take);
 		for (int i = 0; i < take; i++)
 			evaluate(r, order[i], tier);
+		r->nevaluated += take;
 		batch *= 2;
 		r->done = false;
 		apply_caps(r);
@@ -533,12 +592,21 @@ RecRankTier(RecRanker *r, int tier, RecItem **cands, int ncands, bool bounded)
 		if (left == 0 || cands[0]->ub < kth->score ||
 			(cands[0]->ub == kth->score && cands[0]->product_id > kth->product_id))
 		{
+			/* nor anything deferred (a tie with it is not resolved: list it) */
+			if (r->deferred && !(r->deferred_ub < kth->score))
+				break;
 			pfree(order);
 			return true;
 		}
 	}
 	pfree(order);
 	r->done = false;
+	if (r->deferred)
+	{
+		/* the rest of the tier could come before the n-th, or is needed */
+		r->wants_deferred = true;
+		return false;
+	}
 	apply_caps(r);
 	return r->done;
 }
@@ -581,6 +649,17 @@ RecRankerFull(RecRanker *r)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * RecRankerEvaluated
+ *		How many candidates have been evaluated (their facts read and
+ *		scored) in every tier so far: what the bounds did not prune.
+ */
+int
+RecRankerEvaluated(const RecRanker *r)
+{
+	return r->nevaluated;
 }
 
 /*

@@ -31,7 +31,7 @@
  * RecAddSource
  *		Remember up to three strongest sources of a candidate.
  */
-static void
+void
 RecAddSource(RecItem *c, int64 src, double contrib)
 {
 	for (int k = 0; k < 3; k++)
