@@ -431,6 +431,14 @@ BEGIN
             v := v || jsonb_build_object('rule', 'second_person',
                 'detail', format('speaks of the customer in the third person ("%s")', m));
         END IF;
+        -- the name as an object ("it suits Priya as", "perfect for Anna and"):
+        -- a name followed by a comma or "!" is the customer addressed
+        m := substring(body FROM '(?i)(\m(?:suits|for|to|helps|gives|lets|makes|reminds|shows|tells|with)\s+'
+                       || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\M)(?!\s*[,!?])');
+        IF m IS NOT NULL THEN
+            v := v || jsonb_build_object('rule', 'second_person',
+                'detail', format('speaks of the customer in the third person ("%s")', m));
+        END IF;
     END IF;
     m := substring(body FROM '(?i)(\m(?:the|this|our) customer\M)');
     IF m IS NOT NULL THEN

@@ -137,6 +137,18 @@ def test_issue_pablo_in_the_third_person(conn):
     assert not g["ok"] and rules(g) == {"second_person"}, g
 
 
+def test_the_name_as_an_object_is_the_third_person_but_not_when_addressed(conn):
+    # seen in a measured run: "It suits Priya as they often buy together ..."
+    for said in ("It suits Thomas as he often buys jars.", "A gift for Thomas and the family."):
+        body = GOOD_THOMAS["body"].replace("We hope", said + " We hope")
+        g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+        assert not g["ok"] and rules(g) == {"second_person"}, g
+    # speaking to him by name is not speaking of him
+    body = GOOD_THOMAS["body"].replace("We hope", "We picked these for you, Thomas. Thanks to Thomas! We hope")
+    g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
+    assert "second_person" not in rules(g), g
+
+
 def test_issue_chinese_characters_in_an_english_email(conn):
     body = GOOD_THOMAS["body"].replace("matches it nicely.", "matches it nicely 非常好.")
     g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
