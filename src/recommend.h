@@ -230,6 +230,8 @@ extern void RecSumNeighbors(NeighborRow *nbrows, int nnb, double sumw);
 extern NeighborRow *RecIndexNeighbors(RecItems *items, const NeighborRow *nbrows, int nnb);
 extern void RecScoreRestricted(RecItem *c, const NeighborRow *sorted, RecItem **hist, int nhist,
 							   double sumw, Strategy strategy);
+extern double RecBalancedBound(double cooc, double content, double rep_share, double cust,
+							   double max_aff, double pop);
 extern double RecUpperBound(const RecItem *it, Strategy strategy, double maxrep, double aff);
 extern bool RecScoreItem(RecItem *it, Strategy strategy, double aff, double maxrep,
 						 TimestampTz as_of);

@@ -137,7 +137,6 @@ RecPoolCreate(RecItems *items, const NeighborRow *rows, int nrows, double sumw,
 	double	   *base;
 	int			npending = 0;
 	double		theta;
-	double		aff = recgen_category_weight * max_aff;
 
 	pool->items = items;
 	pool->slot_ids = ModelCacheSlotIds();
@@ -176,7 +175,7 @@ RecPoolCreate(RecItems *items, const NeighborRow *rows, int nrows, double sumw,
 	/*
 	 * items that exist get their sums; the others wait in touched[0 ..
 	 * npending) with the base of their bound: RecUpperBound's balanced one
-	 * of an item never bought, so with the same operations
+	 * of an item never bought (RecBalancedBound, repeat share 0)
 	 */
 	base = palloc(sizeof(double) * Max(ntouched, 1));
 	for (int i = 0; i < ntouched; i++)
@@ -190,9 +189,8 @@ RecPoolCreate(RecItems *items, const NeighborRow *rows, int nrows, double sumw,
 			continue;
 		}
 		touched[npending] = s;
-		base[npending++] = pool->cooc[s] + recgen_content_weight * pool->content[s] +
-			recgen_repeat_weight * 0.0 + recgen_neighbor_weight * pool->cust[s] + aff +
-			recgen_popularity_weight * pool->slot_pop[s];
+		base[npending++] = RecBalancedBound(pool->cooc[s], pool->content[s], 0.0,
+											pool->cust[s], max_aff, pool->slot_pop[s]);
 	}
 
 	/* the pending ones with the largest bounds made now, the rest deferred */

@@ -377,6 +377,24 @@ repeat_share(const RecItem *it, double maxrep)
 }
 
 /*
+ * RecBalancedBound
+ *		Balanced's upper bound from its parts: the neighbour sums, the
+ *		repeat share, the category affinity assumed and the popularity.
+ *		RecUpperBound and the pool's deferred candidates (recommend_pool.c)
+ *		both use it, so a deferred bound is the very number the ranker
+ *		would compute for the item.
+ */
+double
+RecBalancedBound(double cooc, double content, double rep_share, double cust,
+				 double max_aff, double pop)
+{
+	return cooc + recgen_content_weight * content +
+		recgen_repeat_weight * rep_share +
+		recgen_neighbor_weight * cust + recgen_category_weight * max_aff +
+		recgen_popularity_weight * pop;
+}
+
+/*
  * RecUpperBound
  *		An upper bound of the strategy's score of a candidate before its
  *		facts are read: the neighbour sums (exact for balanced, similar and
@@ -394,9 +412,8 @@ RecUpperBound(const RecItem *it, Strategy strategy, double maxrep, double max_af
 	switch (strategy)
 	{
 		case ST_BALANCED:
-			return it->cooc + recgen_content_weight * it->content +
-				recgen_repeat_weight * repeat_share(it, maxrep) +
-				recgen_neighbor_weight * it->cust + aff + pop;
+			return RecBalancedBound(it->cooc, it->content, repeat_share(it, maxrep),
+									it->cust, max_aff, it->pop);
 		case ST_SIMILAR:
 			return it->content + 0.3 * it->cooc + aff + pop;
 		case ST_COMPLEMENTARY:
