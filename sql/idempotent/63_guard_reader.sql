@@ -513,8 +513,8 @@ COMMENT ON FUNCTION recgen.guard_rule_script(jsonb, jsonb) IS
 
 /*
  * guard_rule_cut_off: lines of five words or more must end as a sentence
- * ends (list lines aside): not on a comma or a bare word, and not on a full
- * stop placed after a word that needs more.
+ * ends (list lines aside): not on a comma or a bare word, and no sentence
+ * of the line on a full stop placed after a word that needs more.
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_cut_off(f jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -526,8 +526,9 @@ AS $$
      WHERE array_length(regexp_split_to_array(l, '\s+'), 1) >= 5
        AND l !~ '^[-•*]'
        AND ((l !~ '[.!?…:;)"''”’»]$' AND l !~ '[\u2600-\u27bf\U0001f300-\U0001faff]$')
-            -- a full stop after a word that needs more: "... which we've."
-            OR l ~* '\m(and|or|but|the|a|an|of|to|for|with|your|our|that|which|we''ve)[.]$')
+            -- a full stop after a word that needs more, at the end of the
+            -- line or of a sentence inside it: "... which we've.", "... with a. The"
+            OR l ~* '\m(and|or|but|the|a|an|of|to|for|with|your|our|that|which|we''ve)[.](\s|$)')
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_cut_off(jsonb) IS
     'Guard rule "cut_off": every line of five words or more ends as a sentence does (list lines aside)';
@@ -843,7 +844,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_reader_rules(text, jsonb, jsonb, recgen.brands) IS
-    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied, first_person, owned, offer, occasion) for one output: a jsonb array of violations';
+    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied, first_person, owned, offer, occasion, event) for one output: a jsonb array of violations';
 
 GRANT SELECT ON recgen.person_names, recgen.attribute_words TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.person_names, recgen.attribute_words TO recgen_admin;

@@ -14,8 +14,13 @@
  *                 kind 'offer' in recgen.attribute_words) that neither the
  *                 brand nor the products' data mention
  *   occasion      an occasion, trip or event (kind 'occasion': birthday,
- *                 trip, Europe, special day...) that nothing of the
- *                 context mentions
+ *                 trip, Europe, special day...) or a person of the
+ *                 customer's life (your child, your family) that nothing
+ *                 of the context mentions
+ *   event         something that happened between the customer and the
+ *                 brand that recgen has no record of (kind 'event': "has
+ *                 arrived", "you're considering", "your basket"): the
+ *                 data holds purchases, not deliveries, visits or plans
  *
  * All compare the text in normal form (recgen.guard_norm) with the names
  * of the context's products and purchases masked where a name could hold
@@ -106,7 +111,7 @@ COMMENT ON FUNCTION recgen.guard_rule_owned(text, jsonb, jsonb) IS
     'Guard rule "owned": a recommended product spoken of as already the customer''s ("your <product>", "you have a great <product>", "thanks for choosing the <product>"), unless they bought it before';
 
 /*
- * guard_rule_claims: the words of kind 'offer' and 'occasion' of
+ * guard_rule_claims: the words of kind 'offer', 'occasion' and 'event' of
  * recgen.attribute_words (a word or a phrase of up to three words) in the
  * text, outside the context's names, that nothing the context says about
  * its products, the customer and the brand contains
@@ -124,7 +129,7 @@ DECLARE
 BEGIN
     FOR k IN SELECT a.kind, array_agg(DISTINCT a.word ORDER BY a.word) AS found
                FROM recgen.attribute_words a
-              WHERE a.kind IN ('offer', 'occasion')
+              WHERE a.kind IN ('offer', 'occasion', 'event')
                 AND a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
                                  FROM generate_series(1, coalesce(cardinality(words), 0)) i, generate_series(1, 3) n)
               GROUP BY a.kind ORDER BY a.kind DESC LOOP
@@ -136,6 +141,7 @@ BEGIN
         IF cardinality(k.found) > 0 THEN
             v := v || jsonb_build_object('rule', k.kind, 'detail',
                 format(CASE k.kind WHEN 'offer' THEN 'offers %s, which neither the brand nor the products'' data mention'
+                                   WHEN 'event' THEN 'speaks of %s, an event (a delivery, a visit, a basket, a plan) no data of the customer records: recgen knows their purchases'
                                    ELSE 'speaks of %s, an occasion, trip or person of the customer''s life nothing of their data mentions' END,
                        (SELECT string_agg('"' || x || '"', ', ') FROM unnest(k.found) x)));
         END IF;
@@ -144,4 +150,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_claims(jsonb, jsonb, recgen.brands) IS
-    'Guard rules "offer" and "occasion": a discount, sale, voucher or free delivery (offer), or an occasion, trip or event (occasion), from recgen.attribute_words, that the data of the context''s products, the customer and the brand does not mention';
+    'Guard rules "offer", "occasion" and "event": a discount, sale, voucher or free delivery (offer), an occasion, trip or person of the customer''s life (occasion), or a delivery, visit, basket or plan (event), from recgen.attribute_words, that the data of the context''s products, the customer and the brand does not mention';

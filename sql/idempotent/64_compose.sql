@@ -246,8 +246,8 @@ COMMENT ON FUNCTION recgen.part_sentence(text) IS 'A part of a model''s answer t
  * part_for_customer: a part of the model's answer as the customer reads
  * it: a greeting or the customer's name the model put at its start ("Hi
  * Anna, thanks ...", "Anna, you ...") removed, since recgen greets, the
- * customer spoken of by name ("Anna recently bought", "Anna's") turned
- * into "you" / "your", and the first person singular into the brand's "we"
+ * customer spoken of by name ("Anna recently bought", "Anna's", "it suits
+ * Anna") turned into "you" / "your", and the first person singular into the brand's "we"
  * ("I hope" -> "We hope", "my" -> "our"; a small model slips into both;
  * the guard still rejects what is left of them).
  */
@@ -281,6 +281,11 @@ BEGIN
                                      WHEN 'spends' THEN 'spend' ELSE lower(m[2]) END;
             p := regexp_replace(p, '\m' || fn || '\s+' || m[2] || '\M', 'you ' || verb, 'i');
         END LOOP;
+        -- the name as an object ("it suits Anna as", "perfect for Anna") ->
+        -- "you"; a name followed by a comma or "!" is the customer addressed
+        p := regexp_replace(p, '(\m(?:suits|suit|for|to|with|helps|help|lets|let|gives|give|makes|make|shows|show|keeps|keep|'
+                               || 'offers|offer|reminds|remind|brings|bring|tells|tell|thank|thanks|and)\s+)' || fn
+                               || '\M(?!\s*[,!])', '\1you', 'gi');
     END IF;
     -- the brand writes as "we": "I hope" -> "we hope", "I'm" -> "we're",
     -- "I am/was" -> "we are/were", "my" -> "our", "me" -> "us" (a small model
@@ -524,12 +529,12 @@ BEGIN
               FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o)
              WHERE i ->> 'name' = substring(v ->> 'detail' FROM '"([^"]+)"') LIMIT 1;
         ELSIF v ->> 'rule' IN ('repetition', 'first_person', 'attribute', 'copied', 'cut_off', 'second_person', 'script',
-                                'placeholder', 'offer', 'occasion', 'negation', 'banned', 'overpromise', 'name', 'owned', 'price') THEN
+                                'placeholder', 'offer', 'occasion', 'event', 'negation', 'banned', 'overpromise', 'name', 'owned', 'price') THEN
             -- the quoted phrase (every quoted word of a list of words)
             FOR q IN SELECT btrim(m[1], ' …')
                        FROM regexp_matches(v ->> 'detail', CASE WHEN v ->> 'rule' = 'price' THEN '^(\S+)' ELSE '"([^"]+)"' END, 'g')
                             WITH ORDINALITY AS x(m, o)
-                      WHERE o = 1 OR v ->> 'rule' IN ('attribute', 'offer', 'occasion') LOOP
+                      WHERE o = 1 OR v ->> 'rule' IN ('attribute', 'offer', 'occasion', 'event') LOOP
                 q := ' ' || recgen.guard_norm(q) || ' ';
                 CONTINUE WHEN q = '  ';
                 SELECT array_agg(key ORDER BY CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101

@@ -121,6 +121,9 @@ DECLARE
                                          ORDER BY o LIMIT 1));
     cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
     cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
+    -- a category of the catalog, or one of spending (a bank's "groceries")
+    shop_cat boolean := EXISTS (SELECT 1 FROM recgen.products p
+                                 WHERE p.category = ctx #>> '{behaviour,recent_categories,0}');
     body text;
     i jsonb;
     k integer := 0;
@@ -142,11 +145,23 @@ BEGIN
                                format('It was lovely to see you pick the %s.', bought),
                                format('We were glad to see you choose the %s.', bought),
                                format('Thanks again for picking the %s.', bought),
-                               format('We hope the %s is serving you well.', bought)])[1 + h % 6];
-    ELSIF cat IS NOT NULL THEN
+                               format('We hope the %s is serving you well.', bought),
+                               format('We hope the %s has been a good choice for you.', bought),
+                               format('Your recent choice of the %s gave us a few ideas.', bought),
+                               format('It is good to see the %s among your recent choices.', bought),
+                               format('The %s you chose set us thinking about what else you might like.', bought),
+                               format('We hope the %s is everything you wanted.', bought)])[1 + h % 11];
+    ELSIF cat IS NOT NULL AND shop_cat THEN
         body := body || format((ARRAY['You often shop for %s%s, so we have picked a few things for you.',
                                       'As %s%s are among your favourites, here are a few ideas.',
-                                      'We have gathered a few %s%s ideas we think you will like.'])[1 + h % 3],
+                                      'We have gathered a few %s%s ideas we think you will like.',
+                                      'With your taste for %s%s in mind, we have picked a few things.'])[1 + h % 4],
+                               cat, coalesce(' and ' || cat2, ''));
+    ELSIF cat IS NOT NULL THEN
+        -- categories of spending, not of the catalog: no "groceries ideas"
+        body := body || format((ARRAY['With your everyday spending on %s%s in mind, we have picked a few ideas for you.',
+                                      'You spend most often on %s%s, so we have looked for products that fit how you bank.',
+                                      'Based on how you use your account, mostly for %s%s, we have picked a few ideas.'])[1 + h % 3],
                                cat, coalesce(' and ' || cat2, ''));
     ELSE
         body := body || 'Thank you for shopping with us.';
@@ -162,21 +177,28 @@ BEGIN
                       OR coalesce(ctx #> '{behaviour,last_purchases}', '[]') ? (i ->> 'name') THEN ARRAY[
                      -- bought before and due again
                      format('When the time comes, you can choose the %s%s again.', nm, pr),
-                     format('The %s%s is one you have bought before, ready when you need it again.', nm, pr)]
+                     format('The %s%s, which you have chosen before, is here whenever you need it again.', nm, pr)]
                  WHEN bc IS NOT NULL AND bc = last_named THEN ARRAY[
                      -- the purchase the previous sentence named led to this product too
                      format('The %s%s goes well with it.', nm, pr),
-                     format('It pairs nicely with the %s%s.', nm, pr)]
+                     format('It pairs nicely with the %s%s.', nm, pr),
+                     format('A natural partner for it is the %s%s.', nm, pr)]
                  WHEN bc IS NOT NULL AND bc <> ALL (named) THEN ARRAY[
                      format('Because you chose the %s, we think you will like the %s%s.', bc, nm, pr),
                      format('The %s%s goes well with the %s you picked.', nm, pr, bc),
                      format('To go with your %s, have a look at the %s%s.', bc, nm, pr),
-                     format('Customers who chose the %s also liked the %s%s.', bc, nm, pr)]
+                     format('Customers who chose the %s also liked the %s%s.', bc, nm, pr),
+                     format('Many who have the %s add the %s%s.', bc, nm, pr),
+                     format('Next to your %s, the %s%s makes a good companion.', bc, nm, pr),
+                     format('Since the %s is already yours, the %s%s could be a good addition.', bc, nm, pr),
+                     format('The %s%s is a popular choice among those who picked the %s.', nm, pr, bc)]
                  ELSE ARRAY[]::text[] END,
             ARRAY[format('The %s%s is %s.', nm, pr, rs),
                   format('We also picked the %s%s, as it is %s.', nm, pr, rs),
                   format('You might also enjoy the %s%s, as it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
-                  format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
+                  format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
+                  format('We would also point you to the %s%s, which is %s.', nm, pr, rs),
+                  format('Worth a look too is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
             || CASE WHEN cg IS NULL THEN ARRAY[]::text[] ELSE ARRAY[
                   format('You may also like the %s%s from our %s range.', nm, pr, cg),
                   format('From our %s range, the %s%s is another good match for you.', cg, nm, pr)] END,
@@ -192,7 +214,11 @@ BEGIN
                                       'Have a look when you have a moment, and enjoy your week.',
                                       'We would love to hear what you think of them.',
                                       'Thank you for being with us.',
-                                      'Whenever you are ready, they are waiting for you.'])[1 + (h / 3) % 6];
+                                      'Whenever you are ready, they are waiting for you.',
+                                      'We hope one of these turns out to be just right.',
+                                      'Thank you for choosing us, and enjoy browsing.',
+                                      'If one of them appeals, it is only a click away.',
+                                      'We picked these with you in mind and hope you like them.'])[1 + (h / 3) % 10];
     IF b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN
         body := body || E'\n\n' || b.disclaimer;
     END IF;
@@ -202,7 +228,8 @@ BEGIN
         'subject', recgen.email_subject(ctx, h),
         'preheader', 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), ''),
         'body', body,
-        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks'])[1 + (h / 18) % 5]);
+        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',
+                      'See what we picked', 'Have a look', 'View your ideas'])[1 + (h / 18) % 8]);
 END
 $$;
 COMMENT ON FUNCTION recgen.fallback_email(jsonb, recgen.brands) IS

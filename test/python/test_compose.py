@@ -228,6 +228,11 @@ def test_the_customer_spoken_of_by_name_becomes_you(conn):
     out = compose(conn, {**ANNA_PARTS, "opening": "Anna likes baking, so here are more ideas."}, ANNA)
     assert "You like baking, so here are more ideas." in out["body"], out["body"]
     assert guard(conn, out, ANNA)["ok"], out
+    # the name as an object (seen passing into a measured run: "It suits Priya as ...")
+    out = compose(conn, {**ANNA_PARTS, "opening": "The Regency Cakestand 3 Tier suits Anna as a baker, and it is "
+                                                  "perfect for Anna on a Sunday."}, ANNA)
+    assert "suits you as a baker, and it is perfect for you on a Sunday." in out["body"], out["body"]
+    assert guard(conn, out, ANNA)["ok"], out
 
 
 def test_the_first_person_becomes_the_brands_we(conn):

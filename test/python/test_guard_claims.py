@@ -71,6 +71,13 @@ def test_the_sendable_email_passes(conn):
     ("We hope the Spaceboy Lunch Box is perfect for your trip to Europe.", "Thank you.", "occasion"),
     ("We hope the Spaceboy Lunch Box is a hit with your child.", "Thank you.", "occasion"),
     ("We hope the Spaceboy Lunch Box is perfect for space-themed vacations.", "Thank you.", "occasion"),
+    ("We hope the Spaceboy Lunch Box is a hit with your little ones.", "Thank you.", "occasion"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "Your family will love them.", "occasion"),
+    # events recgen has no record of (Qwen2.5-Coder-1.5B, measured runs)
+    ("Your Spaceboy Lunch Box has arrived!", "Thank you.", "event"),
+    ("We noticed you're considering a new lunch bag.", "Thank you.", "event"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "The items in your basket are waiting.", "event"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "They are back in stock now.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

@@ -195,6 +195,7 @@ def test_issue_cut_off_sentence_and_subject_about_nothing(conn):
 @pytest.mark.parametrize("ending", [
     "Don't forget to check out our lighting,",                       # a comma ends the paragraph
     "You also got a children's apron design, which we've.",           # a full stop after a word that needs more
+    "They have been a big hit with a. We hope you enjoy them.",       # ... inside the line, before another sentence
 ])
 def test_a_part_cut_off_at_the_token_limit_is_cut_off(conn, ending):
     body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.", ending)

@@ -54,10 +54,10 @@ SELECT unnest(ARRAY[
 
 CREATE TABLE recgen.attribute_words (
     word text PRIMARY KEY CHECK (word ~ '^[a-z0-9]+( [a-z0-9]+)*$'),
-    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature', 'offer', 'occasion'))
+    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature', 'offer', 'occasion', 'event'))
 );
 COMMENT ON TABLE recgen.attribute_words IS
-    'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute").';
+    'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute"). Kinds offer, occasion and event are claims rather than product facts (rules "offer", "occasion", "event": a discount, an occasion or person of the customer''s life, an event such as a delivery or a visit that no data of the context records).';
 INSERT INTO recgen.attribute_words (word, kind)
 SELECT w, 'colour' FROM unnest(ARRAY[
     'red', 'blue', 'green', 'yellow', 'pink', 'purple', 'orange', 'black', 'white', 'grey', 'gray',
@@ -112,6 +112,23 @@ SELECT w, 'occasion' FROM unnest(ARRAY[
     'graduation', 'retirement', 'new baby', 'baby shower', 'new home', 'housewarming',
     -- people of the customer's life nothing tells of
     'your child', 'your children', 'your kids', 'your son', 'your daughter', 'your husband', 'your wife',
-    'your partner', 'your baby', 'your grandchildren'
+    'your partner', 'your baby', 'your grandchildren', 'your grandchild', 'your grandkids', 'your kid',
+    'your little one', 'your little ones', 'your family', 'your loved ones', 'your loved one',
+    'your mum', 'your mom', 'your dad', 'your mother', 'your father', 'your parents', 'your friend',
+    'your friends', 'your niece', 'your nephew', 'your grandson', 'your granddaughter', 'your spouse',
+    'your boyfriend', 'your girlfriend', 'your pet', 'your dog', 'your cat', 'your guests', 'your colleagues'
+]) w
+UNION ALL
+-- an event of the customer's dealings with the brand that no data records
+-- (rule "event": "Your Plasters in Tin has arrived!", "We noticed you're
+-- considering a Regency Cakestand", "the items in your basket"): recgen
+-- knows purchases, not deliveries, visits, baskets or intentions
+SELECT w, 'event' FROM unnest(ARRAY[
+    'arrived', 'has arrived', 'have arrived', 'delivered', 'dispatched', 'shipped', 'on its way',
+    'on their way', 'back in stock', 'your basket', 'your cart', 'your shopping cart', 'your wishlist',
+    'your wish list', 'you viewed', 'you browsed', 'recently viewed', 'you looked at', 'you left',
+    'you re considering', 'you are considering', 'you were considering', 'youre considering',
+    'your visit', 'you visited', 'your review', 'you reviewed', 'you signed up', 'your enquiry',
+    'your inquiry', 'you asked', 'you requested'
 ]) w
 ON CONFLICT DO NOTHING;
