@@ -354,6 +354,26 @@ def test_the_email_fallback_passes_and_reads_as_an_email(conn, brand, db_ctx):
     assert 40 <= words <= 150, words
 
 
+@pytest.mark.parametrize("first_name", ["Grace", "Ava", "Leo", "Mia", "Noah", "Zoe"])
+def test_the_fallback_opens_on_spending_as_spending(conn, first_name):
+    """A bank customer's categories are where they spend (groceries,
+    online shopping), not products: the fallback said "We have gathered a
+    few business supplies and online shopping ideas". Without a purchase
+    to open on it speaks of their spending; a catalog category stays an
+    interest ("kitchen ideas")."""
+    bank = {**GRACE, "customer": {**GRACE["customer"], "first_name": first_name},
+            "behaviour": {**GRACE["behaviour"], "last_purchases": []}}
+    out = one(conn, "SELECT recgen.render_fallback('email', %s, 'bank')", (json.dumps(bank),))
+    opening = out["body"].split("\n\n")[1].split(". ")[0]
+    assert "business supplies" in opening and ("spend" in opening or "account" in opening), out["body"]
+    assert " ideas we think" not in opening and "among your favourites" not in opening, opening
+    assert guard(conn, "email", out, bank, "bank")["ok"], out
+    shop = context(first_name, THOMAS["items"], categories=["kitchen"])
+    opening = one(conn, "SELECT recgen.render_fallback('email', %s, 'default')",
+                  (json.dumps(shop),))["body"].split("\n\n")[1]
+    assert "kitchen" in opening and "spend" not in opening, opening
+
+
 def test_two_products_that_follow_one_purchase_are_no_loop(conn):
     """The composition leads both sentences with the purchase behind them:
     the purchase's name twice on a line is not a run of words repeated."""
