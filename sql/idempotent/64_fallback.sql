@@ -209,7 +209,7 @@ BEGIN
         last_named := NULL;             -- "it" refers only to the opening's purchase
         k := k + 1;
     END LOOP;
-    body := body || E'\n\n' || (ARRAY['Take a look whenever it suits you.',
+    body := body || E'\n\n' || recgen.fallback_pick(body, ARRAY[]::text[], ARRAY['Take a look whenever it suits you.',
                                       'We hope something here catches your eye.',
                                       'Have a look when you have a moment, and enjoy your week.',
                                       'We would love to hear what you think of them.',
@@ -218,7 +218,7 @@ BEGIN
                                       'We hope one of these turns out to be just right.',
                                       'Thank you for choosing us, and enjoy browsing.',
                                       'If one of them appeals, it is only a click away.',
-                                      'We picked these with you in mind and hope you like them.'])[1 + (h / 3) % 10];
+                                      'We picked these with you in mind and hope you like them.'], h / 3, ctx, b);
     IF b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN
         body := body || E'\n\n' || b.disclaimer;
     END IF;
