@@ -126,7 +126,8 @@ AS $$
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
             'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so. '
             'Write as "we" (the shop), never "I". The products to recommend are new to them: never "your" product or one they have. '
-            'Do not invent discounts, offers, occasions, trips or events.', n_items)
+            'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends): '
+            'say only what the products'' names, Why and About it tell.', n_items)
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
             'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
@@ -137,20 +138,35 @@ COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
     'The output instruction of an email prompt: the whole email (composition free) or its parts (composition parts)';
 
 /*
- * email_reason_schema: the JSON schema of one product's reason: a sentence
- * that starts with "It" (or "It's"), so recgen can put the product's name
- * and price in its place (a grammar-constrained server writes nothing
- * else; the pattern also bounds the length, as maxLength does for servers
- * that ignore patterns).
+ * email_part_schema: the JSON schema of one part of an email written in
+ * parts. The opening, a reason and the closing are one sentence each: no
+ * full stop, "!" or "?" inside (a second sentence was where the 1.5B
+ * model repeated itself: "It's the perfect finishing touch." after each
+ * of three reasons), at most one at the end. A reason starts with "It"
+ * (or "It's"), so recgen can put the product's name and price in its
+ * place. A grammar-constrained server writes nothing else; the pattern
+ * also bounds the length, as maxLength does for servers that ignore
+ * patterns.
  */
-CREATE OR REPLACE FUNCTION recgen.email_reason_schema() RETURNS jsonb
+CREATE OR REPLACE FUNCTION recgen.email_part_schema(part text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT '{"type": "string", "minLength": 10, "maxLength": 220}'::jsonb || jsonb_build_object('pattern', '^It(''s)? [^"\\]{8,210}$')
+    SELECT CASE part
+        WHEN 'subject' THEN '{"type": "string", "minLength": 3, "maxLength": 70}'::jsonb
+        WHEN 'opening' THEN '{"type": "string", "minLength": 10, "maxLength": 200}'::jsonb
+                            || jsonb_build_object('pattern', '^[^".!?\\]{10,198}[.!]?$')
+        WHEN 'reason' THEN '{"type": "string", "minLength": 10, "maxLength": 180}'::jsonb
+                            || jsonb_build_object('pattern', '^It(''s)? [^".!?\\]{8,170}[.!]?$')
+        WHEN 'closing' THEN '{"type": "string", "minLength": 3, "maxLength": 140}'::jsonb
+                            || jsonb_build_object('pattern', '^[^".!?\\]{3,138}[.!]?$')
+        WHEN 'cta' THEN '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb
+        END
 $$;
-COMMENT ON FUNCTION recgen.email_reason_schema() IS
-    'JSON schema of a product''s reason in an email written in parts: a sentence starting with "It" or "It''s", 10 to 220 characters';
+COMMENT ON FUNCTION recgen.email_part_schema(text) IS
+    'JSON schema of one part of an email written in parts (subject, opening, reason, closing, cta): the opening, a reason (starting with "It" or "It''s") and the closing one sentence each, every part bounded';
+
+DROP FUNCTION IF EXISTS recgen.email_reason_schema();
 
 /*
  * email_parts_schema: the JSON schema of an email written in parts for the
@@ -169,18 +185,18 @@ AS $$
     SELECT jsonb_build_object(
         'type', 'object', 'additionalProperties', false,
         'properties', jsonb_build_object(
-            'subject', '{"type": "string", "minLength": 3, "maxLength": 70}'::jsonb,
-            'opening', '{"type": "string", "minLength": 10, "maxLength": 240}'::jsonb,
+            'subject', recgen.email_part_schema('subject'),
+            'opening', recgen.email_part_schema('opening'),
             'reasons', jsonb_build_object('type', 'array', 'minItems', n, 'maxItems', n, 'prefixItems', per),
-            'closing', '{"type": "string", "minLength": 3, "maxLength": 160}'::jsonb,
-            'cta', '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb),
+            'closing', recgen.email_part_schema('closing'),
+            'cta', recgen.email_part_schema('cta')),
         'required', '["subject", "opening", "reasons", "closing", "cta"]'::jsonb)
       FROM (SELECT count(*)::int AS n,
                    coalesce(jsonb_agg(jsonb_build_object(
                        'type', 'object', 'additionalProperties', false,
                        'properties', jsonb_build_object(
                            'item', jsonb_build_object('const', recgen.display_name(i ->> 'name')),
-                           'reason', recgen.email_reason_schema()),
+                           'reason', recgen.email_part_schema('reason')),
                        'required', '["item", "reason"]'::jsonb) ORDER BY o), '[]') AS per
               FROM jsonb_array_elements(coalesce(items, '[]')) WITH ORDINALITY AS e(i, o)) x
 $$;
@@ -611,11 +627,8 @@ AS $$
                                   regexp_replace(value, '; ', ' and it ', 'g')), E'\n' ORDER BY o),
                 'Write as "we", never "I"; no prices, no names of people; do not invent facts, offers or occasions.'))),
         'schema', jsonb_build_object('type', 'object', 'additionalProperties', false,
-                                     'properties', jsonb_object_agg(key, CASE key
-                                         WHEN 'opening' THEN '{"type": "string", "minLength": 10, "maxLength": 240}'::jsonb
-                                         WHEN 'closing' THEN '{"type": "string", "minLength": 3, "maxLength": 160}'::jsonb
-                                         WHEN 'cta' THEN '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb
-                                         ELSE recgen.email_reason_schema() END),
+                                     'properties', jsonb_object_agg(key, recgen.email_part_schema(
+                                         CASE WHEN key LIKE 'reason_%' THEN 'reason' ELSE key END)),
                                      'required', jsonb_agg(key ORDER BY o)))
       FROM f
 $$;

@@ -339,7 +339,33 @@ def test_part_faults_point_at_the_part_that_says_it(conn):
 def test_a_reason_must_start_with_it(conn):
     schema = one(conn, "SELECT recgen.email_parts_schema(%s)", (json.dumps(ANNA["items"]),))
     reason = schema["properties"]["reasons"]["prefixItems"][0]["properties"]["reason"]
-    assert reason["pattern"].startswith("^It") and reason["maxLength"] == 220
+    assert reason["pattern"].startswith("^It") and reason["maxLength"] == 180
+
+
+def test_the_opening_a_reason_and_the_closing_are_one_sentence_each(conn):
+    """A second sentence in a part is where the 1.5B model repeated itself
+    ("It's the perfect finishing touch." after each of three reasons): the
+    schema the server writes under allows one sentence per part. Checked
+    with Postgres' regular expressions on the schema's own patterns (the
+    server's grammar follows the same pattern)."""
+    schema = one(conn, "SELECT recgen.email_parts_schema(%s)", (json.dumps(ANNA["items"]),))
+    props = schema["properties"]
+    parts = {"opening": props["opening"], "closing": props["closing"],
+             "reason": props["reasons"]["prefixItems"][0]["properties"]["reason"]}
+    ok = {"opening": "Thanks for your order of the Regency Cakestand 3 Tier.",
+          "closing": "Enjoy your baking!", "reason": "It goes with the cakestand you chose."}
+    two = {"opening": "Thanks for your order. We hope it is a hit.",
+           "closing": "Enjoy your baking! See you soon.",
+           "reason": "It goes with the cakestand you chose. It's the perfect finishing touch."}
+    for k, sch in parts.items():
+        assert one(conn, "SELECT %s ~ %s", (ok[k], sch["pattern"])), (k, sch)
+        assert not one(conn, "SELECT %s ~ %s", (two[k], sch["pattern"])), (k, sch)
+    # the part retry asks under the same schema
+    fix = one(conn, "SELECT recgen.email_part_fix_request(%s, %s, %s, %s)",
+              (json.dumps({"messages": [{"role": "system", "content": "s"}]}), json.dumps({}),
+               json.dumps({"opening": "repeats", "reason_1": "repeats"}), json.dumps(ANNA)))
+    assert fix["schema"]["properties"]["reason_1"] == parts["reason"]
+    assert fix["schema"]["properties"]["opening"] == parts["opening"]
 
 
 def test_a_product_with_a_rate_shows_its_rate_not_its_price_field(conn):
