@@ -228,6 +228,9 @@ BEGIN
         'body', body,
         'sentences', sen,
         'forms', forms,
+        -- the whole names, longest first (a variant's name holds a shorter form
+        -- of its sibling's: "alarm clock bakelike" of Pink and of Green)
+        'names', (SELECT coalesce(jsonb_agg(DISTINCT recgen.guard_norm(n)), '[]') FROM unnest(recgen.guard_known_names(ctx)) n),
         'name_words', (SELECT coalesce(jsonb_agg(DISTINCT w), '[]')
                          FROM (SELECT unnest(string_to_array(recgen.guard_norm(concat_ws(' ',
                                    ctx #>> '{customer,first_name}',
@@ -310,7 +313,9 @@ COMMENT ON FUNCTION recgen.guard_rule_name(text, jsonb, jsonb) IS
 
 /*
  * guard_rule_products_named: an email names every product of its context,
- * a snippet the first; an email or snippet without a product fails.
+ * a snippet the first; an email or snippet without a product fails. The
+ * other names of the context are masked first, so a sibling variant's name
+ * does not count.
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_products_named(kind text, f jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -324,7 +329,14 @@ AS $$
                                   'detail', format('does not name "%s"', i ->> 'name')) ORDER BY o), '[]')
                 FROM jsonb_array_elements(f -> 'items') WITH ORDINALITY AS e(i, o)
                WHERE (kind = 'email' OR o = 1)
-                 AND NOT recgen.guard_has(recgen.guard_norm(f ->> 'body'), i -> 'forms'))
+                 -- the other whole names masked first: "Alarm Clock Bakelike
+                 -- Pink" (the purchase) does not name the Alarm Clock Bakelike Green
+                 AND NOT recgen.guard_has(recgen.guard_mask(recgen.guard_norm(f ->> 'body'),
+                                                            (SELECT coalesce(jsonb_agg(n ORDER BY length(n) DESC, n), '[]')
+                                                               FROM jsonb_array_elements_text(f -> 'names') n
+                                                              -- (not a name inside its own: "Regency Cakestand")
+                                                              WHERE strpos(' ' || recgen.guard_norm(i ->> 'name') || ' ', ' ' || n || ' ') = 0)),
+                                          i -> 'forms'))
         END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_products_named(text, jsonb) IS

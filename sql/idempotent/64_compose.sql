@@ -415,7 +415,9 @@ BEGIN
     -- "The Spaceboy Birthday Card is ..." / "Spaceboy Birthday Card is ...":
     -- the name at the start is "It" (recgen writes the name and its price)
     r := regexp_replace(r, '^(?:the\s+)?' || regexp_replace(name, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\s+(?=[[:lower:]])', 'It ', 'i');
-    named := recgen.guard_names(recgen.guard_norm(r), item ->> 'name');
+    -- named: the whole name (the shorter form "Alarm Clock Bakelike" is also
+    -- the start of the purchase "Alarm Clock Bakelike Pink" the reason names)
+    named := strpos(' ' || recgen.guard_norm(r) || ' ', ' ' || recgen.guard_norm(name) || ' ') > 0;
     -- the concrete reason, by construction: the purchase that led to the
     -- product, unless the model's sentence names it already
     IF because IS NOT NULL AND NOT recgen.guard_names(recgen.guard_norm(r), item #>> '{because,0}') THEN

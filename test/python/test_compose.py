@@ -336,6 +336,17 @@ def test_part_faults_point_at_the_part_that_says_it(conn):
     assert guard(conn, compose(conn, fixed, ANNA), ANNA)["ok"]
 
 
+def test_a_reason_naming_a_sibling_variant_gets_the_products_name(conn):
+    """"It goes with the Alarm Clock Bakelike Pink you bought" is about the
+    green clock: recgen puts the green clock's name in place of "It" (it
+    was left as it was, the pink clock's name taken for the green's)."""
+    s = one(conn, "SELECT recgen.product_sentence(%s, %s, 1, 0)",
+            ("It goes with the Alarm Clock Bakelike Pink you bought.",
+             json.dumps({"name": "ALARM CLOCK BAKELIKE GREEN", "price_text": "£3.75",
+                         "because": ["ALARM CLOCK BAKELIKE PINK"]})))
+    assert s.startswith("The Alarm Clock Bakelike Green (£3.75) goes with the Alarm Clock Bakelike Pink"), s
+
+
 def test_a_reason_must_start_with_it(conn):
     schema = one(conn, "SELECT recgen.email_parts_schema(%s)", (json.dumps(ANNA["items"]),))
     reason = schema["properties"]["reasons"]["prefixItems"][0]["properties"]["reason"]

@@ -374,6 +374,30 @@ def test_the_fallback_opens_on_spending_as_spending(conn, first_name):
     assert "kitchen" in opening and "spend" not in opening, opening
 
 
+def test_a_sibling_variant_does_not_name_the_product(conn):
+    """Seen in a measured run: the reason "It goes with the Alarm Clock
+    Bakelike Pink you bought" was left as it was for the Alarm Clock
+    Bakelike Green, and the guard counted the green clock as named: its
+    shorter form "Alarm Clock Bakelike" is also the start of the pink one's
+    name. A purchase whose name is inside the product's still lets it be
+    named."""
+    ctx = context("Charlie", [item(1637, "ALARM CLOCK BAKELIKE GREEN", 3.75, "chosen by customers like you",
+                                   because=["ALARM CLOCK BAKELIKE PINK"], category="home decor")],
+                  last=["ALARM CLOCK BAKELIKE PINK"], categories=["home decor"])
+    body = ("Hi Charlie,\n\nThanks for your order of the Alarm Clock Bakelike Pink.\n\n"
+            "It goes with the Alarm Clock Bakelike Pink you bought and is a similar style.\n\nEnjoy it.\n\nThe team")
+    out = {"subject": "Charlie, a clock for your home decor", "preheader": "For you", "body": body, "cta": "See it"}
+    assert "products_named" in rules(guard(conn, "email", out, ctx)), body
+    named = body.replace("It goes with", "The Alarm Clock Bakelike Green (£3.75) goes with")
+    assert "products_named" not in rules(guard(conn, "email", {**out, "body": named}, ctx))
+    # a purchase named inside the product's name
+    cake = context("Charlie", [item(20, "REGENCY CAKESTAND 3 TIER", 12.75, because=["REGENCY CAKESTAND"])],
+                   last=["REGENCY CAKESTAND"])
+    body = ("Hi Charlie,\n\nThanks for your order of the Regency Cakestand.\n\nBecause you chose the Regency "
+            "Cakestand, the Regency Cakestand 3 Tier (£12.75) gives your cakes more room.\n\nEnjoy it.\n\nThe team")
+    assert "products_named" not in rules(guard(conn, "email", {**out, "body": body}, cake))
+
+
 def test_two_products_that_follow_one_purchase_are_no_loop(conn):
     """The composition leads both sentences with the purchase behind them:
     the purchase's name twice on a line is not a run of words repeated."""
