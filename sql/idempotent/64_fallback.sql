@@ -4,9 +4,10 @@
  * rule of the guard, reader rules included, so it is written as a
  * marketing team would write it: the customer's first name, an opening
  * about their own history (a purchase by name, else their favourite
- * category), one sentence per product with its concrete reason (the
- * purchase that led to it, from reason_detail.because, else the
- * recommender's reason), a closing and the brand's sign-off.
+ * catalog category, or where they spend for a bank), one sentence per
+ * product with its concrete reason (the purchase that led to it, from
+ * reason_detail.because, else the recommender's reason), a closing and
+ * the brand's sign-off.
  *
  * Variety: the sentences come from several phrasings, chosen by a hash of
  * the customer and products (deterministic: the same context gives the
@@ -226,7 +227,8 @@ BEGIN
     RETURN jsonb_build_object(
         -- the subject names the first product when it is short, else the interest
         'subject', recgen.email_subject(ctx, h),
-        'preheader', 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), ''),
+        'preheader', CASE WHEN cat IS NOT NULL AND NOT shop_cat THEN 'Chosen for how you use your account'
+                          ELSE 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), '') END,
         'body', body,
         'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',
                       'See what we picked', 'Have a look', 'View your ideas'])[1 + (h / 18) % 8]);

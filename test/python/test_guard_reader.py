@@ -367,6 +367,7 @@ def test_the_fallback_opens_on_spending_as_spending(conn, first_name):
     opening = out["body"].split("\n\n")[1].split(". ")[0]
     assert "business supplies" in opening and ("spend" in opening or "account" in opening), out["body"]
     assert " ideas we think" not in opening and "among your favourites" not in opening, opening
+    assert "what you like" not in out["preheader"], out["preheader"]
     assert guard(conn, "email", out, bank, "bank")["ok"], out
     shop = context(first_name, THOMAS["items"], categories=["kitchen"])
     opening = one(conn, "SELECT recgen.render_fallback('email', %s, 'default')",
