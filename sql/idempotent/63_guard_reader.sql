@@ -61,20 +61,27 @@ COMMENT ON FUNCTION recgen.guard_norm(text) IS
     'A text in the guard''s normal form: lower case, words separated by single spaces, decimal points kept';
 
 /*
- * guard_name_forms: the normal forms that name a product: its name, and
- * its name without the last word when three words or more remain (in
- * normal form: "Cash-Back Credit" for "Cash-Back Credit Card", but not
- * "Lunch Bag" for "Lunch Bag Woodland").
+ * guard_name_forms: the normal forms that name a product: its name, its
+ * name without the last word when three words or more remain (in normal
+ * form: "Cash-Back Credit" for "Cash-Back Credit Card", but not "Lunch
+ * Bag" for "Lunch Bag Woodland"), and its name without a leading count
+ * when three words or more remain ("Teatime Fairy Cake Cases" for "60
+ * Teatime Fairy Cake Cases", "Cake Tins Pantry Design" for "Set of 3 Cake
+ * Tins Pantry Design": a writer drops the count, and "your new teatime
+ * fairy cake cases" still speaks of the product).
  */
 CREATE OR REPLACE FUNCTION recgen.guard_name_forms(name text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT pg_catalog.array_remove(ARRAY[n, CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(n, ' '), 1) >= 4
-                                                 THEN pg_catalog.regexp_replace(n, ' \S+$', '') END], NULL)
-      FROM (SELECT nullif(recgen.guard_norm(name), '') AS n) s
+    SELECT pg_catalog.array_remove(ARRAY[n,
+               CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(n, ' '), 1) >= 4
+                    THEN pg_catalog.regexp_replace(n, ' \S+$', '') END,
+               CASE WHEN c <> n AND pg_catalog.array_length(pg_catalog.string_to_array(c, ' '), 1) >= 3 THEN c END], NULL)
+      FROM (SELECT n, pg_catalog.regexp_replace(n, '^(?:(?:pack|set|box|bag|tube|tin|tray) of )?[0-9]+ ', '') AS c
+              FROM (SELECT nullif(recgen.guard_norm(name), '') AS n) s0) s
 $$;
 COMMENT ON FUNCTION recgen.guard_name_forms(text) IS
-    'The normal forms that name a product in a text: its name, and its name without the last word when that leaves three words or more (in normal form)';
+    'The normal forms that name a product in a text: its name, its name without the last word when that leaves three words or more, and its name without a leading count ("60 …", "Set of 3 …") when that leaves three words or more (in normal form)';
 
 /*
  * guard_has: whether a text in normal form contains one of the given
@@ -159,6 +166,26 @@ END
 $$;
 COMMENT ON FUNCTION recgen.guard_mask(text, jsonb) IS
     'A text in normal form with the given name forms (a jsonb array, longest first) replaced by #';
+
+/*
+ * guard_mask_others: a text in normal form with the context's other whole
+ * names masked (f -> 'names', see recgen.guard_facts), those inside the
+ * given product's own name aside: where a product is looked for, "Alarm
+ * Clock Bakelike Pink" is not the Alarm Clock Bakelike Green, and "Regency
+ * Tea Plate Roses" not the Regency Tea Plate Green, though each holds the
+ * other's shorter form.
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_mask_others(norm_text text, f jsonb, name text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT recgen.guard_mask(norm_text,
+               (SELECT coalesce(jsonb_agg(n ORDER BY length(n) DESC, n), '[]')
+                  FROM jsonb_array_elements_text(coalesce(f -> 'names', '[]')) n
+                 WHERE strpos(' ' || recgen.guard_norm(name) || ' ', ' ' || n || ' ') = 0))
+$$;
+COMMENT ON FUNCTION recgen.guard_mask_others(text, jsonb, text) IS
+    'A text in normal form with the context''s whole names masked, except those inside the given product''s name (so a sibling variant''s name does not name the product)';
 
 /*
  * guard_ngrams: the runs of n words of a text in normal form that contain
@@ -331,11 +358,7 @@ AS $$
                WHERE (kind = 'email' OR o = 1)
                  -- the other whole names masked first: "Alarm Clock Bakelike
                  -- Pink" (the purchase) does not name the Alarm Clock Bakelike Green
-                 AND NOT recgen.guard_has(recgen.guard_mask(recgen.guard_norm(f ->> 'body'),
-                                                            (SELECT coalesce(jsonb_agg(n ORDER BY length(n) DESC, n), '[]')
-                                                               FROM jsonb_array_elements_text(f -> 'names') n
-                                                              -- (not a name inside its own: "Regency Cakestand")
-                                                              WHERE strpos(' ' || recgen.guard_norm(i ->> 'name') || ' ', ' ' || n || ' ') = 0)),
+                 AND NOT recgen.guard_has(recgen.guard_mask_others(recgen.guard_norm(f ->> 'body'), f, i ->> 'name'),
                                           i -> 'forms'))
         END
 $$;
@@ -372,8 +395,9 @@ BEGIN
         RETURN v;
     END IF;
     FOR i IN SELECT * FROM jsonb_array_elements(f -> 'items') LOOP
+        -- its first sentence (another product's whole name, a sibling's, masked)
         SELECT min(n) - 1 INTO k FROM jsonb_array_elements(sen) WITH ORDINALITY AS e(s, n)
-         WHERE recgen.guard_has(s ->> 'norm', i -> 'forms');
+         WHERE recgen.guard_has(recgen.guard_mask_others(s ->> 'norm', f, i ->> 'name'), i -> 'forms');
         CONTINUE WHEN k IS NULL;            -- not named: products_named says so
         near := sen -> k ->> 'norm';
         masked := sen -> k ->> 'masked';

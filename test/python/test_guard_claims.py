@@ -84,6 +84,21 @@ def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     assert not g["ok"] and rules(g) == {rule}, g
 
 
+def test_a_product_spoken_of_as_owned_without_its_count(conn):
+    """Seen passing in the 100-email run: "We hope you enjoy your new teatime
+    fairy cake cases" of the recommended 60 Teatime Fairy Cake Cases (the
+    model dropped the count, so the name was not found)."""
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "60 TEATIME FAIRY CAKE CASES", "category": "baking"},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "60 Teatime Fairy Cake Cases")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
+                                      "We hope you enjoy your new teatime fairy cake cases.")
+    g = guard(conn, out, ctx)
+    assert rules(g) == {"owned"}, g
+
+
 def test_words_the_data_says_are_no_invention(conn):
     # "birthday" is in a product's name, a purchase may be "yours"
     g = guard(conn, emily("We hope your Spaceboy Lunch Box is a hit.", "Thank you.",

@@ -399,6 +399,28 @@ def test_a_sibling_variant_does_not_name_the_product(conn):
     assert "products_named" not in rules(guard(conn, "email", {**out, "body": body}, cake))
 
 
+def test_a_sibling_variants_sentence_is_not_the_products_reason(conn):
+    """Found in the fallbacks of the first 300 retail customers: the Regency
+    Tea Plate Green's own sentence gives its reason, but the guard took the
+    Regency Tea Plate Roses' sentence for the green plate's (the shorter
+    form "Regency Tea Plate" of both) and found no reason there."""
+    ctx = context("Sven", [
+        item(11, "REGENCY TEA PLATE ROSES", 1.65, because=["ROSES REGENCY TEACUP AND SAUCER"]),
+        item(12, "REGENCY TEA PLATE GREEN", 1.65, "from a category you like", category="kitchen")],
+        last=["ROSES REGENCY TEACUP AND SAUCER"], categories=["kitchen"])
+    body = ("Hi Sven,\n\nWe hope the Roses Regency Teacup and Saucer is everything you wanted. Since the Roses "
+            "Regency Teacup and Saucer is already yours, the Regency Tea Plate Roses (£1.65) could be a good "
+            "addition. From our kitchen range, the Regency Tea Plate Green (£1.65) is another good match for "
+            "you.\n\nEnjoy them.\n\nThe team")
+    out = {"subject": "Sven, a tea plate for your kitchen", "preheader": "For you", "body": body, "cta": "See them"}
+    g = guard(conn, "email", out, ctx)
+    assert "reason" not in rules(g), g
+    # the green plate's sentence without a reason still has none
+    bare = body.replace("From our kitchen range, the Regency Tea Plate Green (£1.65) is another good match for you.",
+                        "The Regency Tea Plate Green (£1.65) is here.")
+    assert "reason" in rules(guard(conn, "email", {**out, "body": bare}, ctx))
+
+
 def test_two_products_that_follow_one_purchase_are_no_loop(conn):
     """The composition leads both sentences with the purchase behind them:
     the purchase's name twice on a line is not a run of words repeated."""
