@@ -255,8 +255,9 @@ BEGIN
         'body', body,
         'sentences', sen,
         'forms', forms,
-        -- the whole names, longest first (a variant's name holds a shorter form
-        -- of its sibling's: "alarm clock bakelike" of Pink and of Green)
+        -- the whole names (a variant's name holds a shorter form of its
+        -- sibling's: "alarm clock bakelike" of Pink and of Green); see
+        -- recgen.guard_mask_others
         'names', (SELECT coalesce(jsonb_agg(DISTINCT recgen.guard_norm(n)), '[]') FROM unnest(recgen.guard_known_names(ctx)) n),
         'name_words', (SELECT coalesce(jsonb_agg(DISTINCT w), '[]')
                          FROM (SELECT unnest(string_to_array(recgen.guard_norm(concat_ws(' ',

@@ -408,8 +408,9 @@ BEGIN
     END IF;
     -- a full stop where the model left it out, but not after a reason the
     -- schema's limit cut ("… a big enough space for your cutl"): that stays
-    -- cut off, for the guard's cut_off rule to see
-    IF r !~ '[.!?]$' AND length(r) < 200 THEN
+    -- cut off, for the guard's cut_off rule to see (near the schema's
+    -- maxLength: a grammar-constrained server closes the string there)
+    IF r !~ '[.!?]$' AND length(r) < (recgen.email_part_schema('reason') ->> 'maxLength')::int - 20 THEN
         r := recgen.part_sentence(r);
     END IF;
     -- "The Spaceboy Birthday Card is ..." / "Spaceboy Birthday Card is ...":

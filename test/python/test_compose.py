@@ -406,3 +406,11 @@ def test_a_reason_cut_at_the_limit_stays_cut_off(conn):
     assert one(conn, "SELECT recgen.product_sentence('It keeps snacks apart', %s, 1)", (json.dumps(item),)).endswith("apart.")
     out = compose(conn, {**ANNA_PARTS, "reasons": [ANNA_PARTS["reasons"][0], {"item": "x", "reason": cut}]}, ANNA)
     assert "cut_off" in {v["rule"] for v in guard(conn, out, ANNA)["violations"]}
+    # cut at the limit of the schema the server writes under now (the
+    # one-sentence pattern's 170 characters after "It ")
+    words = "It keeps " + "snacks apart and sandwiches fresh, with room for fruit and a treat " * 3
+    at_limit = words[:3 + 170]                                    # cut where the pattern stops it
+    assert at_limit[-1].isalpha() and words[3 + 170].isalpha(), at_limit    # mid-word
+    assert one(conn, "SELECT %s ~ (recgen.email_part_schema('reason') ->> 'pattern')", (at_limit,)), at_limit
+    got = one(conn, "SELECT recgen.product_sentence(%s, %s, 1)", (at_limit, json.dumps(item)))
+    assert not got.endswith("."), got
