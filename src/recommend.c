@@ -42,8 +42,9 @@
  * Files: this one holds the SQL function and its flow; recommend_load.c
  * the queries, recommend_score.c the scoring, recommend_rank.c the
  * ranking, recommend_pool.c balanced's candidates (made items only when
- * their bound could reach the list), and model_cache.c the per-backend cache of the current model
- * (neighbour lists, popularity), product_cache.c that of product facts,
+ * their bound could reach the list), and model_cache.c the per-backend
+ * cache of the current model (neighbour lists, popularity),
+ * product_cache.c that of product facts,
  * so a call costs a few small queries: consent and customer, history and
  * rules (and the facts of products not read since the catalog last
  * changed).

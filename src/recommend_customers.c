@@ -142,8 +142,8 @@ RecCustomerNeighbors(RecItems *items, int64 customer_id, double *cust, bool *see
 		}
 	}
 	/* every slot seen is scaled (one only linked to the history stays 0) */
-	for (int i = 0; i < *ntouched_slots; i++)
-		if (largest > 0)
+	if (largest > 0)
+		for (int i = 0; i < *ntouched_slots; i++)
 			cust[touched_slots[i]] /= largest;
 	pfree(acc);
 	pfree(touched);

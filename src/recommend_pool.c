@@ -37,6 +37,7 @@ struct RecPool
 	const double *slot_pop;
 	const NeighborRow *rows;	/* the history's links, by slot (no items) */
 	int			nrows;
+	int			nslots;			/* length of the arrays by slot */
 	double		sumw;
 	/* by model slot */
 	double	   *cooc;
@@ -139,6 +140,7 @@ RecPoolCreate(RecItems *items, const NeighborRow *rows, int nrows, double sumw,
 	double		theta;
 
 	pool->items = items;
+	pool->nslots = Max(nslots, 1);
 	pool->slot_ids = ModelCacheSlotIds();
 	pool->slot_pop = ModelCacheSlotPopularity();
 	pool->rows = rows;
@@ -235,7 +237,7 @@ RecPoolDeferred(const RecPool *pool, double *max_base)
 void
 RecPoolMaterialize(RecPool *pool)
 {
-	memset(pool->fresh, 0, sizeof(bool) * Max(ModelCacheSize(), 1));
+	memset(pool->fresh, 0, sizeof(bool) * pool->nslots);
 	for (int i = 0; i < pool->ndeferred; i++)
 	{
 		int32		s = pool->deferred[i];
