@@ -8,7 +8,8 @@ is chosen by the request's "model" (recgen.llm_model):
 
   fake-normal       an email greeting the prompt's customer and naming every
                     product of the prompt with a reason (a text: the first);
-                    asked for an email in parts, the parts (one reason a product)
+                    asked for an email in parts, the parts (one reason a product;
+                    no reasons when asked for the frame)
   fake-hallucinate  names ZETA TEST LANTERN at 999.99, not in any context
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
@@ -104,7 +105,7 @@ def answer_text(req, mode, count):
     price_part = f" ({price})" if price else ""
     schema = ((req.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
     props = schema.get("properties", {})
-    if props and not {"reasons", "body", "text"} & set(props):
+    if props and not {"reasons", "body", "text", "subject"} & set(props):
         # a part retry (only the parts the guard pointed at): fake-partfix
         # mends them, the other modes keep their fault
         fixed = {"opening": "We hope you are enjoying your last order.", "closing": "Enjoy the rest of your week.",
@@ -114,16 +115,19 @@ def answer_text(req, mode, count):
         if mode in ("fake-banned", "fake-fix") and "closing" in out:
             out["closing"] = "Every one is guaranteed to delight you."
         return json.dumps(out)
-    if "reasons" in props:
-        # an email in parts (composition parts): recgen assembles it
-        n = schema["properties"]["reasons"].get("minItems", 1)
+    if "opening" in props:
+        # an email in parts (composition parts) or its frame (composition
+        # frame, no reasons): recgen assembles it
+        n = schema["properties"]["reasons"].get("minItems", 1) if "reasons" in props else 0
         reasons = [PART_FRAMES[k % len(PART_FRAMES)] for k in range(n)]
         # each reason with its product's name when the schema fixes it
-        per = schema["properties"]["reasons"].get("prefixItems")
+        per = schema["properties"].get("reasons", {}).get("prefixItems")
         if per:
             reasons = [{"item": p["properties"]["item"]["const"], "reason": r} for p, r in zip(per, reasons)]
         parts = {"subject": f"Picked for you: the {name}", "opening": "We hope you are enjoying your last order.",
                  "reasons": reasons, "closing": "Enjoy the rest of your week.", "cta": "Have a look"}
+        if "reasons" not in props:
+            del parts["reasons"]
         if mode == "fake-hallucinate":
             parts["opening"] = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
         elif mode == "fake-banned" or (mode == "fake-fix" and not told):

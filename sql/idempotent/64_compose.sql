@@ -13,11 +13,15 @@
  *   parts  JSON parts, each short and bounded by the schema
  *          (recgen.email_parts_schema): subject, opening, per product its
  *          name and one sentence starting with "It", closing, cta
+ *   frame  the parts around the products only (recgen.email_frame_schema):
+ *          subject, opening, closing, cta; each product's sentence is
+ *          recgen's own (recgen.fallback_product_sentences), so the model
+ *          states nothing about a product
  *
  * recgen.compose_email assembles the parts: "Hi <first name>," (or Hello,
  * Dear: recgen's own wording rotates per customer, recgen.content_seed),
  * the opening, each product's sentence with "It" replaced by the product's
- * name and price (so names and prices are right by construction and the
+ * name and price (in frame: recgen's sentence for it) (so names and prices are right by construction and the
  * reason sits next to its product), the closing, the brand's disclaimer
  * and sign-off. A greeting or the customer's name the model put at the
  * start of a part is removed, and "Anna likes" becomes "you like"
@@ -128,6 +132,12 @@ AS $$
             'Write as "we" (the shop), never "I". The products to recommend are new to them: never "your" product or one they have. '
             'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends): '
             'say only what the products'' names, Why and About it tell.', n_items)
+        WHEN 'frame' THEN
+            'Write the frame of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
+            '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; no greeting and no name: recgen writes "Hi <name>," before it), '
+            '"closing" (one short friendly sentence after the products, which recgen presents itself) and "cta" (2 to 4 words). '
+            'Do not write prices, product facts or the customer''s name. Write as "we" (the shop), never "I". '
+            'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends).'
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
             'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
@@ -135,7 +145,7 @@ AS $$
         END
 $$;
 COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
-    'The output instruction of an email prompt: the whole email (composition free) or its parts (composition parts)';
+    'The output instruction of an email prompt: the whole email (composition free), its parts (composition parts) or the parts around the products (composition frame)';
 
 /*
  * email_part_schema: the JSON schema of one part of an email written in
@@ -204,11 +214,26 @@ COMMENT ON FUNCTION recgen.email_parts_schema(jsonb) IS
     'JSON schema of an email written in parts for the given context items: subject, opening, one {"item": <the product''s name>, "reason": <sentence>} per product in order, closing, cta (each bounded)';
 
 /*
+ * email_frame_schema: the JSON schema of an email's frame (composition
+ * frame): the parts of recgen.email_parts_schema without the reasons.
+ */
+CREATE OR REPLACE FUNCTION recgen.email_frame_schema() RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (recgen.email_parts_schema('[]') #- '{properties,reasons}')
+           || jsonb_build_object('required', '["subject", "opening", "closing", "cta"]'::jsonb)
+$$;
+COMMENT ON FUNCTION recgen.email_frame_schema() IS
+    'JSON schema of an email''s frame (composition frame): subject, opening, closing, cta, bounded as in email_parts_schema; recgen writes the products'' sentences';
+
+/*
  * template_examples: the few-shot messages of a prompt: of the template's
  * examples that suit the brand (the brand's own when it has some, else
  * those for any brand), one chosen by
  * seed (the customer), as user/assistant pairs; the assistant says the
- * parts for composition parts. A template with one example gives it.
+ * parts for composition parts, and the parts without the reasons for
+ * composition frame. A template with one example gives it.
  */
 CREATE OR REPLACE FUNCTION recgen.template_examples(examples jsonb, composition text, brand text, seed bigint)
 RETURNS jsonb
@@ -226,11 +251,12 @@ AS $$
       FROM fit, LATERAL (VALUES (1, jsonb_build_object('role', 'user', 'content', e ->> 'user')),
                                 (2, jsonb_build_object('role', 'assistant', 'content',
                                       CASE WHEN composition = 'parts' AND e ? 'parts' THEN e ->> 'parts'
+                                           WHEN composition = 'frame' AND e ? 'parts' THEN ((e ->> 'parts')::jsonb - 'reasons')::text
                                            ELSE e ->> 'assistant' END))) AS v(r, m)
      WHERE k = abs(coalesce(seed, 0)) % n
 $$;
 COMMENT ON FUNCTION recgen.template_examples(jsonb, text, text, bigint) IS
-    'The few-shot messages of a prompt: one of the template''s examples that suit the brand (its own when it has some, else those for any brand), chosen by seed (the customer id), its whole answer or its parts';
+    'The few-shot messages of a prompt: one of the template''s examples that suit the brand (its own when it has some, else those for any brand), chosen by seed (the customer id), its whole answer, its parts, or its parts without the reasons (frame)';
 
 /*
  * part_text: one part of a model's answer, trimmed, one line.
@@ -448,9 +474,13 @@ COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer, integer) IS
  * compose_email: the email assembled from the model's parts and the
  * context: greeting, opening, one sentence per product, closing,
  * disclaimer and sign-off. Missing parts stay missing (the guard sees an
- * email without them and asks for a rewrite).
+ * email without them and asks for a rewrite). In composition frame the
+ * products' sentences are recgen's own, phrased so that they repeat
+ * nothing of the greeting and opening.
  */
-CREATE OR REPLACE FUNCTION recgen.compose_email(parts jsonb, ctx jsonb, brand text) RETURNS jsonb
+DROP FUNCTION IF EXISTS recgen.compose_email(jsonb, jsonb, text);
+CREATE OR REPLACE FUNCTION recgen.compose_email(parts jsonb, ctx jsonb, brand text, composition text DEFAULT 'parts')
+RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -466,12 +496,17 @@ BEGIN
     IF jsonb_typeof(parts) IS DISTINCT FROM 'object' THEN
         RETURN '{}';
     END IF;
-    SELECT string_agg(recgen.product_sentence(recgen.part_for_customer(
-                          CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
-                               WHEN 'object' THEN parts #>> ARRAY['reasons', (o - 1)::text, 'reason']
-                               ELSE parts #>> ARRAY['reasons', (o - 1)::text] END, fname), i, o::int, seed), ' ' ORDER BY o)
-      INTO sentences
-      FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
+    IF composition = 'frame' THEN
+        sentences := recgen.fallback_product_sentences(ctx, b, concat_ws(' ', recgen.greeting(fname, seed),
+                                                                       recgen.part_for_customer(parts ->> 'opening', fname)), seed);
+    ELSE
+        SELECT string_agg(recgen.product_sentence(recgen.part_for_customer(
+                              CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
+                                   WHEN 'object' THEN parts #>> ARRAY['reasons', (o - 1)::text, 'reason']
+                                   ELSE parts #>> ARRAY['reasons', (o - 1)::text] END, fname), i, o::int, seed), ' ' ORDER BY o)
+          INTO sentences
+          FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
+    END IF;
     body := concat_ws(E'\n\n',
                       recgen.greeting(fname, seed),
                       recgen.part_sentence(recgen.part_for_customer(parts ->> 'opening', fname)),
@@ -500,8 +535,8 @@ BEGIN
     RETURN out;
 END
 $$;
-COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest replaced by recgen''s own';
+COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text, text) IS
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons, the products'' sentences recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest replaced by recgen''s own';
 
 /*
  * email_part_faults: which parts of an email written in parts broke the
@@ -546,7 +581,8 @@ BEGIN
             -- 'gives no reason for "X"', '"X" is given the reason of "Y"'
             SELECT ARRAY['reason_' || o] INTO hit
               FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o)
-             WHERE i ->> 'name' = substring(v ->> 'detail' FROM '"([^"]+)"') LIMIT 1;
+             WHERE i ->> 'name' = substring(v ->> 'detail' FROM '"([^"]+)"') AND parts ? 'reasons' LIMIT 1;
+            -- (in a frame the products' sentences are recgen's: no part to ask for)
         ELSIF v ->> 'rule' IN ('repetition', 'first_person', 'attribute', 'copied', 'cut_off', 'second_person', 'script',
                                 'placeholder', 'offer', 'occasion', 'event', 'negation', 'banned', 'overpromise', 'name', 'owned', 'price') THEN
             -- the quoted phrase (every quoted word of a list of words)

@@ -105,6 +105,87 @@ COMMENT ON FUNCTION recgen.fallback_pick(text, text[], text[], integer, jsonb, r
     'Fallback helper: the first phrasing, preferred ones first (each list cyclically from start), that repeats no phrase of the text so far';
 
 /*
+ * fallback_product_sentences: recgen's own sentence for each product of a
+ * context, in order, each with its name, price and concrete reason (the
+ * purchase that led to it, from reason_detail.because, else the
+ * recommender's reason), each phrasing picked so that it repeats no phrase
+ * of so_far and the sentences before it. named: purchases the text has
+ * named already (their "because" sentence is not used again);
+ * last_named: the purchase the sentence before names, which "it" may
+ * refer to. Used by the fallback email and by composition frame, where the
+ * model writes only the frame around these sentences.
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_product_sentences(ctx jsonb, b recgen.brands, so_far text, h integer,
+                                                             named text[] DEFAULT '{}', last_named text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    out text := '';
+    sentence text;
+    i jsonb;
+    k integer := 0;
+    nm text;
+    pr text;
+    bc text;
+    rs text;
+    cg text;
+BEGIN
+    so_far := coalesce(so_far, '');
+    named := coalesce(named, '{}');
+    FOR i IN SELECT * FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) LOOP
+        nm := recgen.display_name(i ->> 'name');
+        pr := coalesce(' (' || (i ->> 'price_text') || ')', '');
+        bc := recgen.display_name(i #>> '{because,0}');
+        rs := recgen.reason_phrase(i ->> 'reason');
+        cg := replace(nullif(i ->> 'category', 'other'), '_', ' ');
+        sentence := recgen.fallback_pick(so_far || out,
+            CASE WHEN i ->> 'reason' = 'you have bought it before'
+                      OR coalesce(ctx #> '{behaviour,last_purchases}', '[]') ? (i ->> 'name') THEN ARRAY[
+                     -- bought before and due again
+                     format('When the time comes, you can choose the %s%s again.', nm, pr),
+                     format('The %s%s, which you have chosen before, is here whenever you need it again.', nm, pr)]
+                 WHEN bc IS NOT NULL AND bc = last_named THEN ARRAY[
+                     -- the purchase the previous sentence named led to this product too
+                     format('The %s%s goes well with it.', nm, pr),
+                     format('It pairs nicely with the %s%s.', nm, pr),
+                     format('A natural partner for it is the %s%s.', nm, pr)]
+                 WHEN bc IS NOT NULL AND bc <> ALL (named) THEN ARRAY[
+                     format('Because you chose the %s, we think you will like the %s%s.', bc, nm, pr),
+                     format('The %s%s goes well with the %s you picked.', nm, pr, bc),
+                     format('To go with your %s, have a look at the %s%s.', bc, nm, pr),
+                     format('Customers who chose the %s also liked the %s%s.', bc, nm, pr),
+                     format('Many who have the %s add the %s%s.', bc, nm, pr),
+                     format('Next to your %s, the %s%s makes a good companion.', bc, nm, pr),
+                     format('Since the %s is already yours, the %s%s could be a good addition.', bc, nm, pr),
+                     format('The %s%s is a popular choice among those who picked the %s.', nm, pr, bc)]
+                 ELSE ARRAY[]::text[] END,
+            ARRAY[format('The %s%s is %s.', nm, pr, rs),
+                  format('We also picked the %s%s, as it is %s.', nm, pr, rs),
+                  format('You might also enjoy the %s%s, as it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
+                  format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
+                  format('We would also point you to the %s%s, which is %s.', nm, pr, rs),
+                  format('Worth a look too is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
+            || CASE WHEN cg IS NULL THEN ARRAY[]::text[] ELSE ARRAY[
+                  format('You may also like the %s%s from our %s range.', nm, pr, cg),
+                  format('From our %s range, the %s%s is another good match for you.', cg, nm, pr)] END,
+            h + k, ctx, b);
+        out := out || ' ' || sentence;
+        IF bc IS NOT NULL THEN
+            named := named || bc;
+        END IF;
+        last_named := NULL;             -- "it" refers only to the opening's purchase
+        k := k + 1;
+    END LOOP;
+    RETURN ltrim(out);
+END
+$$;
+COMMENT ON FUNCTION recgen.fallback_product_sentences(jsonb, recgen.brands, text, integer, text[], text) IS
+    'recgen''s own sentence per product of a context (name, price, the purchase that led to it or the recommender''s reason), phrasings chosen by seed so that none repeats a phrase of the text so far; the fallback''s and composition frame''s product sentences';
+
+/*
  * fallback_email: the deterministic email of a context.
  */
 CREATE OR REPLACE FUNCTION recgen.fallback_email(ctx jsonb, b recgen.brands) RETURNS jsonb
@@ -126,13 +207,6 @@ DECLARE
     shop_cat boolean := EXISTS (SELECT 1 FROM recgen.products p
                                  WHERE p.category = ctx #>> '{behaviour,recent_categories,0}');
     body text;
-    i jsonb;
-    k integer := 0;
-    nm text;
-    pr text;
-    bc text;
-    rs text;
-    cg text;
     named text[] := '{}';
     last_named text;
 BEGIN
@@ -167,49 +241,7 @@ BEGIN
     ELSE
         body := body || 'Thank you for shopping with us.';
     END IF;
-    FOR i IN SELECT * FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) LOOP
-        nm := recgen.display_name(i ->> 'name');
-        pr := coalesce(' (' || (i ->> 'price_text') || ')', '');
-        bc := recgen.display_name(i #>> '{because,0}');
-        rs := recgen.reason_phrase(i ->> 'reason');
-        cg := replace(nullif(i ->> 'category', 'other'), '_', ' ');
-        body := body || ' ' || recgen.fallback_pick(body,
-            CASE WHEN i ->> 'reason' = 'you have bought it before'
-                      OR coalesce(ctx #> '{behaviour,last_purchases}', '[]') ? (i ->> 'name') THEN ARRAY[
-                     -- bought before and due again
-                     format('When the time comes, you can choose the %s%s again.', nm, pr),
-                     format('The %s%s, which you have chosen before, is here whenever you need it again.', nm, pr)]
-                 WHEN bc IS NOT NULL AND bc = last_named THEN ARRAY[
-                     -- the purchase the previous sentence named led to this product too
-                     format('The %s%s goes well with it.', nm, pr),
-                     format('It pairs nicely with the %s%s.', nm, pr),
-                     format('A natural partner for it is the %s%s.', nm, pr)]
-                 WHEN bc IS NOT NULL AND bc <> ALL (named) THEN ARRAY[
-                     format('Because you chose the %s, we think you will like the %s%s.', bc, nm, pr),
-                     format('The %s%s goes well with the %s you picked.', nm, pr, bc),
-                     format('To go with your %s, have a look at the %s%s.', bc, nm, pr),
-                     format('Customers who chose the %s also liked the %s%s.', bc, nm, pr),
-                     format('Many who have the %s add the %s%s.', bc, nm, pr),
-                     format('Next to your %s, the %s%s makes a good companion.', bc, nm, pr),
-                     format('Since the %s is already yours, the %s%s could be a good addition.', bc, nm, pr),
-                     format('The %s%s is a popular choice among those who picked the %s.', nm, pr, bc)]
-                 ELSE ARRAY[]::text[] END,
-            ARRAY[format('The %s%s is %s.', nm, pr, rs),
-                  format('We also picked the %s%s, as it is %s.', nm, pr, rs),
-                  format('You might also enjoy the %s%s, as it is %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
-                  format('Next on our list is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2)),
-                  format('We would also point you to the %s%s, which is %s.', nm, pr, rs),
-                  format('Worth a look too is the %s%s, %s.', nm, pr, recgen.reason_phrase(i ->> 'reason', 2))]
-            || CASE WHEN cg IS NULL THEN ARRAY[]::text[] ELSE ARRAY[
-                  format('You may also like the %s%s from our %s range.', nm, pr, cg),
-                  format('From our %s range, the %s%s is another good match for you.', cg, nm, pr)] END,
-            h + k, ctx, b);
-        IF bc IS NOT NULL THEN
-            named := named || bc;
-        END IF;
-        last_named := NULL;             -- "it" refers only to the opening's purchase
-        k := k + 1;
-    END LOOP;
+    body := body || coalesce(' ' || nullif(recgen.fallback_product_sentences(ctx, b, body, h, named, last_named), ''), '');
     body := body || E'\n\n' || recgen.fallback_pick(body, ARRAY[]::text[], ARRAY['Take a look whenever it suits you.',
                                       'We hope something here catches your eye.',
                                       'Have a look when you have a moment, and enjoy your week.',

@@ -246,11 +246,12 @@ BEGIN
         'state', 'pending',
         'messages', msgs,
         'requests', jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-            'part', CASE v_composition WHEN 'parts' THEN 'parts' ELSE 'whole' END,
+            'part', CASE WHEN v_composition IN ('parts', 'frame') THEN v_composition ELSE 'whole' END,
             'messages', msgs,
             'max_tokens', tpl.max_tokens,
             'temperature', tpl.temperature,
             'schema', CASE WHEN v_composition = 'parts' THEN recgen.email_parts_schema(ctx -> 'items')
+                           WHEN v_composition = 'frame' THEN recgen.email_frame_schema()
                            WHEN v_kind = 'email' THEN recgen.email_schema() END,
             'schema_name', v_kind,
             'purpose', v_kind,
@@ -367,8 +368,9 @@ BEGIN
             END IF;
         ELSE
             v_part := reqs -> i ->> 'part';
-            -- an email written in parts is assembled by recgen (64_compose.sql);
-            -- the answer to a part retry replaces only the parts it rewrote
+            -- an email written in parts (or its frame) is assembled by recgen
+            -- (64_compose.sql); the answer to a part retry replaces only the
+            -- parts it rewrote
             IF v_part = 'fix' THEN
                 parts := recgen.email_parts_merge(s -> 'parts', r -> 'json');
             ELSE
@@ -377,7 +379,9 @@ BEGIN
             END IF;
             -- a fence the answer copied around the name becomes the name
             out := recgen.unfence_names(
-                       CASE WHEN v_part IN ('parts', 'fix') THEN recgen.compose_email(parts, s -> 'context', v_brand)
+                       CASE WHEN v_part IN ('parts', 'frame', 'fix')
+                            THEN recgen.compose_email(parts, s -> 'context', v_brand,
+                                                      CASE v_part WHEN 'fix' THEN s #>> '{whole_request,part}' ELSE v_part END)
                             ELSE recgen.postprocess(s #>> '{spec,kind}', r, v_brand) END,
                        s -> 'context', s #>> '{spec,campaign}');
             g := recgen.guard(s #>> '{spec,kind}', out, s -> 'context', v_brand, s #>> '{spec,channel}');
@@ -389,7 +393,7 @@ BEGIN
             -- in parts points at a part, only those parts are asked for
             -- again (one request; the violations are kept, marked "stage":
             -- "part", and the call counts in the content's call_ids)
-            faults := CASE WHEN v_part = 'parts' AND NOT (g ->> 'ok')::boolean AND NOT s ? 'part_fixes'
+            faults := CASE WHEN v_part IN ('parts', 'frame') AND NOT (g ->> 'ok')::boolean AND NOT s ? 'part_fixes'
                            THEN recgen.email_part_faults(parts, s -> 'context', g -> 'violations') END;
             IF faults IS NOT NULL THEN
                 s := s || jsonb_build_object(

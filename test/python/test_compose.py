@@ -1,6 +1,7 @@
 """Email composition (sql/idempotent/64_compose.sql): the prompt's facts,
-rotated examples, the part-by-part composition that small models get, and
-free-form writing one template setting away; both guarded. Uses the fake
+rotated examples, the part-by-part composition that small models get, the
+frame (the model writes around recgen's product sentences), and free-form
+writing one template setting away; all guarded. Uses the fake
 LLM server (test/fake_llm.py), which answers a request for parts with parts."""
 import json
 
@@ -165,6 +166,82 @@ def test_free_form_writing_is_one_template_setting_away(conn, fake):
         assert g["ok"]
     finally:
         conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = 'friendly' AND active")
+
+
+def frame(conn):
+    conn.execute("UPDATE recgen.prompt_templates SET composition = 'frame' WHERE kind = 'email' AND tone = 'friendly' AND active")
+
+
+def parts(conn):
+    conn.execute("UPDATE recgen.prompt_templates SET composition = 'parts' WHERE kind = 'email' AND tone = 'friendly' AND active")
+
+
+def test_in_a_frame_the_model_writes_no_product_sentence(conn, fake):
+    """Composition frame: the model is asked for the subject, opening,
+    closing and call to action only (schema, instruction, the example's parts
+    without reasons); recgen writes each product's sentence as the fallback
+    does, so every product is named once with its price and its reason."""
+    frame(conn)
+    try:
+        e = one(conn, "SELECT recgen.email(1)")
+        body = last_request(fake)
+    finally:
+        parts(conn)
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert list(schema["properties"]) == ["subject", "opening", "closing", "cta"]
+    assert schema["required"] == ["subject", "opening", "closing", "cta"]
+    assert "Write the frame of the email" in body["messages"][-1]["content"]
+    example = json.loads(body["messages"][2]["content"])
+    assert "opening" in example and "reasons" not in example
+    assert e["verdict"] == "pass", e
+    ctx = one(conn, "SELECT context FROM recgen.content WHERE content_id = %s", (e["content_id"],))
+    for i in ctx["items"]:
+        assert e["body"].count(f"{i['name']} ({i['price_text']})") == 1, e["body"]
+    # the model's frame around recgen's sentences
+    paragraphs = e["body"].split("\n\n")
+    assert paragraphs[1] == "We hope you are enjoying your last order.", paragraphs
+    assert paragraphs[3] == "Enjoy the rest of your week.", paragraphs
+    # (the stored context, not its round trip through Python: the seed hashes its text)
+    assert paragraphs[2] == one(conn, "SELECT recgen.fallback_product_sentences(c.context, b, %s, recgen.content_seed(c.context))"
+                                      " FROM recgen.content c, recgen.brands b WHERE c.content_id = %s AND b.brand = 'default'",
+                                (paragraphs[0] + " " + paragraphs[1], e["content_id"]))
+    # none of the model's product sentences ("It goes well ...") is asked for or used
+    assert "goes well with what you chose" not in e["body"]
+    g = one(conn, "SELECT recgen.guard('email', output, context) FROM recgen.content WHERE content_id = %s",
+            (e["content_id"],))
+    assert g["ok"], g
+
+
+def test_a_fault_in_the_frame_is_asked_for_alone(conn, fake):
+    """The part retry works on a frame: the closing about an occasion is
+    asked for again alone, and the email stays a frame (recgen's sentences)."""
+    frame(conn)
+    conn.execute("SET recgen.llm_model = 'fake-partfix'")
+    try:
+        fake_get(fake, "/reset")
+        e = one(conn, "SELECT recgen.email(1)")
+    finally:
+        conn.execute("SET recgen.llm_model = 'fake-normal'")
+        parts(conn)
+    assert e["verdict"] == "pass" and "special day" not in e["body"], e
+    reqs = [r["body"] for r in fake_get(fake, "/requests")]
+    assert [list(r["response_format"]["json_schema"]["schema"]["properties"]) for r in reqs] == \
+        [["subject", "opening", "closing", "cta"], ["closing"]]
+    assert "goes well with what you chose" not in e["body"]
+
+
+def test_a_frame_fault_in_a_product_sentence_asks_for_no_reason(conn):
+    """In a frame no violation is pinned on a product's reason: those
+    sentences are recgen's, so there is no part to ask for."""
+    ctx = one(conn, "SELECT recgen.context(1, 3)")
+    name = ctx["items"][0]["name"]
+    v = [{"rule": "reason", "detail": f'gives no reason for "{name}"'}]
+    with_reasons = {"opening": "Hello.", "reasons": [{"item": name, "reason": "It is nice."}], "closing": "Bye.", "cta": "Look"}
+    assert one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
+               (json.dumps(with_reasons), json.dumps(ctx), json.dumps(v))) == {"reason_1": v[0]["detail"]}
+    framed = {k: x for k, x in with_reasons.items() if k != "reasons"}
+    assert one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)",
+               (json.dumps(framed), json.dumps(ctx), json.dumps(v))) is None
 
 
 def test_every_local_model_has_a_price_row(conn):
