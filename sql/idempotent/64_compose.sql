@@ -328,6 +328,8 @@ BEGIN
         p := regexp_replace(p, '(\m(?:suits|suit|for|to|with|helps|help|lets|let|gives|give|makes|make|shows|show|keeps|keep|'
                                || 'offers|offer|reminds|remind|brings|bring|tells|tell|thank|thanks|and)\s+)' || fn
                                || '\M(?!\s*[,!])', '\1you', 'gi');
+        -- ("a great offer for Anna!" is not said to Anna either)
+        p := regexp_replace(p, '(\mfor\s+)' || fn || '\M(?=\s*!)', '\1you', 'gi');
     END IF;
     -- the brand writes as "we": "I hope" -> "we hope", "I'm" -> "we're",
     -- "I am/was" -> "we are/were", "my" -> "our", "me" -> "us" (a small model

@@ -310,6 +310,8 @@ def test_the_customer_spoken_of_by_name_becomes_you(conn):
                                                   "perfect for Anna on a Sunday."}, ANNA)
     assert "suits you as a baker, and it is perfect for you on a Sunday." in out["body"], out["body"]
     assert guard(conn, out, ANNA)["ok"], out
+    out = compose(conn, {**ANNA_PARTS, "opening": "The Regency Cakestand 3 Tier was a great choice for Anna!"}, ANNA)
+    assert "was a great choice for you!" in out["body"], out["body"]
 
 
 def test_the_first_person_becomes_the_brands_we(conn):
