@@ -476,7 +476,8 @@ COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer, integer) IS
  * compose_email: the email assembled from the model's parts and the
  * context: greeting, opening, one sentence per product, closing,
  * disclaimer and sign-off. Missing parts stay missing (the guard sees an
- * email without them and asks for a rewrite). In composition frame the
+ * email without them and asks for a rewrite), except the opening:
+ * recgen's own takes its place. In composition frame the
  * products' sentences are recgen's own, phrased so that they repeat
  * nothing of the greeting and opening.
  */
@@ -490,6 +491,7 @@ DECLARE
     b recgen.brands;
     fname text := ctx #>> '{customer,first_name}';
     seed integer := recgen.content_seed(ctx);
+    opening text;
     sentences text;
     body text;
     out jsonb;
@@ -498,9 +500,12 @@ BEGIN
     IF jsonb_typeof(parts) IS DISTINCT FROM 'object' THEN
         RETURN '{}';
     END IF;
+    -- an opening the model left out (or that was only a greeting, which
+    -- part_for_customer removes) is recgen's own, as a vague subject is
+    opening := coalesce(recgen.part_sentence(recgen.part_for_customer(parts ->> 'opening', fname)),
+                        (recgen.fallback_opening(ctx, seed)).opening);
     IF composition = 'frame' THEN
-        sentences := recgen.fallback_product_sentences(ctx, b, concat_ws(' ', recgen.greeting(fname, seed),
-                                                                       recgen.part_for_customer(parts ->> 'opening', fname)), seed);
+        sentences := recgen.fallback_product_sentences(ctx, b, concat_ws(' ', recgen.greeting(fname, seed), opening), seed);
     ELSE
         SELECT string_agg(recgen.product_sentence(recgen.part_for_customer(
                               CASE jsonb_typeof(parts #> ARRAY['reasons', (o - 1)::text])
@@ -511,7 +516,7 @@ BEGIN
     END IF;
     body := concat_ws(E'\n\n',
                       recgen.greeting(fname, seed),
-                      recgen.part_sentence(recgen.part_for_customer(parts ->> 'opening', fname)),
+                      opening,
                       sentences,
                       recgen.part_sentence(recgen.part_for_customer(parts ->> 'closing', fname)),
                       CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,

@@ -186,6 +186,61 @@ COMMENT ON FUNCTION recgen.fallback_product_sentences(jsonb, recgen.brands, text
     'recgen''s own sentence per product of a context (name, price, the purchase that led to it or the recommender''s reason), phrasings chosen by seed so that none repeats a phrase of the text so far; the fallback''s and composition frame''s product sentences';
 
 /*
+ * fallback_opening: recgen's own opening sentence for a context: the latest
+ * purchase that is not recommended again, by name ("purchase"), else the
+ * favourite categories, as shop categories or, for a bank, as where the
+ * customer spends ("spending"), in one of several phrasings chosen by h.
+ * The fallback email's opening, and an email's whose model left none.
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_opening(ctx jsonb, h integer,
+                                                   OUT opening text, OUT purchase text, OUT spending boolean)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
+    cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
+BEGIN
+    purchase := recgen.display_name((SELECT p FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]'))
+                                                   WITH ORDINALITY AS x(p, o)
+                                      WHERE NOT coalesce(ctx -> 'items', '[]') @> jsonb_build_array(jsonb_build_object('name', p))
+                                      ORDER BY o LIMIT 1));
+    -- a category of the catalog, or one of spending (a bank's "groceries")
+    spending := cat IS NOT NULL AND NOT EXISTS (SELECT 1 FROM recgen.products p
+                                                 WHERE p.category = ctx #>> '{behaviour,recent_categories,0}');
+    IF purchase IS NOT NULL THEN
+        opening := (ARRAY[format('Thank you for choosing the %s.', purchase),
+                           format('We hope you are enjoying the %s.', purchase),
+                           format('It was lovely to see you pick the %s.', purchase),
+                           format('We were glad to see you choose the %s.', purchase),
+                           format('Thanks again for picking the %s.', purchase),
+                           format('We hope the %s is serving you well.', purchase),
+                           format('We hope the %s has been a good choice for you.', purchase),
+                           format('Your recent choice of the %s gave us a few ideas.', purchase),
+                           format('It is good to see the %s among your recent choices.', purchase),
+                           format('The %s you chose set us thinking about what else you might like.', purchase),
+                           format('We hope the %s is everything you wanted.', purchase)])[1 + h % 11];
+    ELSIF cat IS NOT NULL AND NOT spending THEN
+        opening := format((ARRAY['You often shop for %s%s, so we have picked a few things for you.',
+                                  'As %s%s are among your favourites, here are a few ideas.',
+                                  'We have gathered a few %s%s ideas we think you will like.',
+                                  'With your taste for %s%s in mind, we have picked a few things.'])[1 + h % 4],
+                          cat, coalesce(' and ' || cat2, ''));
+    ELSIF cat IS NOT NULL THEN
+        -- categories of spending, not of the catalog: no "groceries ideas"
+        opening := format((ARRAY['With your everyday spending on %s%s in mind, we have picked a few ideas for you.',
+                                  'You spend most often on %s%s, so we have looked for products that fit how you bank.',
+                                  'Based on how you use your account, mostly for %s%s, we have picked a few ideas.'])[1 + h % 3],
+                          cat, coalesce(' and ' || cat2, ''));
+    ELSE
+        opening := 'Thank you for shopping with us.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION recgen.fallback_opening(jsonb, integer) IS
+    'recgen''s own opening sentence for a context (the latest purchase not recommended again, else the favourite or spending categories; phrasing chosen by h), with that purchase and whether the categories are of spending';
+
+/*
  * fallback_email: the deterministic email of a context.
  */
 CREATE OR REPLACE FUNCTION recgen.fallback_email(ctx jsonb, b recgen.brands) RETURNS jsonb
@@ -196,50 +251,22 @@ AS $$
 DECLARE
     fname text := ctx #>> '{customer,first_name}';  -- as the context gives it (a surname with full_name)
     h integer;
-    -- the opening's purchase: the latest one that is not recommended again
-    bought text := recgen.display_name((SELECT p FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]'))
-                                                     WITH ORDINALITY AS x(p, o)
-                                         WHERE NOT coalesce(ctx -> 'items', '[]') @> jsonb_build_array(jsonb_build_object('name', p))
-                                         ORDER BY o LIMIT 1));
     cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
     cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
-    -- a category of the catalog, or one of spending (a bank's "groceries")
-    shop_cat boolean := EXISTS (SELECT 1 FROM recgen.products p
-                                 WHERE p.category = ctx #>> '{behaviour,recent_categories,0}');
+    op text;
+    bought text;
+    spending boolean;
     body text;
     named text[] := '{}';
     last_named text;
 BEGIN
     h := recgen.content_seed(ctx);
     body := recgen.greeting(fname, h / 7) || E'\n\n';
+    SELECT f.opening, f.purchase, f.spending INTO op, bought, spending FROM recgen.fallback_opening(ctx, h) f;
+    body := body || op;
     IF bought IS NOT NULL THEN
         named := ARRAY[bought];
         last_named := bought;
-        body := body || (ARRAY[format('Thank you for choosing the %s.', bought),
-                               format('We hope you are enjoying the %s.', bought),
-                               format('It was lovely to see you pick the %s.', bought),
-                               format('We were glad to see you choose the %s.', bought),
-                               format('Thanks again for picking the %s.', bought),
-                               format('We hope the %s is serving you well.', bought),
-                               format('We hope the %s has been a good choice for you.', bought),
-                               format('Your recent choice of the %s gave us a few ideas.', bought),
-                               format('It is good to see the %s among your recent choices.', bought),
-                               format('The %s you chose set us thinking about what else you might like.', bought),
-                               format('We hope the %s is everything you wanted.', bought)])[1 + h % 11];
-    ELSIF cat IS NOT NULL AND shop_cat THEN
-        body := body || format((ARRAY['You often shop for %s%s, so we have picked a few things for you.',
-                                      'As %s%s are among your favourites, here are a few ideas.',
-                                      'We have gathered a few %s%s ideas we think you will like.',
-                                      'With your taste for %s%s in mind, we have picked a few things.'])[1 + h % 4],
-                               cat, coalesce(' and ' || cat2, ''));
-    ELSIF cat IS NOT NULL THEN
-        -- categories of spending, not of the catalog: no "groceries ideas"
-        body := body || format((ARRAY['With your everyday spending on %s%s in mind, we have picked a few ideas for you.',
-                                      'You spend most often on %s%s, so we have looked for products that fit how you bank.',
-                                      'Based on how you use your account, mostly for %s%s, we have picked a few ideas.'])[1 + h % 3],
-                               cat, coalesce(' and ' || cat2, ''));
-    ELSE
-        body := body || 'Thank you for shopping with us.';
     END IF;
     body := body || coalesce(' ' || nullif(recgen.fallback_product_sentences(ctx, b, body, h, named, last_named), ''), '');
     body := body || E'\n\n' || recgen.fallback_pick(body, ARRAY[]::text[], ARRAY['Take a look whenever it suits you.',
@@ -259,7 +286,7 @@ BEGIN
     RETURN jsonb_build_object(
         -- the subject names the first product when it is short, else the interest
         'subject', recgen.email_subject(ctx, h),
-        'preheader', CASE WHEN cat IS NOT NULL AND NOT shop_cat THEN 'Chosen for how you use your account'
+        'preheader', CASE WHEN spending THEN 'Chosen for how you use your account'
                           ELSE 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), '') END,
         'body', body,
         'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',

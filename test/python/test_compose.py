@@ -297,6 +297,23 @@ def test_a_greeting_the_model_wrote_is_not_doubled(conn, opening):
     assert guard(conn, out, ANNA)["ok"], out
 
 
+def test_an_opening_left_out_is_recgens_own(conn):
+    """Seen in the frame run: a part retry's opening that was only "Hi
+    Pablo!" left the email without one (53 words, straight into the
+    products); recgen's own opening about the customer's history takes its
+    place, as a vague subject is replaced, and the email passes."""
+    ours = one(conn, "SELECT (recgen.fallback_opening(%s, recgen.content_seed(%s))).opening",
+               (json.dumps(ANNA), json.dumps(ANNA)))
+    assert "Regency Cakestand 3 Tier" in ours
+    for opening in (None, "Hi Anna!", ""):
+        p = {k: v for k, v in ANNA_PARTS.items() if k != "opening" or opening is not None}
+        if opening is not None:
+            p["opening"] = opening
+        out = compose(conn, p, ANNA)
+        assert out["body"].split("\n\n")[1] == ours, out["body"]
+        assert guard(conn, out, ANNA)["ok"], out
+
+
 def test_the_customer_spoken_of_by_name_becomes_you(conn):
     out = compose(conn, {**ANNA_PARTS, "opening": "Anna recently bought the Regency Cakestand 3 Tier, and Anna's "
                                                   "baking shelf likes company."}, ANNA)

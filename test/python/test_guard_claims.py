@@ -78,6 +78,9 @@ def test_the_sendable_email_passes(conn):
     ("We noticed you're considering a new lunch bag.", "Thank you.", "event"),
     ("We hope the Spaceboy Lunch Box is a hit.", "The items in your basket are waiting.", "event"),
     ("We hope the Spaceboy Lunch Box is a hit.", "They are back in stock now.", "event"),
+    # (composition frame, 100-customer run)
+    ("Your Spaceboy Lunch Box is in the mail!", "Thank you.", "event"),
+    ("We've just received your recent purchase of the Spaceboy Lunch Box.", "Thank you.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

@@ -129,6 +129,7 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'your wish list', 'you viewed', 'you browsed', 'recently viewed', 'you looked at', 'you left',
     'you re considering', 'you are considering', 'you were considering', 'youre considering',
     'your visit', 'you visited', 'your review', 'you reviewed', 'you signed up', 'your enquiry',
-    'your inquiry', 'you asked', 'you requested'
+    'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
+    'we have received', 'we received', 'just received'
 ]) w
 ON CONFLICT DO NOTHING;
