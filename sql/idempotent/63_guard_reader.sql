@@ -808,9 +808,36 @@ COMMENT ON FUNCTION recgen.guard_example_text(text, recgen.brands) IS
     'The answers of a kind''s active few-shot examples in normal form (for the guard''s rule "copied")';
 
 /*
- * guard_rule_copied: a run of eight words taken from an example answer of
- * the kind's active templates, within one of its sentences; a run that
- * recgen's own fallback for the context also says is no copy.
+ * guard_example_products: the products of the active few-shot examples of
+ * a kind (their "Recent purchases" and the numbered products to
+ * recommend), in normal form: a customer's email that names one the
+ * customer's data does not took it from an example ("We hope you're
+ * enjoying your notebooks and desk lamp", of the Priya example, to a
+ * customer who bought neither: composition frame, 100-customer run).
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_example_products(kind text) RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(array_agg(DISTINCT n) FILTER (WHERE n <> ''), '{}')
+      FROM (SELECT recgen.guard_norm(btrim(x)) AS n
+              FROM recgen.prompt_templates t, jsonb_array_elements(t.examples) e,
+                   LATERAL (SELECT unnest(string_to_array(m[1], ', '))
+                              FROM regexp_matches(e ->> 'user', 'Recent purchases: ([^\n]*?)\.(?:\n|$)', 'g') m
+                            UNION ALL
+                            SELECT m[1]
+                              FROM regexp_matches(e ->> 'user', '(?:^|\n)[0-9]+\. (.+?)(?: \(|\. Why)', 'g') m) a(x)
+             WHERE t.kind = guard_example_products.kind AND t.active) y
+$$;
+COMMENT ON FUNCTION recgen.guard_example_products(text) IS
+    'The products of a kind''s active few-shot examples (recent purchases and products to recommend) in normal form, for the guard''s rule "copied"';
+
+/*
+ * guard_rule_copied: a product of an example that the customer's data
+ * does not name (recgen.guard_example_products), or a run of eight words
+ * taken from an example answer of the kind's active templates, within one
+ * of its sentences; a run that recgen's own fallback for the context also
+ * says is no copy.
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_copied(kind text, ctx jsonb, f jsonb, b recgen.brands) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -820,7 +847,23 @@ DECLARE
     theirs text := recgen.guard_example_text(kind, b);
     mine text;
     g text;
+    said text;
+    found text[];
+    facts text;
 BEGIN
+    -- a product of an example that the customer's data does not name
+    -- (singular or plural: "notebooks" of the example's Notebook)
+    said := ' ' || array_to_string(ARRAY(SELECT s ->> 'masked' FROM jsonb_array_elements(f -> 'sentences') s), ' . ') || ' ';
+    found := ARRAY(SELECT x FROM unnest(recgen.guard_example_products(kind)) x
+                    WHERE strpos(said, ' ' || x || ' ') > 0 OR strpos(said, ' ' || x || 's ') > 0);
+    IF cardinality(found) > 0 THEN
+        facts := recgen.guard_context_facts(ctx, b);
+        SELECT x INTO g FROM unnest(found) x WHERE strpos(facts, ' ' || x || ' ') = 0 LIMIT 1;
+    END IF;
+    IF g IS NOT NULL THEN
+        RETURN jsonb_build_array(jsonb_build_object('rule', 'copied',
+            'detail', format('names "%s", a product of an example, which the customer''s data does not name', g)));
+    END IF;
     IF theirs IS NULL THEN
         RETURN '[]';
     END IF;
@@ -850,7 +893,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, jsonb, recgen.brands) IS
-    'Guard rule "copied": no run of eight words of a sentence of the text comes from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
+    'Guard rule "copied": no product of an example that the customer''s data does not name, and no run of eight words of a sentence of the text from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
 
 /*
  * guard_reader_rules: every reader rule for one output, in the order of

@@ -87,6 +87,21 @@ def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     assert not g["ok"] and rules(g) == {rule}, g
 
 
+def test_a_product_of_an_example_is_copied_unless_the_customer_has_it(conn):
+    """Seen passing in the frame run: "We hope you're enjoying your
+    notebooks and desk lamp" (the purchases of a few-shot example) to a
+    customer who bought neither."""
+    opening = "We hope you're enjoying your notebooks and desk lamp."
+    g = guard(conn, emily(opening), EMILY)
+    assert not g["ok"] and rules(g) == {"copied"} and "desk lamp" in g["violations"][0]["detail"], g
+    g = guard(conn, emily("We hope the Garden Chair has found a good spot."), EMILY)
+    assert rules(g) == {"copied"}, g
+    # a customer who did buy them may hear of them
+    theirs = {**EMILY, "behaviour": {**EMILY["behaviour"],
+                                     "last_purchases": EMILY["behaviour"]["last_purchases"] + ["NOTEBOOK", "DESK LAMP"]}}
+    assert guard(conn, emily(opening), theirs)["ok"], guard(conn, emily(opening), theirs)
+
+
 def test_a_product_spoken_of_as_owned_without_its_count(conn):
     """Seen passing in the 100-email run: "We hope you enjoy your new teatime
     fairy cake cases" of the recommended 60 Teatime Fairy Cake Cases (the
