@@ -82,16 +82,32 @@ BEGIN
                                     UNION ALL
                                     SELECT jsonb_array_elements_text(b)
                                       FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i,
-                                           jsonb_array_elements(coalesce(i -> 'because', '[]')) b) s) d;
+                                           jsonb_array_elements(coalesce(i -> 'because', '[]')) b) s) d
+     -- a whole name, or a shorter form not inside a recommended product's
+     -- form: the purchase Alarm Clock Bakelike Pink's "alarm clock bakelike"
+     -- would hide the recommended Green one ("you ordered the Alarm Clock
+     -- Bakelike Green" passed in the frame run)
+     WHERE d.x IN (SELECT recgen.guard_norm(p)
+                     FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]')) p
+                   UNION ALL
+                   SELECT recgen.guard_norm(b)
+                     FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i,
+                          jsonb_array_elements_text(coalesce(i -> 'because', '[]')) b)
+        OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i,
+                                     jsonb_array_elements_text(i -> 'forms') y
+                        WHERE y <> d.x AND strpos(' ' || y || ' ', ' ' || d.x || ' ') > 0);
     -- sentence by sentence (" . " between them: "... you chose. The X" is no
     -- "you chose the X")
-    t := (SELECT string_agg(recgen.guard_mask(x ->> 'norm', bought), ' . ')
-            FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x);
     FOR it IN SELECT i ->> 'name' AS name, i -> 'forms' AS forms
                 FROM jsonb_array_elements(coalesce(f -> 'items', '[]')) i
                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(i -> 'forms') x WHERE bought ? x)
                  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) c
                                   WHERE c ->> 'name' = i ->> 'name' AND c ->> 'reason' = 'you have bought it before') LOOP
+        -- the other whole names of the context masked (a sibling variant's
+        -- "Alarm Clock Bakelike Red" is not the Green one), then the
+        -- purchases' forms
+        t := (SELECT string_agg(recgen.guard_mask(recgen.guard_mask_others(x ->> 'norm', f, it.name), bought), ' . ')
+                FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x);
         FOR fm IN SELECT jsonb_array_elements_text(it.forms) LOOP
             IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
                     || '|you (?:bought|purchased|ordered|chose|picked|got)'

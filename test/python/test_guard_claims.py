@@ -87,6 +87,26 @@ def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     assert not g["ok"] and rules(g) == {rule}, g
 
 
+def test_a_recommended_sibling_of_a_purchase_spoken_of_as_ordered(conn):
+    """Seen passing in the frame run: "We're happy you ordered the Alarm
+    Clock Bakelike Green" to a customer who bought the Pink one (its shorter
+    form "alarm clock bakelike" hid the Green's name); the Pink one may be
+    spoken of as ordered, and the Red one is not named by the Green's name."""
+    clocks = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["ALARM CLOCK BAKELIKE PINK"]},
+              "items": [{**EMILY["items"][0], "name": n, "because": ["ALARM CLOCK BAKELIKE PINK"], "category": "clocks"}
+                        for n in ("ALARM CLOCK BAKELIKE GREEN", "ALARM CLOCK BAKELIKE RED")]}
+    body = ("Hi Emily,\n\n{}\n\nBecause you chose the Alarm Clock Bakelike Pink, we think you will like the "
+            "Alarm Clock Bakelike Green (£1.65). The Alarm Clock Bakelike Red (£1.65) is a pick of shoppers with "
+            "tastes like yours.\n\nThe team")
+    out = {"subject": "Emily, alarm clocks for you", "body": body.format("We're happy you ordered the Alarm Clock Bakelike Green."),
+           "cta": "Have a look"}
+    g = guard(conn, out, clocks)
+    assert [v["detail"] for v in g["violations"] if v["rule"] == "owned"] == \
+        ['speaks of "ALARM CLOCK BAKELIKE GREEN" as the customer\'s own, but it is a product recommended to them'], g
+    out["body"] = body.format("We're happy you ordered the Alarm Clock Bakelike Pink.")
+    assert "owned" not in rules(guard(conn, out, clocks)), guard(conn, out, clocks)
+
+
 def test_a_product_of_an_example_is_copied_unless_the_customer_has_it(conn):
     """Seen passing in the frame run: "We hope you're enjoying your
     notebooks and desk lamp" (the purchases of a few-shot example) to a
