@@ -526,13 +526,13 @@ BEGIN
         'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
                                    'A few ideas chosen for you'), 140),
         'body', body,
-        -- a call to action the length limit cut after "and" / "your" loses that
+        -- a call to action the length limit cut after "and" / "your" / "let's" loses that
         -- word; one that reached the limit (30 characters) was cut in a word
         -- ("See your kitchen & dining & do"): it loses its last word too
         'cta', regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
                                    THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
                                    ELSE recgen.part_text(parts ->> 'cta') END,
-                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from))+\s*[,;:–-]?$', '', 'i')));
+                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i')));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is
     -- replaced by recgen's own, rather than the whole email rewritten

@@ -18,7 +18,7 @@ SELECT set_eq($$SELECT DISTINCT kind FROM recgen.prompt_templates WHERE active$$
 SELECT is((SELECT count(*)::int FROM recgen.tones tn
             WHERE (SELECT t.composition FROM recgen.prompt_templates t
                     WHERE t.kind = 'email' AND t.active AND t.tone IN (tn.tone, '*')
-                    ORDER BY t.tone = tn.tone DESC LIMIT 1) IS DISTINCT FROM 'parts'),
+                    ORDER BY t.tone = tn.tone DESC LIMIT 1) IS DISTINCT FROM 'frame'),
           0, 'every shipped tone writes emails with its own 0.2.0 template, not the 0.1.0 catch-all');
 SELECT ok((SELECT disclaimer IS NOT NULL FROM recgen.brands WHERE brand = 'bank'), 'the bank brand requires a disclaimer');
 SELECT is((SELECT max_chars FROM recgen.channels WHERE channel = 'sms'), 160, 'sms takes 160 characters');

@@ -16,6 +16,8 @@ DB = "recgen_py_compose"
 def conn(fake):
     c = connect(fresh_db(DB), fake)
     c.execute("SET recgen.guard_retries = 0")
+    parts(c)        # these tests are of composition parts; the frame's set it
+
     yield c
     c.close()
 
@@ -98,6 +100,12 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
     parts["cta"] = "See your kitchen & dining & do"
     out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
     assert out["cta"] == "See your kitchen & dining", out["cta"]
+    # (the frame run: "Compare the options and let's")
+    parts["cta"] = "Compare the options and let's"
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert out["cta"] == "Compare the options", out["cta"]
+    g = one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": "Book a call and we"}),))
+    assert [v["rule"] for v in g] == ["cta"], g
 
 
 def test_missing_parts_do_not_pass(conn):

@@ -71,8 +71,8 @@ def test_request_body_and_key(conn, fake):
     body = req["body"]
     assert body["model"] == "fake-normal" and body["stream"] is False
     schema = body["response_format"]["json_schema"]["schema"]
-    # the email is written in parts (the shipped template), subject first
-    assert list(schema["properties"]) == ["subject", "opening", "reasons", "closing", "cta"]
+    # the model writes the email's frame (the shipped template), subject first
+    assert list(schema["properties"]) == ["subject", "opening", "closing", "cta"]
     prompt = " ".join(m["content"] for m in body["messages"])
     assert "spring sale" in prompt and "formal, courteous register" in prompt
     # personal data: first name only

@@ -107,8 +107,9 @@ def test_email_structure_and_grounding(conn):
                             " WHERE call_id = %s", (r["call_id"],)).fetchone()
         assert call[0] == "ok" and call[1] > 0 and call[2] > 0
         ctx = st["jobs"][req["job"]]["context"]
-        if req.get("part") == "parts":   # an email written in parts, assembled as the pipeline does
-            out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(r["json"]), json.dumps(ctx)))
+        if req.get("part") in ("parts", "frame"):   # an email in parts or its frame, assembled as the pipeline does
+            out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default', %s)",
+                      (json.dumps(r["json"]), json.dumps(ctx), req["part"]))
         else:
             out = one(conn, "SELECT recgen.postprocess('email', %s, 'default')", (json.dumps(r),))
         out = out or {}

@@ -81,6 +81,7 @@ def test_the_sendable_email_passes(conn):
     # (composition frame, 100-customer run)
     ("Your Spaceboy Lunch Box is in the mail!", "Thank you.", "event"),
     ("We've just received your recent purchase of the Spaceboy Lunch Box.", "Thank you.", "event"),
+    ("We noticed you're looking at a new lunch bag.", "Thank you.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

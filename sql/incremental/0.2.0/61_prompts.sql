@@ -18,6 +18,12 @@
  * that says which to write. Switching is one UPDATE of the column (a new
  * version of the template, as for any change of its text).
  *
+ * The new rows ship composition frame: with the default local model
+ * (Qwen2.5-Coder-1.5B) its first attempts passed the guard in 0.87 and 0.88
+ * of 100 retail and 50 bank emails against 0.56 and 0.68 in parts, at 12.3 s
+ * an email against about 20 s, and the model's reasons in parts were what a
+ * reader could not trust (docs/content.md).
+ *
  * The new email template is a row per tone (the shipped tones; a template
  * of the request's tone wins over the catch-all "*"), so the 0.1.0 row
  * (tone "*": one example, one sentence for the first product) is left as
@@ -38,7 +44,7 @@ COMMENT ON COLUMN recgen.prompt_templates.examples IS
 
 INSERT INTO recgen.prompt_templates (kind, tone, version, composition, system_prompt, user_template, examples, max_tokens, temperature)
 SELECT 'email', tn.tone, 1 + coalesce((SELECT max(version) FROM recgen.prompt_templates t
-                                        WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'parts',
+                                        WHERE t.kind = 'email' AND t.tone = tn.tone), 0), 'frame',
  'You write marketing emails in English for {{brand.name}}. {{brand.voice}} {{tone.instruction}} Write to the customer as "you", warmly and concretely, as a good shop assistant who knows what they bought would. Use only the facts given: never invent products, prices, discounts, colours, sizes, materials or features. Never write a person''s name and never write about the customer as "he", "she" or by name. No placeholders, no links, no e-mail addresses or phone numbers.',
  E'Customer: {{customer.first_name}}. They read the email: write to them as "you", never "he", "she" or their name after the greeting.{{campaign_line}}\n{{history_text}}\nProducts to recommend, in this order:\n{{products_text}}\n{{format_text}}',
  jsonb_build_array(

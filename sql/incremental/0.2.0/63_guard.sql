@@ -130,6 +130,6 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'you re considering', 'you are considering', 'you were considering', 'youre considering',
     'your visit', 'you visited', 'your review', 'you reviewed', 'you signed up', 'your enquiry',
     'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
-    'we have received', 'we received', 'just received'
+    'we have received', 'we received', 'just received', 're looking at', 'are looking at'
 ]) w
 ON CONFLICT DO NOTHING;
