@@ -82,6 +82,8 @@ def test_the_sendable_email_passes(conn):
     ("Your Spaceboy Lunch Box is in the mail!", "Thank you.", "event"),
     ("We've just received your recent purchase of the Spaceboy Lunch Box.", "Thank you.", "event"),
     ("We noticed you're looking at a new lunch bag.", "Thank you.", "event"),
+    # (make demo, frame: the customer's purchases as the shop's)
+    ("We bought the Spaceboy Lunch Box.", "Thank you.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

@@ -121,8 +121,9 @@ SELECT w, 'occasion' FROM unnest(ARRAY[
 UNION ALL
 -- an event of the customer's dealings with the brand that no data records
 -- (rule "event": "Your Plasters in Tin has arrived!", "We noticed you're
--- considering a Regency Cakestand", "the items in your basket"): recgen
--- knows purchases, not deliveries, visits, baskets or intentions
+-- considering a Regency Cakestand", "the items in your basket", "We bought
+-- the Set of 3 Cake Tins", the customer's purchase as the shop's): recgen
+-- knows the customer's purchases, not deliveries, visits, baskets or intentions
 SELECT w, 'event' FROM unnest(ARRAY[
     'arrived', 'has arrived', 'have arrived', 'delivered', 'dispatched', 'shipped', 'on its way',
     'on their way', 'back in stock', 'your basket', 'your cart', 'your shopping cart', 'your wishlist',
@@ -130,6 +131,7 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'you re considering', 'you are considering', 'you were considering', 'youre considering',
     'your visit', 'you visited', 'your review', 'you reviewed', 'you signed up', 'your enquiry',
     'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
-    'we have received', 'we received', 'just received', 're looking at', 'are looking at'
+    'we have received', 'we received', 'just received', 're looking at', 'are looking at',
+    'we bought', 'we purchased', 'we ordered'
 ]) w
 ON CONFLICT DO NOTHING;
