@@ -453,6 +453,7 @@ DECLARE
     v jsonb := '[]';
     body text := coalesce(f ->> 'body', '');
     fname text := split_part(ctx #>> '{customer,first_name}', ' ', 1);
+    fn text := regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g');   -- for a regular expression
     m text;
 BEGIN
     IF kind NOT IN ('email', 'snippet', 'explain') THEN
@@ -462,7 +463,7 @@ BEGIN
         v := v || jsonb_build_object('rule', 'second_person', 'detail', 'does not speak to the customer as "you"');
     END IF;
     IF nullif(fname, '') IS NOT NULL THEN
-        m := substring(body FROM '(?i)(\m' || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g')
+        m := substring(body FROM '(?i)(\m' || fn
                        || '(?:''s\M|\s+(?:has|had|is|was|will|would|recently|bought|purchased|ordered|likes|liked|loves|loved|enjoys|enjoyed|prefers|seems|might|may|can|could|should|often|usually|also|mostly|buys|shops|needs|wants|spends|spent|chose|picked)\M))');
         IF m IS NOT NULL THEN
             v := v || jsonb_build_object('rule', 'second_person',
@@ -473,8 +474,7 @@ BEGIN
         -- ("Thanks to Thomas!"), except after "for" ("a great offer for
         -- James!", seen passing in a measured run: no one says it to James)
         m := substring(body FROM '(?i)(\m(?:(?:suits|to|helps|gives|lets|makes|reminds|shows|tells|with)\s+'
-                       || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\M(?!\s*[,!?])|for\s+'
-                       || regexp_replace(fname, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '\M(?!\s*[,?])))');
+                       || fn || '\M(?!\s*[,!?])|for\s+' || fn || '\M(?!\s*[,?])))');
         IF m IS NOT NULL THEN
             v := v || jsonb_build_object('rule', 'second_person',
                 'detail', format('speaks of the customer in the third person ("%s")', m));

@@ -122,27 +122,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE composition
         WHEN 'parts' THEN format(
-            'Write the parts of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
-            '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; no greeting and no name: recgen writes "Hi <name>," before it), '
+            'Write the parts of the email as JSON: %s'
             '"reasons" (%s, one per product to recommend, in the order above: "item" is the product''s name and "reason" one sentence about that product, '
             'not about a past purchase, starting with "It" and saying why it suits them, from its Why and About it; vary them: the first says how it goes with '
             'the purchase behind it, the second what it adds for them, the third why shoppers like them choose it, never a phrase of another reason), '
             '"closing" (one short friendly sentence) and "cta" (2 to 4 words). '
             'Do not write prices or the customer''s name: recgen adds them. Do not say what a product can be used as, or that it can be customised, unless About it says so. '
             'Write as "we" (the shop), never "I". The products to recommend are new to them: never "your" product or one they have. '
-            'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends): '
-            'say only what the products'' names, Why and About it tell.', n_items)
-        WHEN 'frame' THEN
-            'Write the frame of the email as JSON: "subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
-            '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; no greeting and no name: recgen writes "Hi <name>," before it), '
+            '%s: say only what the products'' names, Why and About it tell.', head, n_items, invent)
+        WHEN 'frame' THEN format(
+            'Write the frame of the email as JSON: %s'
             '"closing" (one short friendly sentence after the products, which recgen presents itself) and "cta" (2 to 4 words). '
-            'Do not write prices, product facts or the customer''s name. Write as "we" (the shop), never "I". '
-            'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends).'
+            'Do not write prices, product facts or the customer''s name. Write as "we" (the shop), never "I". %s.', head, invent)
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
             'then one sentence about their recent purchase or favourite category, then one sentence per product in the order above with its exact name, '
             'its price and why it suits them, then one short closing sentence: 60 to 150 words. Do not sign it: the sign-off is added.'
         END
+      -- the subject and opening, and what not to invent, as parts and frame both ask
+      FROM (SELECT '"subject" (at most 8 words, with the name of a product above, or a word of it, or a favourite category: see Subject words), '
+                   '"opening" (one sentence to "you" about one of their Recent purchases by name or a Favourite category, not about the products to recommend; '
+                   'no greeting and no name: recgen writes "Hi <name>," before it), ' AS head,
+                   'Do not invent discounts, offers, occasions, trips, deliveries or people in their life (children, family, friends)' AS invent) t
 $$;
 COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
     'The output instruction of an email prompt: the whole email (composition free), its parts (composition parts) or the parts around the products (composition frame)';

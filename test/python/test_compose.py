@@ -26,6 +26,17 @@ def last_request(fake):
     return fake_get(fake, "/requests")[-1]["body"]
 
 
+def email_from(conn, fake, model):
+    """recgen.email(1) written by one of the fake server's models, with the
+    server's request log reset first."""
+    conn.execute(f"SET recgen.llm_model = '{model}'")
+    try:
+        fake_get(fake, "/reset")
+        return one(conn, "SELECT recgen.email(1)")
+    finally:
+        conn.execute("SET recgen.llm_model = 'fake-normal'")
+
+
 def test_small_models_write_parts_and_recgen_places_names_and_prices(conn, fake):
     e = one(conn, "SELECT recgen.email(1)")
     assert e["verdict"] == "pass", e
@@ -117,12 +128,8 @@ def test_missing_parts_do_not_pass(conn):
     assert not g["ok"] and "products_named" in {v["rule"] for v in g["violations"]}
 
 
-def test_parts_are_guarded_too(conn):
-    conn.execute("SET recgen.llm_model = 'fake-banned'")
-    try:
-        e = one(conn, "SELECT recgen.email(1)")
-    finally:
-        conn.execute("SET recgen.llm_model = 'fake-normal'")
+def test_parts_are_guarded_too(conn, fake):
+    e = email_from(conn, fake, "fake-banned")
     assert e["verdict"] == "fallback"
     v = one(conn, "SELECT violations FROM recgen.content WHERE content_id = %s", (e["content_id"],))
     assert "overpromise" in {x["rule"] for x in v}
@@ -224,12 +231,9 @@ def test_a_fault_in_the_frame_is_asked_for_alone(conn, fake):
     """The part retry works on a frame: the closing about an occasion is
     asked for again alone, and the email stays a frame (recgen's sentences)."""
     frame(conn)
-    conn.execute("SET recgen.llm_model = 'fake-partfix'")
     try:
-        fake_get(fake, "/reset")
-        e = one(conn, "SELECT recgen.email(1)")
+        e = email_from(conn, fake, "fake-partfix")
     finally:
-        conn.execute("SET recgen.llm_model = 'fake-normal'")
         parts(conn)
     assert e["verdict"] == "pass" and "special day" not in e["body"], e
     reqs = [r["body"] for r in fake_get(fake, "/requests")]
@@ -388,12 +392,7 @@ def test_a_fault_in_one_part_is_asked_for_alone(conn, fake):
     at the closing (an occasion nobody mentioned), so only the closing is asked for again,
     with a schema of just that part; the call is counted and the first
     answer's violations kept (stage "part")."""
-    conn.execute("SET recgen.llm_model = 'fake-partfix'")
-    try:
-        fake_get(fake, "/reset")
-        e = one(conn, "SELECT recgen.email(1)")
-    finally:
-        conn.execute("SET recgen.llm_model = 'fake-normal'")
+    e = email_from(conn, fake, "fake-partfix")
     assert e["verdict"] == "pass" and "special day" not in e["body"], e
     attempts, calls, violations = conn.execute(
         "SELECT attempts, cardinality(call_ids), violations FROM recgen.content WHERE content_id = %s",
