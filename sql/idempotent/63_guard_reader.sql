@@ -68,7 +68,9 @@ COMMENT ON FUNCTION recgen.guard_norm(text) IS
  * when three words or more remain ("Teatime Fairy Cake Cases" for "60
  * Teatime Fairy Cake Cases", "Cake Tins Pantry Design" for "Set of 3 Cake
  * Tins Pantry Design": a writer drops the count, and "your new teatime
- * fairy cake cases" still speaks of the product).
+ * fairy cake cases" still speaks of the product), and its name before
+ * "with" when three words or more remain ("Jam Making Set" for "Jam Making
+ * Set with Jars": "enjoy your jam making set" speaks of it).
  */
 CREATE OR REPLACE FUNCTION recgen.guard_name_forms(name text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -76,12 +78,15 @@ AS $$
     SELECT pg_catalog.array_remove(ARRAY[n,
                CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(n, ' '), 1) >= 4
                     THEN pg_catalog.regexp_replace(n, ' \S+$', '') END,
-               CASE WHEN c <> n AND pg_catalog.array_length(pg_catalog.string_to_array(c, ' '), 1) >= 3 THEN c END], NULL)
+               CASE WHEN c <> n AND pg_catalog.array_length(pg_catalog.string_to_array(c, ' '), 1) >= 3 THEN c END,
+               CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(pg_catalog.split_part(n, ' with ', 1), ' '), 1) >= 3
+                         AND pg_catalog.strpos(n, ' with ') > 0
+                    THEN pg_catalog.split_part(n, ' with ', 1) END], NULL)
       FROM (SELECT n, pg_catalog.regexp_replace(n, '^(?:(?:pack|set|box|bag|tube|tin|tray) of )?[0-9]+ ', '') AS c
               FROM (SELECT nullif(recgen.guard_norm(name), '') AS n) s0) s
 $$;
 COMMENT ON FUNCTION recgen.guard_name_forms(text) IS
-    'The normal forms that name a product in a text: its name, its name without the last word when that leaves three words or more, and its name without a leading count ("60 …", "Set of 3 …") when that leaves three words or more (in normal form)';
+    'The normal forms that name a product in a text: its name, its name without the last word when that leaves three words or more, its name without a leading count ("60 …", "Set of 3 …") and its name before "with" ("Jam Making Set" for "Jam Making Set with Jars") when that leaves three words or more (in normal form)';
 
 /*
  * guard_has: whether a text in normal form contains one of the given
@@ -554,7 +559,8 @@ COMMENT ON FUNCTION recgen.guard_rule_script(jsonb, jsonb) IS
 /*
  * guard_rule_cut_off: lines of five words or more must end as a sentence
  * ends (list lines aside): not on a comma or a bare word, and no sentence
- * of the line on a full stop placed after a word that needs more.
+ * of the line on a full stop placed after a word that needs more, or after
+ * "a" and a number (a decimal cut at its point: "with a 8." for "8.5%").
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_cut_off(f jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -568,13 +574,18 @@ AS $$
        AND ((l !~ '[.!?…:;)"''”’»]$' AND l !~ '[\u2600-\u27bf\U0001f300-\U0001faff]$')
             -- a full stop after a word that needs more, at the end of the
             -- line or of a sentence inside it: "... which we've.", "... with a. The"
-            OR l ~* '\m(and|or|but|the|a|an|of|to|for|with|your|our|that|which|we''ve)[.](\s|$)')
+            OR l ~* '\m(and|or|but|the|a|an|of|to|for|with|your|our|that|which|we''ve)[.](\s|$)'
+            -- a number after "a" ends no sentence: "... with a 8." is
+            -- "8.5%" cut at its decimal point
+            OR l ~* '\m(a|an)\s+[0-9]+[.](\s|$)')
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_cut_off(jsonb) IS
     'Guard rule "cut_off": every line of five words or more ends as a sentence does (list lines aside)';
 
 /*
- * guard_rule_cta: an email's call to action is a short complete phrase.
+ * guard_rule_cta: an email's call to action is a short complete phrase,
+ * the words of a button (prompts ask for 2 to 4): at most five words ("Call
+ * us now to get started" is a sentence, not a button).
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_cta(kind text, output jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -585,14 +596,14 @@ AS $$
                  OR c ~* '\m(and|or|but|to|the|a|an|of|for|with|your|my|our|in|on|at|from|by|is|are|be|so|that|if|let''s|let’s|lets|let|we|can|will|would)$'
                  OR c ~ ','
                  OR c ~ '\mI\M'
-                 OR array_length(regexp_split_to_array(c, '\s+'), 1) > 7)
+                 OR array_length(regexp_split_to_array(c, '\s+'), 1) > 5)
                 THEN jsonb_build_array(jsonb_build_object('rule', 'cta', 'detail',
                      format('the call to action "%s" is not a short, complete phrase', c)))
                 ELSE '[]'::jsonb END
       FROM (SELECT coalesce(btrim(output ->> 'cta'), '') AS c) s
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_cta(text, jsonb) IS
-    'Guard rule "cta": an email''s call to action is at most seven words, has no comma and no "I", and does not end on a comma or a word that needs more';
+    'Guard rule "cta": an email''s call to action is a button''s words: at most five, no comma and no "I", not ending on a comma or a word that needs more';
 
 /*
  * guard_rule_phrases: a phrase of four words twice, or a word three times

@@ -157,7 +157,9 @@ COMMENT ON FUNCTION recgen.format_instruction(text, integer) IS
  * (or "It's"), so recgen can put the product's name and price in its
  * place. A grammar-constrained server writes nothing else; the pattern
  * also bounds the length, as maxLength does for servers that ignore
- * patterns.
+ * patterns. A decimal point between digits is no full stop ("an 8.5%
+ * rate"): without it a grammar-constrained server ended the bank demo's
+ * opening at "with a 8.".
  */
 CREATE OR REPLACE FUNCTION recgen.email_part_schema(part text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -166,11 +168,11 @@ AS $$
     SELECT CASE part
         WHEN 'subject' THEN '{"type": "string", "minLength": 3, "maxLength": 70}'::jsonb
         WHEN 'opening' THEN '{"type": "string", "minLength": 10, "maxLength": 200}'::jsonb
-                            || jsonb_build_object('pattern', '^[^".!?\\]{10,198}[.!]?$')
+                            || jsonb_build_object('pattern', '^([^".!?\\]|[0-9][.][0-9]){10,198}[.!]?$')
         WHEN 'reason' THEN '{"type": "string", "minLength": 10, "maxLength": 180}'::jsonb
-                            || jsonb_build_object('pattern', '^It(''s)? [^".!?\\]{8,170}[.!]?$')
+                            || jsonb_build_object('pattern', '^It(''s)? ([^".!?\\]|[0-9][.][0-9]){8,170}[.!]?$')
         WHEN 'closing' THEN '{"type": "string", "minLength": 3, "maxLength": 140}'::jsonb
-                            || jsonb_build_object('pattern', '^[^".!?\\]{3,138}[.!]?$')
+                            || jsonb_build_object('pattern', '^([^".!?\\]|[0-9][.][0-9]){3,138}[.!]?$')
         WHEN 'cta' THEN '{"type": "string", "minLength": 2, "maxLength": 30}'::jsonb
         END
 $$;
@@ -530,10 +532,12 @@ BEGIN
         -- a call to action the length limit cut after "and" / "your" / "let's" loses that
         -- word; one that reached the limit (30 characters) was cut in a word
         -- ("See your kitchen & dining & do"): it loses its last word too
-        'cta', regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
+        -- and a button has no full stop ("Call us now to get started.")
+        'cta', regexp_replace(regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
                                    THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
                                    ELSE recgen.part_text(parts ->> 'cta') END,
-                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i')));
+                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i'),
+                              '\s*[.]$', '')));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is
     -- replaced by recgen's own, rather than the whole email rewritten

@@ -117,6 +117,10 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
     assert out["cta"] == "Compare the options", out["cta"]
     g = one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": "Book a call and we"}),))
     assert [v["rule"] for v in g] == ["cta"], g
+    # a button has no full stop (the bank demo: "Call us now to get started.")
+    parts["cta"] = "Compare the options."
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert out["cta"] == "Compare the options", out["cta"]
 
 
 def test_missing_parts_do_not_pass(conn):
@@ -474,6 +478,12 @@ def test_the_opening_a_reason_and_the_closing_are_one_sentence_each(conn):
     for k, sch in parts.items():
         assert one(conn, "SELECT %s ~ %s", (ok[k], sch["pattern"])), (k, sch)
         assert not one(conn, "SELECT %s ~ %s", (two[k], sch["pattern"])), (k, sch)
+        # a decimal point is no full stop: the bank demo's opening was cut at
+        # "with a 8." by a server that could only end the string there
+        rate = {"opening": "Your account pairs well with a loan at an 8.5% rate",
+                "closing": "Rates from 3.1% are there for you", "reason": "It has an 8.5% rate for your plans"}[k]
+        assert one(conn, "SELECT %s ~ %s", (rate, sch["pattern"])), (k, sch)
+        assert not one(conn, "SELECT %s ~ %s", (rate.replace(".", ". A", 1), sch["pattern"])), (k, sch)
     # the part retry asks under the same schema
     fix = one(conn, "SELECT recgen.email_part_fix_request(%s, %s, %s, %s)",
               (json.dumps({"messages": [{"role": "system", "content": "s"}]}), json.dumps({}),

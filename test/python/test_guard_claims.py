@@ -140,6 +140,19 @@ def test_a_product_spoken_of_as_owned_without_its_count(conn):
     assert rules(g) == {"owned"}, g
 
 
+def test_a_product_spoken_of_as_owned_by_its_name_before_with(conn):
+    """Seen passing in make demo: "enjoy your jam making set" of the
+    recommended Jam Making Set with Jars (a writer drops the "with ...")."""
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "JAM MAKING SET WITH JARS", "category": "kitchen"},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Jam Making Set with Jars")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.", "We hope you enjoy your jam making set.")
+    g = guard(conn, out, ctx)
+    assert rules(g) == {"owned"}, g
+
+
 def test_words_the_data_says_are_no_invention(conn):
     # "birthday" is in a product's name, a purchase may be "yours"
     g = guard(conn, emily("We hope your Spaceboy Lunch Box is a hit.", "Thank you.",

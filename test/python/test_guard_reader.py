@@ -198,6 +198,7 @@ def test_issue_cut_off_sentence_and_subject_about_nothing(conn):
     "Don't forget to check out our lighting,",                       # a comma ends the paragraph
     "You also got a children's apron design, which we've.",           # a full stop after a word that needs more
     "They have been a big hit with a. We hope you enjoy them.",       # ... inside the line, before another sentence
+    "We have a great storage jar, with a 8.",                         # "8.5%" cut at its decimal point (the bank demo)
 ])
 def test_a_part_cut_off_at_the_token_limit_is_cut_off(conn, ending):
     body = GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.", ending)
@@ -280,6 +281,7 @@ def test_a_use_the_data_states_is_no_invention(conn):
     ("cta", "Shop the jars and", "cta"),
     ("cta", "See them, you will", "cta"),
     ("cta", "Click to see every one of our lovely new jars today", "cta"),
+    ("cta", "Call us now to get started", "cta"),                     # a sentence, not a button (the bank demo)
     ("body", GOOD_THOMAS["body"].replace("We hope your kitchen shelves enjoy them.",
                                          "We hope you enjoy them and we hope you enjoy them soon."), "repetition"),
     ("body", GOOD_THOMAS["body"].replace("matches it nicely.", "comes in a lovely pink velvet box."), "attribute"),
