@@ -845,7 +845,8 @@ COMMENT ON FUNCTION recgen.guard_example_products(text) IS
 
 /*
  * guard_rule_copied: a product of an example that the customer's data
- * does not name (recgen.guard_example_products), or a run of eight words
+ * does not name (recgen.guard_example_products), a sentence of four words
+ * or more that is an example's sentence, or a run of eight words
  * taken from an example answer of the kind's active templates, within one
  * of its sentences; a run that recgen's own fallback for the context also
  * says is no copy.
@@ -878,6 +879,18 @@ BEGIN
     IF theirs IS NULL THEN
         RETURN '[]';
     END IF;
+    -- a whole sentence of four words or more as an example says it ("it"
+    -- and "them" alike): "We hope you enjoy writing with it." after a cake
+    -- stand, the Priya example's closing (composition frame, 100-customer run)
+    SELECT s ->> 'masked' INTO g
+      FROM jsonb_array_elements(f -> 'sentences') s
+     WHERE array_length(string_to_array(s ->> 'masked', ' '), 1) >= 4
+       AND strpos(' . ' || regexp_replace(theirs, '\m(them|they)\M', 'it', 'g') || ' . ',
+                  ' . ' || regexp_replace(s ->> 'masked', '\m(them|they)\M', 'it', 'g') || ' . ') > 0
+     LIMIT 1;
+    IF g IS NOT NULL THEN
+        RETURN jsonb_build_array(jsonb_build_object('rule', 'copied', 'detail', format('copies the sentence "%s" from an example', g)));
+    END IF;
     SELECT m.gram INTO g
       FROM jsonb_array_elements(f -> 'sentences') s, recgen.guard_ngrams(s ->> 'masked', 8) m
      WHERE strpos(' ' || theirs || ' ', ' ' || m.gram || ' ') > 0
@@ -904,7 +917,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, jsonb, recgen.brands) IS
-    'Guard rule "copied": no product of an example that the customer''s data does not name, and no run of eight words of a sentence of the text from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
+    'Guard rule "copied": no product of an example that the customer''s data does not name, no sentence of four words or more that an example says, and no run of eight words of a sentence of the text from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
 
 /*
  * guard_reader_rules: every reader rule for one output, in the order of

@@ -125,6 +125,25 @@ def test_a_product_of_an_example_is_copied_unless_the_customer_has_it(conn):
     assert guard(conn, emily(opening), theirs)["ok"], guard(conn, emily(opening), theirs)
 
 
+def test_an_example_sentence_is_copied_whole(conn):
+    """Seen passing in the 100-email frame run: "We hope you enjoy writing with
+    it." after a cake stand and birthday cards, the Priya example's closing
+    (six words, shorter than the eight-word runs the rule looked for)."""
+    for closing in ["We hope you enjoy writing with it.", "We hope you enjoy writing with them.",
+                    "Ask us whenever you like."]:
+        g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", closing), EMILY)
+        assert rules(g) == {"copied"}, (closing, g)
+        assert "copies the sentence" in g["violations"][0]["detail"], g
+    # a sentence that only starts like one is the writer's own
+    g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", "We hope you enjoy lunchtime with them."), EMILY)
+    assert g["ok"], g
+
+
+def test_the_shop_does_not_buy_the_customers_purchase(conn):
+    g = guard(conn, emily("We recently bought the Spaceboy Lunch Box, and we really like it."), EMILY)
+    assert rules(g) == {"event"}, g
+
+
 def test_a_product_spoken_of_as_owned_without_its_count(conn):
     """Seen passing in the 100-email run: "We hope you enjoy your new teatime
     fairy cake cases" of the recommended 60 Teatime Fairy Cake Cases (the

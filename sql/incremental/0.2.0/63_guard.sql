@@ -122,7 +122,8 @@ UNION ALL
 -- an event of the customer's dealings with the brand that no data records
 -- (rule "event": "Your Plasters in Tin has arrived!", "We noticed you're
 -- considering a Regency Cakestand", "the items in your basket", "We bought
--- the Set of 3 Cake Tins", the customer's purchase as the shop's): recgen
+-- the Set of 3 Cake Tins", "We recently bought the Lunch Bag Woodland", the
+-- customer's purchase as the shop's): recgen
 -- knows the customer's purchases, not deliveries, visits, baskets or intentions
 SELECT w, 'event' FROM unnest(ARRAY[
     'arrived', 'has arrived', 'have arrived', 'delivered', 'dispatched', 'shipped', 'on its way',
@@ -132,6 +133,7 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'your visit', 'you visited', 'your review', 'you reviewed', 'you signed up', 'your enquiry',
     'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
     'we have received', 'we received', 'just received', 're looking at', 'are looking at',
-    'we bought', 'we purchased', 'we ordered'
+    'we bought', 'we purchased', 'we ordered', 'we recently bought', 'we recently purchased',
+    'we recently ordered', 'we just bought'
 ]) w
 ON CONFLICT DO NOTHING;
