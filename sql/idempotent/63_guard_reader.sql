@@ -593,7 +593,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN kind = 'email' AND c <> '' AND (
                     c ~ '[,;:–-]$'
-                 OR c ~* '\m(and|or|but|to|the|a|an|of|for|with|your|my|our|in|on|at|from|by|is|are|be|so|that|if|let''s|let’s|lets|let|we|can|will|would)$'
+                 OR c ~* '\m(and|or|but|to|the|a|an|of|for|with|your|my|our|in|on|at|from|by|about|into|than|is|are|be|so|that|if|let''s|let’s|lets|let|we|can|will|would)$'
                  OR c ~ ','
                  OR c ~ '\mI\M'
                  OR array_length(regexp_split_to_array(c, '\s+'), 1) > 5)

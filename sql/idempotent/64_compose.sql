@@ -536,7 +536,7 @@ BEGIN
         'cta', regexp_replace(regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
                                    THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
                                    ELSE recgen.part_text(parts ->> 'cta') END,
-                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i'),
+                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|about|into|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i'),
                               '\s*[.]$', '')));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is

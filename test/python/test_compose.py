@@ -117,6 +117,12 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
     assert out["cta"] == "Compare the options", out["cta"]
     g = one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": "Book a call and we"}),))
     assert [v["rule"] for v in g] == ["cta"], g
+    # (the bank frame run: "Learn more about")
+    parts["cta"] = "Learn more about"
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert out["cta"] == "Learn more", out["cta"]
+    g = one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": "Learn more about"}),))
+    assert [v["rule"] for v in g] == ["cta"], g
     # a button has no full stop (the bank demo: "Call us now to get started.")
     parts["cta"] = "Compare the options."
     out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
