@@ -476,6 +476,23 @@ COMMENT ON FUNCTION recgen.product_sentence(text, jsonb, integer, integer) IS
     'A product''s sentence from the model''s reason: "It ..." (or the product''s name at the start) with the product''s name and price in its place, any other sentence after one of recgen''s that names the product; led by the purchase that led to it ("Since you chose the ...", phrasing rotated by seed) unless the sentence names it';
 
 /*
+ * part_without_dangling: a short part (a subject, a call to action) without
+ * the joining words a length limit left at its end ("... and an alarm clock
+ * for your", "Compare the options and let's", "Learn more about") and
+ * without a final full stop.
+ */
+CREATE OR REPLACE FUNCTION recgen.part_without_dangling(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT regexp_replace(regexp_replace(t,
+               '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|about|into|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i'),
+           '\s*[.]$', '')
+$$;
+COMMENT ON FUNCTION recgen.part_without_dangling(text) IS
+    'A subject or call to action without the joining words a length limit left at its end ("… for your", "… and let''s") and without a final full stop';
+
+/*
  * compose_email: the email assembled from the model's parts and the
  * context: greeting, opening, one sentence per product, closing,
  * disclaimer and sign-off. Missing parts stay missing (the guard sees an
@@ -525,7 +542,7 @@ BEGIN
                       CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,
                       b.sign_off);
     out := jsonb_strip_nulls(jsonb_build_object(
-        'subject', recgen.part_text(parts ->> 'subject'),
+        'subject', recgen.part_without_dangling(recgen.part_text(parts ->> 'subject')),
         'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
                                    'A few ideas chosen for you'), 140),
         'body', body,
@@ -533,11 +550,9 @@ BEGIN
         -- word; one that reached the limit (30 characters) was cut in a word
         -- ("See your kitchen & dining & do"): it loses its last word too
         -- and a button has no full stop ("Call us now to get started.")
-        'cta', regexp_replace(regexp_replace(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
-                                   THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
-                                   ELSE recgen.part_text(parts ->> 'cta') END,
-                              '(\s+(and|or|&|the|a|an|of|for|with|your|our|to|in|at|from|about|into|let''s|let’s|lets|let|we|can|will))+\s*[,;:–-]?$', '', 'i'),
-                              '\s*[.]$', '')));
+        'cta', recgen.part_without_dangling(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
+                                                 THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
+                                                 ELSE recgen.part_text(parts ->> 'cta') END)));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is
     -- replaced by recgen's own, rather than the whole email rewritten

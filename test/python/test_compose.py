@@ -123,6 +123,13 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
     assert out["cta"] == "Learn more", out["cta"]
     g = one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": "Learn more about"}),))
     assert [v["rule"] for v in g] == ["cta"], g
+    # a subject the limit cut after "for your" (the frame run) loses them
+    parts["subject"] = "A rabbit night light and an alarm clock for your"
+    out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+    assert not out["subject"].endswith("for your"), out["subject"]
+    assert one(conn, "SELECT recgen.part_without_dangling(%s)", (parts["subject"],)) \
+        == "A rabbit night light and an alarm clock"
+    assert one(conn, "SELECT recgen.part_without_dangling('Your picks for the garden')") == "Your picks for the garden"
     # a button has no full stop (the bank demo: "Call us now to get started.")
     parts["cta"] = "Compare the options."
     out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
