@@ -47,18 +47,19 @@
 /*
  * guard_norm: a text as the reader rules compare it: lower case, every run
  * of characters other than letters, digits, currency signs, % and decimal
- * points replaced by one space, trimmed. (No SET search_path, so that it
+ * points replaced by one space, a letter and a digit after it apart ("SET
+ * OF4" as "set of 4", as a writer spells it), trimmed. (No SET search_path, so that it
  * is inlined into its callers, which pin it.)
  */
 CREATE OR REPLACE FUNCTION recgen.guard_norm(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    SELECT pg_catalog.btrim(pg_catalog.regexp_replace(
+    SELECT pg_catalog.btrim(pg_catalog.regexp_replace(pg_catalog.regexp_replace(
                pg_catalog.regexp_replace(pg_catalog.lower(coalesce(t, '')), '(?<![0-9])[.]|[.](?![0-9])', ' ', 'g'),
-               '[^[:alnum:]£$€%.]+', ' ', 'g'))
+               '[^[:alnum:]£$€%.]+', ' ', 'g'), '([[:alpha:]])([0-9])', '\1 \2', 'g'))
 $$;
 COMMENT ON FUNCTION recgen.guard_norm(text) IS
-    'A text in the guard''s normal form: lower case, words separated by single spaces, decimal points kept';
+    'A text in the guard''s normal form: lower case, words separated by single spaces, a digit after a letter apart ("of4" as "of 4"), decimal points kept';
 
 /*
  * guard_name_forms: the normal forms that name a product: its name, its
@@ -79,10 +80,9 @@ AS $$
                CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(n, ' '), 1) >= 4
                     THEN pg_catalog.regexp_replace(n, ' \S+$', '') END,
                CASE WHEN c <> n AND pg_catalog.array_length(pg_catalog.string_to_array(c, ' '), 1) >= 3 THEN c END,
-               CASE WHEN pg_catalog.array_length(pg_catalog.string_to_array(pg_catalog.split_part(n, ' with ', 1), ' '), 1) >= 3
-                         AND pg_catalog.strpos(n, ' with ') > 0
-                    THEN pg_catalog.split_part(n, ' with ', 1) END], NULL)
-      FROM (SELECT n, pg_catalog.regexp_replace(n, '^(?:(?:pack|set|box|bag|tube|tin|tray) of )?[0-9]+ ', '') AS c
+               CASE WHEN w <> n AND pg_catalog.array_length(pg_catalog.string_to_array(w, ' '), 1) >= 3 THEN w END], NULL)
+      FROM (SELECT n, pg_catalog.regexp_replace(n, '^(?:(?:pack|set|box|bag|tube|tin|tray) of )?[0-9]+ ', '') AS c,
+                   pg_catalog.split_part(n, ' with ', 1) AS w
               FROM (SELECT nullif(recgen.guard_norm(name), '') AS n) s0) s
 $$;
 COMMENT ON FUNCTION recgen.guard_name_forms(text) IS
@@ -786,7 +786,7 @@ BEGIN
            AND (strpos(subj, ' ' || w || ' ') > 0 OR strpos(subj, ' ' || w || 's ') > 0
                 OR strpos(subj, ' ' || w || 'es ') > 0
                 OR (w LIKE '%s' AND strpos(subj, ' ' || left(w, -1) || ' ') > 0))
-           AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a WHERE a.word = w)) THEN
+           AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a WHERE a.word = w AND a.kind <> 'activity')) THEN
         RETURN '[]';
     END IF;
     RETURN jsonb_build_array(jsonb_build_object('rule', 'subject',
@@ -857,6 +857,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     theirs text := recgen.guard_example_text(kind, b);
+    theirs_it text;                         -- theirs with "them" and "they" as "it"
     mine text;
     g text;
     said text;
@@ -882,11 +883,11 @@ BEGIN
     -- a whole sentence of four words or more as an example says it ("it"
     -- and "them" alike): "We hope you enjoy writing with it." after a cake
     -- stand, the Priya example's closing (composition frame, 100-customer run)
+    theirs_it := ' . ' || regexp_replace(theirs, '\m(them|they)\M', 'it', 'g') || ' . ';
     SELECT s ->> 'masked' INTO g
       FROM jsonb_array_elements(f -> 'sentences') s
      WHERE array_length(string_to_array(s ->> 'masked', ' '), 1) >= 4
-       AND strpos(' . ' || regexp_replace(theirs, '\m(them|they)\M', 'it', 'g') || ' . ',
-                  ' . ' || regexp_replace(s ->> 'masked', '\m(them|they)\M', 'it', 'g') || ' . ') > 0
+       AND strpos(theirs_it, ' . ' || regexp_replace(s ->> 'masked', '\m(them|they)\M', 'it', 'g') || ' . ') > 0
      LIMIT 1;
     IF g IS NOT NULL THEN
         RETURN jsonb_build_array(jsonb_build_object('rule', 'copied', 'detail', format('copies the sentence "%s" from an example', g)));
@@ -947,11 +948,12 @@ BEGIN
         -- claims (63_guard_reader_claims.sql)
         || recgen.guard_rule_first_person(kind, f)
         || recgen.guard_rule_owned(kind, ctx, f)
+        || recgen.guard_rule_product_name(kind, ctx, f)
         || recgen.guard_rule_claims(ctx, f, b);
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_reader_rules(text, jsonb, jsonb, recgen.brands) IS
-    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied, first_person, owned, offer, occasion, event) for one output: a jsonb array of violations';
+    'The guard''s reader rules (name, products_named, reason, second_person, placeholder, script, cut_off, cta, repetition, attribute, negation, subject, copied, first_person, owned, product_name, offer, occasion, event, activity) for one output: a jsonb array of violations';
 
 GRANT SELECT ON recgen.person_names, recgen.attribute_words TO recgen_admin, recgen_analyst, recgen_worker;
 GRANT INSERT, UPDATE, DELETE ON recgen.person_names, recgen.attribute_words TO recgen_admin;

@@ -21,6 +21,15 @@
  *                 brand that recgen has no record of (kind 'event': "has
  *                 arrived", "you're considering", "your basket"): the
  *                 data holds purchases, not deliveries, visits or plans
+ *   activity      a pastime (kind 'activity': "Happy baking!", "enjoy
+ *                 writing with them") that no word of the context supports
+ *                 (a word starting with one of the activity's stems: the
+ *                 "cake" of a cake tin supports baking)
+ *   product_name  a name a reader takes for a product's that is no
+ *                 product of the context: words in capitals around two or
+ *                 more words of a context product's name that the name
+ *                 does not have ("Jumbo Bag Red Retrospot Mug",
+ *                 "Regency Cakestand Tins")
  *
  * All compare the text in normal form (recgen.guard_norm) with the names
  * of the context's products and purchases masked where a name could hold
@@ -127,6 +136,78 @@ COMMENT ON FUNCTION recgen.guard_rule_owned(text, jsonb, jsonb) IS
     'Guard rule "owned": a recommended product spoken of as already the customer''s ("your <product>", "you have a great <product>", "thanks for choosing the <product>"), unless they bought it before';
 
 /*
+ * guard_rule_product_name: a run of capitalised words (and numbers) in an
+ * email's or snippet's body that shares two words or more with the name of
+ * a product of the context (an item, a purchase that led to one, a last
+ * purchase) and has a word that name does not ("Jumbo Bag Red Retrospot
+ * Mug", "Regency Cakestand Tins" beside the Regency Cakestand 3 Tier): a
+ * reader takes it for a product's name, and there is no such product.
+ * Compared singular to singular; the first word of a sentence, and "the",
+ * "our" and "your", count only when the name has them; a category's words
+ * and the customer's name are no invention.
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_rule_product_name(kind text, ctx jsonb, f jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v jsonb := '[]';
+    names jsonb;
+    allowed text[];
+    r record;
+    w text[];
+    best record;
+BEGIN
+    IF kind NOT IN ('email', 'snippet') THEN
+        RETURN '[]';
+    END IF;
+    -- the names, each as its singular words
+    SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'words',
+               (SELECT array_agg(DISTINCT regexp_replace(x, 's$', '')) FROM unnest(string_to_array(recgen.guard_norm(n), ' ')) x))), '[]')
+      INTO names
+      FROM unnest(recgen.guard_known_names(ctx)) n;
+    -- words that are never an invention: categories, the customer's name, joining words
+    allowed := ARRAY(SELECT regexp_replace(x, 's$', '')
+                       FROM unnest(string_to_array(recgen.guard_norm(concat_ws(' ',
+                                ctx #>> '{customer,first_name}',
+                                (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) x),
+                                (SELECT string_agg(i ->> 'category', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i))), ' ')) x)
+               || ARRAY['and', 'of', 'with', 'for', 'in', 'on', 'to', 'from', 'by', 'a', 'an'];
+    -- "¶ " marks the start of a sentence, so a run there is known
+    FOR r IN SELECT m[1] AS lead, m[2] AS run
+               FROM recgen.guard_sentences(f ->> 'body') s,
+                    regexp_matches('¶ ' || s.sentence,
+                                   '(¶ |[[:space:]("“‘])((?:[[:upper:]][[:alnum:]''’-]*|[0-9]+)(?:[[:space:]]+(?:[[:upper:]][[:alnum:]''’-]*|[0-9]+))+)', 'g') m
+              ORDER BY s.n LOOP
+        w := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(recgen.guard_norm(r.run), ' ')) x);
+        -- the best-matching name: the most words in common
+        SELECT n ->> 'name' AS name, ARRAY(SELECT jsonb_array_elements_text(n -> 'words')) AS words,
+               (SELECT count(DISTINCT x) FROM unnest(w) x WHERE (n -> 'words') ? x) AS shared
+          INTO best
+          FROM jsonb_array_elements(names) n
+         ORDER BY 3 DESC, length(n ->> 'name')
+         LIMIT 1;
+        IF best.shared IS NULL OR best.shared < 2 THEN
+            CONTINUE;
+        END IF;
+        -- a sentence's first word, or "the" / "our" / "your" before the name
+        WHILE cardinality(w) > 0 AND w[1] <> ALL (best.words)
+              AND (r.lead = '¶ ' OR w[1] IN ('the', 'our', 'your', 'this', 'these', 'new')) LOOP
+            w := w[2:];
+            r.lead := '';
+        END LOOP;
+        IF EXISTS (SELECT 1 FROM unnest(w) x WHERE x <> ALL (best.words) AND x <> ALL (allowed)) THEN
+            v := v || jsonb_build_object('rule', 'product_name', 'detail',
+                format('names "%s", which is no product of the context (the nearest is "%s")', r.run, best.name));
+        END IF;
+    END LOOP;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION recgen.guard_rule_product_name(text, jsonb, jsonb) IS
+    'Guard rule "product_name": a run of capitalised words in the body that shares two words or more with a product name of the context and adds a word that name does not have ("Jumbo Bag Red Retrospot Mug"): a product''s name the context has no product of';
+
+/*
  * guard_rule_claims: the words of kind 'offer', 'occasion' and 'event' of
  * recgen.attribute_words (a word or a phrase of up to three words) in the
  * text, outside the context's names, that nothing the context says about
@@ -145,19 +226,25 @@ DECLARE
 BEGIN
     FOR k IN SELECT a.kind, array_agg(DISTINCT a.word ORDER BY a.word) AS found
                FROM recgen.attribute_words a
-              WHERE a.kind IN ('offer', 'occasion', 'event')
+              WHERE a.kind IN ('offer', 'occasion', 'event', 'activity')
                 AND a.word IN (SELECT array_to_string(words[i:i + n - 1], ' ')
                                  FROM generate_series(1, coalesce(cardinality(words), 0)) i, generate_series(1, 3) n)
               GROUP BY a.kind ORDER BY a.kind DESC LOOP
         facts := coalesce(facts, recgen.guard_context_facts(ctx, b));
-        -- a word the data says, singular or plural ("trips" for "every trip")
+        -- a word the data says, singular or plural ("trips" for "every
+        -- trip"); an activity also a word that starts with one of its stems
+        -- ("cake tins" for "baking")
         k.found := ARRAY(SELECT x FROM unnest(k.found) x
                           WHERE strpos(facts, ' ' || x || ' ') = 0 AND strpos(facts, ' ' || x || 's ') = 0
-                            AND (x !~ 's$' OR strpos(facts, ' ' || left(x, -1) || ' ') = 0) ORDER BY x);
+                            AND (x !~ 's$' OR strpos(facts, ' ' || left(x, -1) || ' ') = 0)
+                            AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a, unnest(a.stems) st
+                                             WHERE a.word = x AND strpos(facts, ' ' || st) > 0)
+                          ORDER BY x);
         IF cardinality(k.found) > 0 THEN
             v := v || jsonb_build_object('rule', k.kind, 'detail',
                 format(CASE k.kind WHEN 'offer' THEN 'offers %s, which neither the brand nor the products'' data mention'
                                    WHEN 'event' THEN 'speaks of %s, an event (a delivery, a visit, a basket, a plan) no data of the customer records: recgen knows their purchases'
+                                   WHEN 'activity' THEN 'speaks of %s, a pastime neither the products nor the customer''s history are about'
                                    ELSE 'speaks of %s, an occasion, trip or person of the customer''s life nothing of their data mentions' END,
                        (SELECT string_agg('"' || x || '"', ', ') FROM unnest(k.found) x)));
         END IF;
@@ -166,4 +253,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_claims(jsonb, jsonb, recgen.brands) IS
-    'Guard rules "offer", "occasion" and "event": a discount, sale, voucher or free delivery (offer), an occasion, trip or person of the customer''s life (occasion), or a delivery, visit, basket or plan (event), from recgen.attribute_words, that the data of the context''s products, the customer and the brand does not mention';
+    'Guard rules "offer", "occasion", "event" and "activity": a discount, sale, voucher or free delivery (offer), an occasion, trip or person of the customer''s life (occasion), a delivery, visit, basket or plan (event), or a pastime such as baking or writing (activity), from recgen.attribute_words, that the data of the context''s products, the customer and the brand does not mention';

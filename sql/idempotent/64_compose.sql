@@ -101,7 +101,7 @@ AS $$
                      WHERE length(w) >= 4
                        AND lower(w) <> ALL (ARRAY['set', 'pack', 'design', 'assorted', 'style', 'with', 'and', 'the', 'for',
                                                   'of', 'your', 'card', 'account', 'box'])
-                       AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a WHERE a.word = lower(w))
+                       AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a WHERE a.word = lower(w) AND a.kind <> 'activity')
                     UNION ALL
                     SELECT replace(c, '_', ' '), 100 + q, 0
                       FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) WITH ORDINALITY AS y(c, q)

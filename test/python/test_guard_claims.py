@@ -225,3 +225,68 @@ def test_two_products_of_one_price_make_no_phrase(conn):
     # four words of the model's own still count
     out["body"] = out["body"].replace("goes with the spaceboy drawing", "goes with the lunch box and the drawing")
     assert "repetition" in rules(guard(conn, out, ctx))
+
+
+@pytest.mark.parametrize("closing", ["Happy baking!", "Happy knitting!", "Have fun gardening with them."])
+def test_a_pastime_no_product_is_about_is_rejected(conn, closing):
+    """Seen passing in the frame runs: "Happy baking!" after three bags; a
+    lunch bag and a birthday card are about none of these (cooking is: her
+    favourite category is kitchen & dining)."""
+    g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", closing), EMILY)
+    assert rules(g) == {"activity"}, g
+    assert "a pastime" in g["violations"][0]["detail"], g
+
+
+def test_a_pastime_the_products_are_about_passes(conn):
+    # a birthday card is for writing; cake cases for baking, by a word's stem
+    for closing in ["Enjoy writing your cards!", "Happy cooking!"]:
+        g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", closing), EMILY)
+        assert g["ok"], (closing, g)
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "60 TEATIME FAIRY CAKE CASES", "category": "baking"},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.", "Happy baking!")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "60 Teatime Fairy Cake Cases")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    # ... and so does a purchase of the customer's
+    bakes = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["SET OF 3 CAKE TINS PANTRY DESIGN"]}}
+    assert guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", "Happy baking!"), bakes)["ok"]
+
+
+@pytest.mark.parametrize("opening", [
+    "We hope the Spaceboy Lunch Box Mug is a hit.",            # a word the name does not have
+    "Spaceboy Lunch Tins are a great match for you.",          # two of its words and another
+])
+def test_a_product_name_the_context_has_no_product_of(conn, opening):
+    """Seen passing in the frame run: "the Regency Cakestand Tins" beside the
+    Regency Cakestand 3 Tier, "Jumbo Bag Red Retrospot Mug": a reader takes
+    them for products' names, and the shop has no such product."""
+    g = guard(conn, emily(opening), EMILY)
+    assert rules(g) == {"product_name"}, g
+    assert 'the nearest is "SPACEBOY LUNCH BOX"' in g["violations"][0]["detail"], g
+
+
+@pytest.mark.parametrize("opening", [
+    "We hope the Spaceboy Lunch Box is a hit.",
+    "Your Spaceboy Lunch Box is a favourite of ours.",          # a sentence's first word and "your"
+    "Lunch Boxes like yours are popular.",                      # plural, one word of the name
+    "We hope the Spaceboy Box is a hit.",                       # a shorter form is the product
+    "Dear Emily, Spaceboy Lunch Box fans love it.",             # the customer's name, not a word of a product
+])
+def test_a_product_name_written_as_the_data_has_it_passes(conn, opening):
+    g = guard(conn, emily(opening), EMILY)
+    assert "product_name" not in rules(g), g
+
+
+def test_a_count_written_apart_is_the_product(conn):
+    """Seen passing in the frame run: "Your Round Snack Boxes Set Of 4
+    Woodland" of the recommended ROUND SNACK BOXES SET OF4 WOODLAND: the name
+    was not found, so it was not seen as spoken of as the customer's."""
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "ROUND SNACK BOXES SET OF4 WOODLAND", "category": "kitchen"},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Round Snack Boxes Set of 4 Woodland")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
+                                      "Your Round Snack Boxes Set Of 4 Woodland is a hit.")
+    g = guard(conn, out, ctx)
+    assert rules(g) == {"owned"}, g

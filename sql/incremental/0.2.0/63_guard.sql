@@ -54,10 +54,13 @@ SELECT unnest(ARRAY[
 
 CREATE TABLE recgen.attribute_words (
     word text PRIMARY KEY CHECK (word ~ '^[a-z0-9]+( [a-z0-9]+)*$'),
-    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature', 'offer', 'occasion', 'event'))
+    kind text NOT NULL CHECK (kind IN ('colour', 'material', 'size', 'feature', 'offer', 'occasion', 'event', 'activity')),
+    -- kind activity: the beginnings of the words of a context that support
+    -- it ("baking" is supported by a cake tin: stems bak, cake, ...)
+    stems text[] CHECK (stems IS NULL OR kind = 'activity')
 );
 COMMENT ON TABLE recgen.attribute_words IS
-    'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute"). Kinds offer, occasion and event are claims rather than product facts (rules "offer", "occasion", "event": a discount, an occasion or person of the customer''s life, an event such as a delivery or a visit that no data of the context records).';
+    'Words that state a product fact (colour, material, size, feature): a word or a phrase of up to three words, lower case, words separated by one space (hyphenated words as two: "dishwasher safe"). The guard flags one that is in no product of the context: not in its name, category, tags, attributes or description, nor in the customer''s history (rule "attribute"). Kinds offer, occasion and event are claims rather than product facts (rules "offer", "occasion", "event": a discount, an occasion or person of the customer''s life, an event such as a delivery or a visit that no data of the context records). Kind activity is a pastime ("Happy baking!", "enjoy writing with them") that no word of the context supports: stems lists the beginnings of the words that do (rule "activity").';
 INSERT INTO recgen.attribute_words (word, kind)
 SELECT w, 'colour' FROM unnest(ARRAY[
     'red', 'blue', 'green', 'yellow', 'pink', 'purple', 'orange', 'black', 'white', 'grey', 'gray',
@@ -136,4 +139,44 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'we bought', 'we purchased', 'we ordered', 'we recently bought', 'we recently purchased',
     'we recently ordered', 'we just bought'
 ]) w
+ON CONFLICT DO NOTHING;
+
+-- a pastime the products and the customer's history give no reason to
+-- mention (rule "activity": "Happy baking!" after three lunch bags, "We hope
+-- you enjoy writing with them" after a jam making set; Qwen2.5-Coder-1.5B,
+-- composition frame): supported by a word of the context that starts with
+-- one of its stems ("bak" of "baking set", "cake" of "cake tins")
+INSERT INTO recgen.attribute_words (word, kind, stems)
+SELECT w, 'activity', stems FROM (VALUES
+    ('baking', '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'::text[]),
+    ('bake', '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'),
+    ('cooking', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
+    ('cook', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
+    ('gardening', '{garden,plant,seed,flower,watering,herb}'),
+    -- a drawing, a painting, the writing on a card: nouns as often, so
+    -- only as a pastime ("happy writing", "enjoy writing with them")
+    ('happy writing', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
+    ('enjoy writing', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
+    ('writing with', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
+    ('happy reading', '{book,read}'),
+    ('enjoy reading', '{book,read}'),
+    ('reading with', '{book,read}'),
+    ('happy painting', '{paint,brush,canvas,art}'),
+    ('enjoy painting', '{paint,brush,canvas,art}'),
+    ('painting with', '{paint,brush,canvas,art}'),
+    ('happy drawing', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
+    ('enjoy drawing', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
+    ('drawing with', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
+    ('happy colouring', '{colour,pencil,crayon,draw,art,chalk}'),
+    ('enjoy colouring', '{colour,pencil,crayon,draw,art,chalk}'),
+    ('crafting', '{craft,sew,knit,ribbon,glue,art,paper,kit}'),
+    ('sewing', '{sew,needle,thread,fabric,button,craft}'),
+    ('knitting', '{knit,wool,yarn,needle,craft}'),
+    ('camping', '{camp,tent,outdoor}'),
+    ('picnic', '{picnic,lunch,hamper,flask}'),
+    ('picnics', '{picnic,lunch,hamper,flask}'),
+    ('decorating', '{decor,ornament,garland,bunting,light,bauble}'),
+    ('gift wrapping', '{wrap,gift,paper,ribbon}'),
+    ('cleaning', '{clean,brush,mop,duster}')
+) v(w, stems)
 ON CONFLICT DO NOTHING;
