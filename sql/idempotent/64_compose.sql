@@ -611,12 +611,13 @@ BEGIN
              WHERE i ->> 'name' = substring(v ->> 'detail' FROM '"([^"]+)"') AND parts ? 'reasons' LIMIT 1;
             -- (in a frame the products' sentences are recgen's: no part to ask for)
         ELSIF v ->> 'rule' IN ('repetition', 'first_person', 'attribute', 'copied', 'cut_off', 'second_person', 'script',
-                                'placeholder', 'offer', 'occasion', 'event', 'negation', 'banned', 'overpromise', 'name', 'owned', 'price') THEN
+                                'placeholder', 'offer', 'occasion', 'event', 'activity', 'negation', 'banned', 'overpromise', 'name', 'owned',
+                                'product_name', 'price') THEN
             -- the quoted phrase (every quoted word of a list of words)
             FOR q IN SELECT btrim(m[1], ' …')
                        FROM regexp_matches(v ->> 'detail', CASE WHEN v ->> 'rule' = 'price' THEN '^(\S+)' ELSE '"([^"]+)"' END, 'g')
                             WITH ORDINALITY AS x(m, o)
-                      WHERE o = 1 OR v ->> 'rule' IN ('attribute', 'offer', 'occasion', 'event') LOOP
+                      WHERE o = 1 OR v ->> 'rule' IN ('attribute', 'offer', 'occasion', 'event', 'activity') LOOP
                 q := ' ' || recgen.guard_norm(q) || ' ';
                 CONTINUE WHEN q = '  ';
                 SELECT array_agg(key ORDER BY CASE key WHEN 'opening' THEN 0 WHEN 'closing' THEN 100 WHEN 'cta' THEN 101

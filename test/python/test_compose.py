@@ -540,3 +540,17 @@ def test_a_reason_cut_at_the_limit_stays_cut_off(conn):
     assert one(conn, "SELECT %s ~ (recgen.email_part_schema('reason') ->> 'pattern')", (at_limit,)), at_limit
     got = one(conn, "SELECT recgen.product_sentence(%s, %s, 1)", (at_limit, json.dumps(item)))
     assert not got.endswith("."), got
+
+
+def test_a_pastime_and_an_invented_name_point_at_their_parts(conn):
+    """The rules activity and product_name quote the model's words, so a
+    frame's part retry asks for the part that says them, not the whole email
+    (product_name also quotes the nearest real name, which recgen's own
+    product sentence says: that one points at nothing)."""
+    ctx = one(conn, "SELECT recgen.context(1, 3)")
+    name = one(conn, "SELECT recgen.display_name(%s)", (ctx["items"][0]["name"],))
+    framed = {"opening": f"We hope the {name} Mug is a hit.", "closing": "Happy knitting!", "cta": "Look"}
+    v = [{"rule": "product_name", "detail": f'names "{name} Mug", which is no product of the context (the nearest is "{ctx["items"][0]["name"]}")'},
+         {"rule": "activity", "detail": 'speaks of "knitting", a pastime neither the products nor the customer\'s history are about'}]
+    faults = one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)", (json.dumps(framed), json.dumps(ctx), json.dumps(v)))
+    assert faults == {"opening": v[0]["detail"], "closing": v[1]["detail"]}, faults
