@@ -84,6 +84,8 @@ def test_the_sendable_email_passes(conn):
     ("We noticed you're looking at a new lunch bag.", "Thank you.", "event"),
     # (make demo, frame: the customer's purchases as the shop's)
     ("We bought the Spaceboy Lunch Box.", "Thank you.", "event"),
+    # (frame run: plans nobody told the shop of)
+    ("We hope the Spaceboy Lunch Box is a hit.", "We know you're planning something new.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

@@ -137,7 +137,10 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
     'we have received', 'we received', 'just received', 're looking at', 'are looking at',
     'we bought', 'we purchased', 'we ordered', 'we recently bought', 'we recently purchased',
-    'we recently ordered', 'we just bought'
+    'we recently ordered', 'we just bought',
+    -- plans nobody told the shop of ("you're planning on taking a trip next
+    -- summer", frame run)
+    'you re planning', 'you are planning', 'youre planning', 'you re thinking of', 'you are thinking of'
 ]) w
 ON CONFLICT DO NOTHING;
 
