@@ -543,8 +543,7 @@ BEGIN
                       b.sign_off);
     out := jsonb_strip_nulls(jsonb_build_object(
         'subject', recgen.part_without_dangling(recgen.part_text(parts ->> 'subject')),
-        'preheader', left(coalesce('New ideas for your ' || replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' '),
-                                   'A few ideas chosen for you'), 140),
+        'preheader', recgen.email_preheader(ctx),
         'body', body,
         -- a call to action the length limit cut after "and" / "your" / "let's" loses that
         -- word; one that reached the limit (30 characters) was cut in a word

@@ -186,6 +186,40 @@ COMMENT ON FUNCTION recgen.fallback_product_sentences(jsonb, recgen.brands, text
     'recgen''s own sentence per product of a context (name, price, the purchase that led to it or the recommender''s reason), phrasings chosen by seed so that none repeats a phrase of the text so far; the fallback''s and composition frame''s product sentences';
 
 /*
+ * spending_category: whether the customer's favourite category is one of
+ * spending rather than of the catalog (a bank's "groceries", where the
+ * customer spends: no product has it), so that it is never spoken of as
+ * products ("groceries ideas").
+ */
+CREATE OR REPLACE FUNCTION recgen.spending_category(ctx jsonb) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT ctx #>> '{behaviour,recent_categories,0}' IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM recgen.products p WHERE p.category = ctx #>> '{behaviour,recent_categories,0}')
+$$;
+COMMENT ON FUNCTION recgen.spending_category(jsonb) IS
+    'Whether a context''s favourite category is one of spending (no product of the catalog has it: a bank''s "groceries"), not of products';
+
+/*
+ * email_preheader: recgen's preheader for an email (the fallback's and a
+ * composed one's): the favourite categories, or for categories of spending
+ * the account ("New ideas for your business supplies" read as if the bank
+ * sold them, make demo); "other" is no category to a reader.
+ */
+CREATE OR REPLACE FUNCTION recgen.email_preheader(ctx jsonb) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN recgen.spending_category(ctx) THEN 'Chosen for how you use your account'
+                ELSE left('Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', c1, c2), ''), ''), 140) END
+      FROM (SELECT replace(nullif(ctx #>> '{behaviour,recent_categories,0}', 'other'), '_', ' ') AS c1,
+                   replace(nullif(ctx #>> '{behaviour,recent_categories,1}', 'other'), '_', ' ') AS c2) s
+$$;
+COMMENT ON FUNCTION recgen.email_preheader(jsonb) IS
+    'recgen''s email preheader for a context: "Chosen from what you like: <favourite categories>", or for categories of spending "Chosen for how you use your account"';
+
+/*
  * fallback_opening: recgen's own opening sentence for a context: the latest
  * purchase that is not recommended again, by name ("purchase"), else the
  * favourite categories, as shop categories or, for a bank, as where the
@@ -206,8 +240,7 @@ BEGIN
                                       WHERE NOT coalesce(ctx -> 'items', '[]') @> jsonb_build_array(jsonb_build_object('name', p))
                                       ORDER BY o LIMIT 1));
     -- a category of the catalog, or one of spending (a bank's "groceries")
-    spending := cat IS NOT NULL AND NOT EXISTS (SELECT 1 FROM recgen.products p
-                                                 WHERE p.category = ctx #>> '{behaviour,recent_categories,0}');
+    spending := recgen.spending_category(ctx);
     IF purchase IS NOT NULL THEN
         opening := (ARRAY[format('Thank you for choosing the %s.', purchase),
                            format('We hope you are enjoying the %s.', purchase),
@@ -251,18 +284,15 @@ AS $$
 DECLARE
     fname text := ctx #>> '{customer,first_name}';  -- as the context gives it (a surname with full_name)
     h integer;
-    cat text := replace(ctx #>> '{behaviour,recent_categories,0}', '_', ' ');
-    cat2 text := replace(ctx #>> '{behaviour,recent_categories,1}', '_', ' ');
     op text;
     bought text;
-    spending boolean;
     body text;
     named text[] := '{}';
     last_named text;
 BEGIN
     h := recgen.content_seed(ctx);
     body := recgen.greeting(fname, h / 7) || E'\n\n';
-    SELECT f.opening, f.purchase, f.spending INTO op, bought, spending FROM recgen.fallback_opening(ctx, h) f;
+    SELECT f.opening, f.purchase INTO op, bought FROM recgen.fallback_opening(ctx, h) f;
     body := body || op;
     IF bought IS NOT NULL THEN
         named := ARRAY[bought];
@@ -286,8 +316,7 @@ BEGIN
     RETURN jsonb_build_object(
         -- the subject names the first product when it is short, else the interest
         'subject', recgen.email_subject(ctx, h),
-        'preheader', CASE WHEN spending THEN 'Chosen for how you use your account'
-                          ELSE 'Chosen from what you like' || coalesce(': ' || nullif(concat_ws(', ', cat, cat2), ''), '') END,
+        'preheader', recgen.email_preheader(ctx),
         'body', body,
         'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',
                       'See what we picked', 'Have a look', 'View your ideas'])[1 + (h / 18) % 8]);

@@ -554,3 +554,17 @@ def test_a_pastime_and_an_invented_name_point_at_their_parts(conn):
          {"rule": "activity", "detail": 'speaks of "knitting", a pastime neither the products nor the customer\'s history are about'}]
     faults = one(conn, "SELECT recgen.email_part_faults(%s, %s, %s)", (json.dumps(framed), json.dumps(ctx), json.dumps(v)))
     assert faults == {"opening": v[0]["detail"], "closing": v[1]["detail"]}, faults
+
+
+def test_the_preheader_of_a_spending_category_speaks_of_the_account(conn):
+    """make demo, the bank's composed email: "New ideas for your business
+    supplies", as if the bank sold them; a category no product has is where
+    the customer spends. The composed email and the fallback say the same."""
+    sold = one(conn, "SELECT min(category) FROM recgen.products WHERE category <> 'other'")
+    spends = {**ANNA, "behaviour": {**ANNA["behaviour"], "recent_categories": ["business_supplies", sold]}}
+    shops = {**ANNA, "behaviour": {**ANNA["behaviour"], "recent_categories": [sold]}}
+    for ctx, want in [(spends, "Chosen for how you use your account"), (shops, f"Chosen from what you like: {sold}")]:
+        assert compose(conn, ANNA_PARTS, ctx)["preheader"] == want, ctx
+        assert one(conn, "SELECT recgen.render_fallback('email', %s, 'default')", (json.dumps(ctx),))["preheader"] == want
+    other = {**ANNA, "behaviour": {**ANNA["behaviour"], "recent_categories": [sold, "other"]}}
+    assert compose(conn, ANNA_PARTS, other)["preheader"] == f"Chosen from what you like: {sold}"
