@@ -21,7 +21,9 @@
 # faults were all in some parts gets those asked for again before its first
 # attempt is judged: "first pass" counts it, "first answer pass" does not,
 # and "LLM calls/email" counts every request). With RECGEN_BENCH_EMAILS=<dir> the emails are also written to
-# <dir>/<model>-<mode>-<database>.txt for reading. The mode is switched on
+# <dir>/<model>-<mode>-<database>.txt for reading, and as JSON lines with their
+# contexts to <dir>/<model>-<mode>-<database>.jsonl, which bench/llm/reguard.py
+# guards again after a rule changed. The mode is switched on
 # the email template inside a transaction
 # that is rolled back, so the databases keep their templates and no content is
 # left behind (llm_calls rows stay, as for every rolled-back call).
@@ -47,7 +49,7 @@ measure() {
 	local emails=()
 	if [[ -n ${RECGEN_BENCH_EMAILS:-} ]]; then
 		mkdir -p "$RECGEN_BENCH_EMAILS"
-		emails=(-v "emails=$RECGEN_BENCH_EMAILS/$model-$mode-$db.txt")
+		emails=(-v "emails=$RECGEN_BENCH_EMAILS/$model-$mode-$db.txt" -v "emails_json=$RECGEN_BENCH_EMAILS/$model-$mode-$db.jsonl")
 	fi
 	psql "$("$ROOT/tools/cluster.sh" dsn "$db")" -X -qAt -F ' | ' -v ON_ERROR_STOP=1 "${emails[@]}" <<-SQL
 		SET client_min_messages = warning;
@@ -103,6 +105,11 @@ measure() {
 		              coalesce(' (' || (SELECT string_agg(coalesce((v ->> 'stage') || ' ', '') || (v ->> 'rule') || ': ' || (v ->> 'detail'), '; ')
 		                                  FROM jsonb_array_elements(c.violations) v) || ')', ''),
 		              c.output ->> 'subject', c.output ->> 'body', c.output ->> 'cta')
+		  FROM res r JOIN recgen.content c USING (content_id) ORDER BY c.customer_id;
+		-- and one JSON line per email with its context, for bench/llm/reguard.py
+		\o :emails_json
+		SELECT jsonb_build_object('customer_id', c.customer_id, 'verdict', c.verdict, 'attempts', c.attempts,
+		                          'output', c.output, 'context', c.context, 'violations', c.violations)
 		  FROM res r JOIN recgen.content c USING (content_id) ORDER BY c.customer_id;
 		\o
 		\endif

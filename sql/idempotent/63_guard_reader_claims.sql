@@ -115,11 +115,16 @@ BEGIN
         -- the other whole names of the context masked (a sibling variant's
         -- "Alarm Clock Bakelike Red" is not the Green one), then the
         -- purchases' forms
-        t := (SELECT string_agg(recgen.guard_mask(recgen.guard_mask_others(x ->> 'norm', f, it.name), bought), ' . ')
-                FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x);
+        -- the body's sentences and the other lines (a subject, a call to
+        -- action "Enjoy your jam making set": make demo)
+        t := (SELECT string_agg(recgen.guard_mask(recgen.guard_mask_others(x, f, it.name), bought), ' . ')
+                FROM (SELECT x ->> 'norm' AS x FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x
+                      UNION ALL
+                      SELECT recgen.guard_norm(l) FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') l
+                       WHERE strpos(coalesce(f ->> 'body', ''), l) = 0) s);
         FOR fm IN SELECT jsonb_array_elements_text(it.forms) LOOP
             IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
-                    || '|you (?:bought|purchased|ordered|chose|picked|got)'
+                    || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?'
                     || '|(?:bought|purchased|ordered|ordering|choosing|owning|enjoying|using))'
                     || '(?: (?:the|a|an|your))?(?: (?!(?:the|a|an|and|or|with|for|to|of|your|it|is)\s)[a-z0-9]+){0,2} '
                     || regexp_replace(fm, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '(?:\s|$)') THEN
@@ -177,7 +182,7 @@ BEGIN
     FOR r IN SELECT m[1] AS lead, m[2] AS run
                FROM recgen.guard_sentences(f ->> 'body') s,
                     regexp_matches('¶ ' || s.sentence,
-                                   '(¶ |[[:space:]("“‘])((?:[[:upper:]][[:alnum:]''’-]*|[0-9]+)(?:[[:space:]]+(?:[[:upper:]][[:alnum:]''’-]*|[0-9]+))+)', 'g') m
+                                   '(¶ |[[:space:]("“‘])((?:[[:upper:]0-9][[:alnum:]''’-]*)(?:[[:space:]]+(?:[[:upper:]0-9][[:alnum:]''’-]*))+)', 'g') m
               ORDER BY s.n LOOP
         w := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(recgen.guard_norm(r.run), ' ')) x);
         -- the best-matching name: the most words in common

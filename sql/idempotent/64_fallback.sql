@@ -22,7 +22,8 @@
 /*
  * display_name: a product name as a text shows it: names written all in
  * capitals (as the Online Retail catalog has them) in title case, small
- * words in lower case; other names unchanged.
+ * words in lower case, the catalog's "OF4" as "of 4" ("Set of 4
+ * Woodland", not "Set Of4 Woodland"); other names unchanged.
  */
 CREATE OR REPLACE FUNCTION recgen.display_name(name text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -31,11 +32,12 @@ AS $$
     SELECT CASE WHEN name <> upper(name) OR name !~ '[A-Z]{2}' THEN btrim(regexp_replace(name, '\s+', ' ', 'g'), ' .,')
                 ELSE (SELECT string_agg(CASE WHEN k > 1 AND lower(w) IN ('of', 'and', 'the', 'a', 'an', 'in', 'with', 'for', 'on', 'to', 'or')
                                              THEN lower(w) ELSE initcap(w) END, ' ' ORDER BY k)
-                        FROM regexp_split_to_table(btrim(regexp_replace(name, '\s+', ' ', 'g'), ' .,'), ' ') WITH ORDINALITY AS t(w, k))
+                        FROM regexp_split_to_table(btrim(regexp_replace(regexp_replace(name, '\mOF([0-9]+)\M', 'OF \1', 'g'),
+                                                                        '\s+', ' ', 'g'), ' .,'), ' ') WITH ORDINALITY AS t(w, k))
            END
 $$;
 COMMENT ON FUNCTION recgen.display_name(text) IS
-    'A product name as content shows it: all-capitals catalog names in title case (small words lower case), others as they are; runs of spaces and a trailing full stop removed';
+    'A product name as content shows it: all-capitals catalog names in title case (small words lower case, "OF4" as "of 4"), others as they are; runs of spaces and a trailing full stop removed';
 
 /*
  * reason_phrase: a recommendation reason (recgen.reason_text) as the

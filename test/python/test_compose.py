@@ -568,3 +568,12 @@ def test_the_preheader_of_a_spending_category_speaks_of_the_account(conn):
         assert one(conn, "SELECT recgen.render_fallback('email', %s, 'default')", (json.dumps(ctx),))["preheader"] == want
     other = {**ANNA, "behaviour": {**ANNA["behaviour"], "recent_categories": [sold, "other"]}}
     assert compose(conn, ANNA_PARTS, other)["preheader"] == f"Chosen from what you like: {sold}"
+
+
+def test_a_catalog_count_written_together_is_shown_apart(conn):
+    """The Online Retail catalog writes "SET OF4": the fallback showed
+    "Round Snack Boxes Set Of4 Woodland" (frame run)."""
+    assert one(conn, "SELECT recgen.display_name('ROUND SNACK BOXES SET OF4 WOODLAND')") == \
+        "Round Snack Boxes Set of 4 Woodland"
+    assert one(conn, "SELECT recgen.display_name('SET OF 3 CAKE TINS PANTRY DESIGN')") == "Set of 3 Cake Tins Pantry Design"
+    assert one(conn, "SELECT recgen.display_name('Offer 4 You')") == "Offer 4 You"

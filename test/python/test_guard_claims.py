@@ -292,3 +292,30 @@ def test_a_count_written_apart_is_the_product(conn):
                                       "Your Round Snack Boxes Set Of 4 Woodland is a hit.")
     g = guard(conn, out, ctx)
     assert rules(g) == {"owned"}, g
+
+
+def test_a_recommended_product_owned_in_the_subject_or_the_button(conn):
+    """make demo: the call to action "Enjoy your jam making set" of the
+    recommended Jam Making Set with Jars (the rule read the body alone); and
+    "you picked up the ..." is "you picked"."""
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "JAM MAKING SET WITH JARS", "category": "kitchen"},
+                              EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Jam Making Set with Jars")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    for field, text in [("cta", "Enjoy your jam making set"), ("subject", "Emily, your Jam Making Set with Jars")]:
+        g = guard(conn, {**out, field: text}, ctx)
+        assert rules(g) == {"owned"}, (field, g)
+    picked = {**out, "body": out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
+                                                 "We are glad you picked up the Jam Making Set with Jars.")}
+    assert rules(guard(conn, picked, ctx)) == {"owned"}, guard(conn, picked, ctx)
+
+
+def test_a_size_written_to_its_number_is_the_name(conn):
+    """The fallback of retail customer 12722: "We hope the Black Christmas
+    Tree 120cm is everything you wanted" (a run that stopped at "120")."""
+    bought = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["BLACK CHRISTMAS TREE 120CM"]}}
+    g = guard(conn, emily("We hope the Black Christmas Tree 120cm is everything you wanted."), bought)
+    assert "product_name" not in rules(g), g
+    g = guard(conn, emily("We hope the Black Christmas Tree 150cm is everything you wanted."), bought)
+    assert "product_name" in rules(g), g
