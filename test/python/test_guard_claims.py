@@ -67,6 +67,7 @@ def test_the_sendable_email_passes(conn):
     ("We hope the Spaceboy Lunch Box is a hit.", "Enjoy money off your next order.", "offer"),
     ("We hope the Spaceboy Lunch Box is a hit.", "Free delivery on everything this week.", "offer"),
     ("We hope the Spaceboy Lunch Box is a hit.", "Use the promo code at checkout.", "offer"),
+    ("We've got a great offer for you!", "Thank you.", "offer"),
     ("We hope the Spaceboy Lunch Box is a hit.", "Enjoy your special day!", "occasion"),
     ("We hope the Spaceboy Lunch Box is perfect for your trip to Europe.", "Thank you.", "occasion"),
     ("We hope the Spaceboy Lunch Box is a hit with your child.", "Thank you.", "occasion"),
@@ -86,6 +87,7 @@ def test_the_sendable_email_passes(conn):
     ("We bought the Spaceboy Lunch Box.", "Thank you.", "event"),
     # (frame run: plans nobody told the shop of)
     ("We hope the Spaceboy Lunch Box is a hit.", "We know you're planning something new.", "event"),
+    ("We hope the Spaceboy Lunch Box is a hit.", "We hope it helps with your upcoming lunches.", "event"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

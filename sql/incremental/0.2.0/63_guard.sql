@@ -100,7 +100,9 @@ SELECT w, 'offer' FROM unnest(ARRAY[
     'discount', 'discounts', 'discounted', 'sale', 'on sale', 'coupon', 'coupons', 'voucher', 'vouchers',
     'promo', 'promo code', 'promotion', 'special offer', 'exclusive offer', 'limited offer', 'limited time',
     'free shipping', 'free delivery', 'free postage', 'free gift', 'bargain', 'half price', 'clearance',
-    'great deal', 'best deal', 'deals', 'off your', 'percent off', 'money off'
+    'great deal', 'best deal', 'deals', 'off your', 'percent off', 'money off',
+    -- "We've got a great offer for you!" (frame run)
+    'great offer', 'an offer', 'offer for you', 'our offer'
 ]) w
 UNION ALL
 -- an occasion, a trip, an event or a person of the customer's life the
@@ -140,7 +142,8 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'we recently ordered', 'we just bought',
     -- plans nobody told the shop of ("you're planning on taking a trip next
     -- summer", frame run)
-    'you re planning', 'you are planning', 'youre planning', 'you re thinking of', 'you are thinking of'
+    'you re planning', 'you are planning', 'youre planning', 'you re thinking of', 'you are thinking of',
+    'your upcoming', 'travel plans'
 ]) w
 ON CONFLICT DO NOTHING;
 
