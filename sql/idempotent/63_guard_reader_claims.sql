@@ -112,19 +112,27 @@ BEGIN
                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(i -> 'forms') x WHERE bought ? x)
                  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) c
                                   WHERE c ->> 'name' = i ->> 'name' AND c ->> 'reason' = 'you have bought it before') LOOP
-        -- the other whole names of the context masked (a sibling variant's
-        -- "Alarm Clock Bakelike Red" is not the Green one), then the
-        -- purchases' forms
         -- the body's sentences and the other lines (a subject, a call to
-        -- action "Enjoy your jam making set": make demo)
+        -- action "Enjoy your jam making set": make demo), the other whole
+        -- names of the context masked (a sibling variant's "Alarm Clock
+        -- Bakelike Red" is not the Green one), then the purchases' forms
         t := (SELECT string_agg(recgen.guard_mask(recgen.guard_mask_others(x, f, it.name), bought), ' . ')
                 FROM (SELECT x ->> 'norm' AS x FROM jsonb_array_elements(coalesce(f -> 'sentences', '[]')) x
                       UNION ALL
                       SELECT recgen.guard_norm(l) FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') l
                        WHERE strpos(coalesce(f ->> 'body', ''), l) = 0) s);
-        FOR fm IN SELECT jsonb_array_elements_text(it.forms) LOOP
+        -- its forms, and its name without the first word when three words or
+        -- more remain, or two with no other name of the context holding them
+        -- ("We're glad you found the rewards card helpful" of the recommended
+        -- Travel Rewards Card, frame run)
+        FOR fm IN SELECT jsonb_array_elements_text(it.forms)
+                  UNION
+                  SELECT x FROM (SELECT regexp_replace(recgen.guard_norm(it.name), '^\S+ ', '') AS x) y
+                   WHERE x ~ ' ' AND x <> recgen.guard_norm(it.name) AND NOT bought ? x
+                     AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(f -> 'names') n
+                                      WHERE n <> recgen.guard_norm(it.name) AND strpos(' ' || n || ' ', ' ' || x || ' ') > 0) LOOP
             IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
-                    || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?'
+                    || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?|you (?:found|find)'
                     || '|(?:bought|purchased|ordered|ordering|choosing|owning|enjoying|using))'
                     || '(?: (?:the|a|an|your))?(?: (?!(?:the|a|an|and|or|with|for|to|of|your|it|is)\s)[a-z0-9]+){0,2} '
                     || regexp_replace(fm, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '(?:\s|$)') THEN

@@ -321,3 +321,26 @@ def test_a_size_written_to_its_number_is_the_name(conn):
     assert "product_name" not in rules(g), g
     g = guard(conn, emily("We hope the Black Christmas Tree 150cm is everything you wanted."), bought)
     assert "product_name" in rules(g), g
+
+
+def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
+    """Seen passing in the bank's frame run: "We're glad you found the rewards
+    card helpful" and "We hope you find the rewards card useful" of the
+    Travel Rewards Card recommended to them."""
+    ctx = {"customer": {"first_name": "Sophie", "locale": "en-GB", "segment": "regular"},
+           "behaviour": {"recent_categories": ["cards"], "last_purchases": ["Cash-Back Credit Card"]},
+           "concerns": [],
+           "items": [{"product_id": 12, "name": "Travel Rewards Card", "price": 36, "price_text": "£36.00",
+                      "category": "cards", "reason": "often bought together with items you chose",
+                      "because": ["Cash-Back Credit Card"]}]}
+    body = ("Hello Sophie,\n\n{}\n\nTo go with your Cash-Back Credit Card, have a look at the Travel Rewards Card "
+            "(£36.00).\n\nEligibility, terms and conditions apply. Rates may change.\n\nYour bank")
+    out = {"subject": "Sophie, the Travel Rewards Card", "body": body.format("We hope you are well."), "cta": "Compare the options"}
+    assert guard(conn, out, ctx, "bank")["ok"], guard(conn, out, ctx, "bank")
+    for opening in ["We're glad you found the rewards card helpful.", "We hope you find the rewards card useful.",
+                    "Your rewards card is waiting."]:
+        g = guard(conn, {**out, "body": body.format(opening)}, ctx, "bank")
+        assert rules(g) == {"owned"}, (opening, g)
+    # the purchase's own words are theirs: "your credit card" is the Cash-Back Credit Card
+    g = guard(conn, {**out, "body": body.format("We hope your credit card serves you well.")}, ctx, "bank")
+    assert "owned" not in rules(g), g

@@ -139,9 +139,10 @@ def test_issue_pablo_in_the_third_person(conn):
 
 def test_the_name_as_an_object_is_the_third_person_but_not_when_addressed(conn):
     # seen in a measured run: "It suits Priya as they often buy together ..."
-    # and "a great offer for James!" (passed as addressed, "!" after the name)
+    # and "a great offer for James!" (passed as addressed, "!" after the name;
+    # "a great offer" is an offer too now, so a pick here)
     for said in ("It suits Thomas as he often buys jars.", "A gift for Thomas and the family.",
-                 "The jar is a great offer for Thomas!"):
+                 "The jar is a great pick for Thomas!"):
         body = GOOD_THOMAS["body"].replace("We hope", said + " We hope")
         g = guard(conn, "email", {**GOOD_THOMAS, "body": body}, THOMAS)
         assert not g["ok"] and rules(g) == {"second_person"}, g
