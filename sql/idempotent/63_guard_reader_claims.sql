@@ -62,6 +62,45 @@ COMMENT ON FUNCTION recgen.guard_rule_first_person(text, jsonb) IS
     'Guard rule "first_person": the text says "I", "me" or "my" (outside product and purchase names); the brand writes as "we" (a video narration''s presenter may say "I")';
 
 /*
+ * guard_owned_words: the words after "your (new)", "ordering the" or "you
+ * ordered / bought / chose / picked the" in a text in normal form that are
+ * two or more words of a product's name in another order or short
+ * ("Thanks for ordering the Spaceboy Lunch Bag" of the Lunch Bag Spaceboy
+ * Design, "Your Regency Cakestand is a great addition" of the Regency
+ * Cakestand 3 Tier: frame run), singular or plural, and not all words of
+ * one purchase (then they may be that purchase: "your new alarm clock" to
+ * the buyer of another alarm clock); NULL when there are none. "for your"
+ * is no owning ("Shop for your lunch bags").
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_owned_words(t text, name text, purchases jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nw text[] := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(recgen.guard_norm(name), ' ')) x);
+    m text[];
+    w text[];
+    k integer;
+BEGIN
+    FOR m IN SELECT regexp_matches(coalesce(t, ''),
+                                   '(?:^|\s)(?:(?<!for )your(?: new)?|ordering the|you (?:ordered|bought|chose|picked) the)((?: [a-z0-9]+){2,4})', 'g') LOOP
+        w := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(btrim(m[1]), ' ')) x);
+        k := 0;
+        WHILE k < cardinality(w) AND w[k + 1] = ANY (nw) LOOP
+            k := k + 1;
+        END LOOP;
+        CONTINUE WHEN k < 2 OR (SELECT count(DISTINCT x) FROM unnest(w[1:k]) x) < 2;
+        CONTINUE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(purchases) p
+                               WHERE (SELECT bool_and(p ? x) FROM unnest(w[1:k]) x));
+        RETURN array_to_string((string_to_array(btrim(m[1]), ' '))[1:k], ' ');
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recgen.guard_owned_words(text, text, jsonb) IS
+    'The words after "your" / "ordering the" / "you bought the" in a normal-form text that are two or more words of the product''s name (any order, singular or plural) and not all of one purchase''s (purchases: a jsonb array of arrays of singular words), or NULL';
+
+/*
  * guard_rule_owned: a recommended product spoken of as the customer's
  * own: the product's name after "your", "you have (got/bought)", "you
  * bought/ordered/chose/picked", "choosing/ordering/enjoying/using the",
@@ -81,10 +120,19 @@ DECLARE
     v jsonb := '[]';
     it record;
     fm text;
+    found boolean;
+    purchases jsonb;
+    w text;
 BEGIN
     IF kind NOT IN ('email', 'snippet') THEN
         RETURN '[]';
     END IF;
+    -- each purchase's words, singular (for recgen.guard_owned_words)
+    SELECT coalesce(jsonb_agg((SELECT jsonb_agg(DISTINCT regexp_replace(x, 's$', '')) FROM unnest(string_to_array(recgen.guard_norm(p), ' ')) x)), '[]')
+      INTO purchases
+      FROM (SELECT jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]')) p
+            UNION
+            SELECT jsonb_array_elements_text(coalesce(i -> 'because', '[]')) FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i) s;
     -- the forms of what the customer did buy, longest first
     SELECT coalesce(jsonb_agg(x ORDER BY length(x) DESC, x), '[]') INTO bought
       FROM (SELECT DISTINCT x FROM (SELECT jsonb_array_elements_text(coalesce(f -> 'last', '[]')) x
@@ -138,9 +186,19 @@ BEGIN
                     || regexp_replace(fm, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '(?:\s|$)') THEN
                 v := v || jsonb_build_object('rule', 'owned', 'detail',
                     format('speaks of "%s" as the customer''s own, but it is a product recommended to them', it.name));
+                found := true;
                 EXIT;
             END IF;
         END LOOP;
+        -- or by its words in another order or short ("your Regency Cakestand")
+        IF NOT coalesce(found, false) THEN
+            w := recgen.guard_owned_words(t, it.name, purchases);
+            IF w IS NOT NULL THEN
+                v := v || jsonb_build_object('rule', 'owned', 'detail',
+                    format('speaks of "%s" as the customer''s own ("%s"), but it is a product recommended to them', it.name, w));
+            END IF;
+        END IF;
+        found := false;
     END LOOP;
     RETURN v;
 END

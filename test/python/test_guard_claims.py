@@ -344,3 +344,19 @@ def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
     # the purchase's own words are theirs: "your credit card" is the Cash-Back Credit Card
     g = guard(conn, {**out, "body": body.format("We hope your credit card serves you well.")}, ctx, "bank")
     assert "owned" not in rules(g), g
+
+
+@pytest.mark.parametrize("opening,owned", [
+    ("Thanks for ordering the Spaceboy Lunch Bag.", True),         # the Lunch Bag Spaceboy Design, reordered
+    ("Your Spaceboy Birthday is a great addition.", True),         # the Spaceboy Birthday Card, short
+    ("We hope you enjoy your new lunch bags.", True),
+    ("Shop for your lunch bags whenever you like.", False),        # for your: no owning
+    ("We hope you enjoy your Spaceboy lunch box.", False),         # all words of her purchase
+    ("Your spaceboy taste shows.", False),                          # one word of the name
+])
+def test_a_recommended_product_owned_in_other_words(conn, opening, owned):
+    """Seen passing in the second frame run: "Thanks for ordering the
+    Spaceboy Lunch Bag", "Your Regency Cakestand is a great addition to your
+    kitchen" of recommended products."""
+    g = guard(conn, emily(opening), EMILY)
+    assert ("owned" in rules(g)) == owned, g
