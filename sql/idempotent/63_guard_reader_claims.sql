@@ -180,7 +180,7 @@ BEGIN
                      AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(f -> 'names') n
                                       WHERE n <> recgen.guard_norm(it.name) AND strpos(' ' || n || ' ', ' ' || x || ' ') > 0) LOOP
             IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
-                    || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?|you (?:found|find)'
+                    || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?|you found'
                     || '|(?:bought|purchased|ordered|ordering|choosing|owning|enjoying|using))'
                     || '(?: (?:the|a|an|your))?(?: (?!(?:the|a|an|and|or|with|for|to|of|your|it|is)\s)[a-z0-9]+){0,2} '
                     || regexp_replace(fm, '([.*+?^${}()|\[\]\\])', '\\\1', 'g') || '(?:\s|$)') THEN

@@ -325,8 +325,7 @@ def test_a_size_written_to_its_number_is_the_name(conn):
 
 def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
     """Seen passing in the bank's frame run: "We're glad you found the rewards
-    card helpful" and "We hope you find the rewards card useful" of the
-    Travel Rewards Card recommended to them."""
+    card helpful" of the Travel Rewards Card recommended to them."""
     ctx = {"customer": {"first_name": "Sophie", "locale": "en-GB", "segment": "regular"},
            "behaviour": {"recent_categories": ["cards"], "last_purchases": ["Cash-Back Credit Card"]},
            "concerns": [],
@@ -337,10 +336,12 @@ def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
             "(£36.00).\n\nEligibility, terms and conditions apply. Rates may change.\n\nYour bank")
     out = {"subject": "Sophie, the Travel Rewards Card", "body": body.format("We hope you are well."), "cta": "Compare the options"}
     assert guard(conn, out, ctx, "bank")["ok"], guard(conn, out, ctx, "bank")
-    for opening in ["We're glad you found the rewards card helpful.", "We hope you find the rewards card useful.",
-                    "Your rewards card is waiting."]:
+    for opening in ["We're glad you found the rewards card helpful.", "Your rewards card is waiting."]:
         g = guard(conn, {**out, "body": body.format(opening)}, ctx, "bank")
         assert rules(g) == {"owned"}, (opening, g)
+    # a hope about what they may choose is no owning
+    g = guard(conn, {**out, "body": body.format("We hope you find the rewards card useful.")}, ctx, "bank")
+    assert "owned" not in rules(g), g
     # the purchase's own words are theirs: "your credit card" is the Cash-Back Credit Card
     g = guard(conn, {**out, "body": body.format("We hope your credit card serves you well.")}, ctx, "bank")
     assert "owned" not in rules(g), g
