@@ -108,7 +108,9 @@ COMMENT ON FUNCTION recgen.guard_owned_words(text, text, jsonb) IS
  * Cakestand 3 Tier"). The names of the customer's purchases are masked
  * first, so "your Lunch Bag Vintage Leaf Design, the Lunch Bag Vintage
  * Doily" speaks of the purchase. Products the customer bought before
- * (a repeat purchase) may be theirs.
+ * (a repeat purchase) may be theirs. The subject and the call to action
+ * count as the body does, and so do the name without its first word and
+ * the name's words in another order (recgen.guard_owned_words).
  */
 CREATE OR REPLACE FUNCTION recgen.guard_rule_owned(kind text, ctx jsonb, f jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -204,7 +206,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_owned(text, jsonb, jsonb) IS
-    'Guard rule "owned": a recommended product spoken of as already the customer''s ("your <product>", "you have a great <product>", "thanks for choosing the <product>"), unless they bought it before';
+    'Guard rule "owned": a recommended product spoken of as already the customer''s in the body, subject or call to action ("your <product>", "you have a great <product>", "thanks for choosing the <product>", its words in another order: "ordering the Spaceboy Lunch Bag"), unless they bought it before';
 
 /*
  * guard_rule_product_name: a run of capitalised words (and numbers) in an
