@@ -772,6 +772,12 @@ BEGIN
     IF kind <> 'email' OR subj = '' THEN
         RETURN '[]';
     END IF;
+    -- a word said three times ("Regency Regency Regency", frame run): the
+    -- composer then writes its own subject, as for one that names nothing
+    IF EXISTS (SELECT 1 FROM unnest(string_to_array(subj, ' ')) w WHERE length(w) >= 3 GROUP BY w HAVING count(*) >= 3) THEN
+        RETURN jsonb_build_array(jsonb_build_object('rule', 'subject',
+            'detail', format('the subject "%s" says a word three times', output ->> 'subject')));
+    END IF;
     subj := ' ' || subj || ' ';
     -- a name, or a distinctive word of a name, a category or a concern
     -- (singular or plural), not a colour, material, size or feature
@@ -794,7 +800,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_subject(text, jsonb, jsonb) IS
-    'Guard rule "subject": an email''s subject names a product (a distinctive word of its name, singular or plural) or an interest of the customer (category, purchase, concern)';
+    'Guard rule "subject": an email''s subject names a product (a distinctive word of its name, singular or plural) or an interest of the customer (category, purchase, concern), and says no word three times';
 
 /*
  * guard_example_text: the answers of the active few-shot examples of a

@@ -577,3 +577,14 @@ def test_a_catalog_count_written_together_is_shown_apart(conn):
         "Round Snack Boxes Set of 4 Woodland"
     assert one(conn, "SELECT recgen.display_name('SET OF 3 CAKE TINS PANTRY DESIGN')") == "Set of 3 Cake Tins Pantry Design"
     assert one(conn, "SELECT recgen.display_name('Offer 4 You')") == "Offer 4 You"
+
+
+def test_a_subject_that_says_a_word_three_times_is_recgens_own(conn):
+    """Seen passing in the second frame run: the subject "Regency Regency
+    Regency". The guard's subject rule rejects it, so the composer writes its
+    own subject, as for one that names nothing."""
+    g = guard(conn, {**compose(conn, ANNA_PARTS, ANNA), "subject": "Regency Regency Regency"}, ANNA)
+    assert [v["rule"] for v in g["violations"]] == ["subject"], g
+    out = compose(conn, {**ANNA_PARTS, "subject": "Regency Regency Regency"}, ANNA)
+    assert out["subject"] != "Regency Regency Regency" and out["subject"].startswith("Anna, "), out
+    assert guard(conn, out, ANNA)["ok"], guard(conn, out, ANNA)
