@@ -313,6 +313,26 @@ BEGIN
                             AND NOT EXISTS (SELECT 1 FROM recgen.attribute_words a, unnest(a.stems) st
                                              WHERE a.word = x AND strpos(facts, ' ' || st) > 0)
                           ORDER BY x);
+        -- the customer's own celebration ("We hope you're having a great
+        -- birthday!" beside a Pink Happy Birthday Bunting, second frame run):
+        -- a product's name allows the word, not that the customer has one;
+        -- their concerns or the categories they buy could tell (a buyer of
+        -- party goods may hear of "your party")
+        IF k.kind = 'occasion' THEN
+            k.found := k.found || ARRAY(
+                SELECT DISTINCT m[1]
+                  FROM regexp_matches(array_to_string(words, ' '),
+                                      '(?:^|\s)(?:your|you re having|you are having|having|enjoy|enjoying)(?: (?:a|an))?'
+                                      || '(?: (?:great|wonderful|lovely|happy|big|special|fantastic|fun|new))?'
+                                      || ' (birthday|anniversary|wedding|party|celebration|graduation|retirement)(?: (\S+))?(?=\s|$)', 'g') m
+                 WHERE NOT m[1] = ANY (k.found)
+                   -- "your birthday card", "your party balloons": a thing, not the day
+                   AND NOT coalesce((f -> 'name_words') ? m[2], false)
+                   AND NOT EXISTS (SELECT 1 FROM (SELECT c ->> 'topic' AS x FROM jsonb_array_elements(coalesce(ctx -> 'concerns', '[]')) c
+                                                  UNION ALL
+                                                  SELECT jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]'))) h
+                                    WHERE strpos(' ' || recgen.guard_norm(h.x) || ' ', ' ' || m[1] || ' ') > 0));
+        END IF;
         IF cardinality(k.found) > 0 THEN
             v := v || jsonb_build_object('rule', k.kind, 'detail',
                 format(CASE k.kind WHEN 'offer' THEN 'offers %s, which neither the brand nor the products'' data mention'

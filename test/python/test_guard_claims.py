@@ -361,3 +361,19 @@ def test_a_recommended_product_owned_in_other_words(conn, opening, owned):
     kitchen" of recommended products."""
     g = guard(conn, emily(opening), EMILY)
     assert ("owned" in rules(g)) == owned, g
+
+
+def test_a_birthday_a_product_is_for_is_not_the_customers(conn):
+    """Seen passing in the second frame run: "We hope you're having a great
+    birthday!" beside a Pink Happy Birthday Bunting. The Spaceboy Birthday
+    Card allows the word for the card, not the customer's own birthday."""
+    for opening in ["We hope you're having a great birthday!", "Enjoy your birthday with the Spaceboy Lunch Box."]:
+        g = guard(conn, emily(opening), EMILY)
+        assert rules(g) == {"occasion"}, (opening, g)
+        assert '"birthday"' in g["violations"][0]["detail"], g
+    g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", "Thank you.",
+                          "It is a birthday card for a friend's birthday."), EMILY)
+    assert g["ok"], g
+    # a thing of the day, not the day (a first run of the rule rejected it)
+    g = guard(conn, emily("We hope your birthday card was a success."), EMILY)
+    assert "occasion" not in rules(g), g
