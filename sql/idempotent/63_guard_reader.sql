@@ -62,6 +62,20 @@ COMMENT ON FUNCTION recgen.guard_norm(text) IS
     'A text in the guard''s normal form: lower case, words separated by single spaces, a digit after a letter apart ("of4" as "of 4"), decimal points kept';
 
 /*
+ * guard_singular_words: the words of a text in normal form, in order, each
+ * without a final "s" (so "bags" and "bag" compare equal). (No SET
+ * search_path, as guard_norm.)
+ */
+CREATE OR REPLACE FUNCTION recgen.guard_singular_words(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(pg_catalog.array_agg(pg_catalog.regexp_replace(x, 's$', '') ORDER BY o), '{}')
+      FROM pg_catalog.unnest(pg_catalog.string_to_array(recgen.guard_norm(t), ' ')) WITH ORDINALITY AS u(x, o)
+$$;
+COMMENT ON FUNCTION recgen.guard_singular_words(text) IS
+    'The words of a text in the guard''s normal form, in order, each without a final "s" (singular and plural compare equal)';
+
+/*
  * guard_name_forms: the normal forms that name a product: its name, its
  * name without the last word when three words or more remain (in normal
  * form: "Cash-Back Credit" for "Cash-Back Credit Card", but not "Lunch

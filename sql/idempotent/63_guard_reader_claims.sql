@@ -77,14 +77,14 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    nw text[] := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(recgen.guard_norm(name), ' ')) x);
+    nw text[] := recgen.guard_singular_words(name);
     m text[];
     w text[];
     k integer;
 BEGIN
     FOR m IN SELECT regexp_matches(coalesce(t, ''),
                                    '(?:^|\s)(?:(?<!for )your(?: new)?|ordering the|you (?:ordered|bought|chose|picked) the)((?: [a-z0-9]+){2,4})', 'g') LOOP
-        w := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(btrim(m[1]), ' ')) x);
+        w := recgen.guard_singular_words(m[1]);
         k := 0;
         WHILE k < cardinality(w) AND w[k + 1] = ANY (nw) LOOP
             k := k + 1;
@@ -125,12 +125,13 @@ DECLARE
     found boolean;
     purchases jsonb;
     w text;
+    norm_name text;
 BEGIN
     IF kind NOT IN ('email', 'snippet') THEN
         RETURN '[]';
     END IF;
     -- each purchase's words, singular (for recgen.guard_owned_words)
-    SELECT coalesce(jsonb_agg((SELECT jsonb_agg(DISTINCT regexp_replace(x, 's$', '')) FROM unnest(string_to_array(recgen.guard_norm(p), ' ')) x)), '[]')
+    SELECT coalesce(jsonb_agg(to_jsonb(recgen.guard_singular_words(p))), '[]')
       INTO purchases
       FROM (SELECT jsonb_array_elements_text(coalesce(ctx #> '{behaviour,last_purchases}', '[]')) p
             UNION
@@ -162,6 +163,8 @@ BEGIN
                WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(i -> 'forms') x WHERE bought ? x)
                  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) c
                                   WHERE c ->> 'name' = i ->> 'name' AND c ->> 'reason' = 'you have bought it before') LOOP
+        found := false;
+        norm_name := recgen.guard_norm(it.name);
         -- the body's sentences and the other lines (a subject, a call to
         -- action "Enjoy your jam making set": make demo), the other whole
         -- names of the context masked (a sibling variant's "Alarm Clock
@@ -177,10 +180,10 @@ BEGIN
         -- Travel Rewards Card, frame run)
         FOR fm IN SELECT jsonb_array_elements_text(it.forms)
                   UNION
-                  SELECT x FROM (SELECT regexp_replace(recgen.guard_norm(it.name), '^\S+ ', '') AS x) y
-                   WHERE x ~ ' ' AND x <> recgen.guard_norm(it.name) AND NOT bought ? x
+                  SELECT x FROM (SELECT regexp_replace(norm_name, '^\S+ ', '') AS x) y
+                   WHERE x ~ ' ' AND x <> norm_name AND NOT bought ? x
                      AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text(f -> 'names') n
-                                      WHERE n <> recgen.guard_norm(it.name) AND strpos(' ' || n || ' ', ' ' || x || ' ') > 0) LOOP
+                                      WHERE n <> norm_name AND strpos(' ' || n || ' ', ' ' || x || ' ') > 0) LOOP
             IF t ~ ('(?:^|\s)(?:your|you (?:ve|have|had|own)(?: (?:got|bought|purchased|ordered|chosen|picked))?'
                     || '|you (?:bought|purchased|ordered|chose|picked|got)(?: up)?|you found'
                     || '|(?:bought|purchased|ordered|ordering|choosing|owning|enjoying|using))'
@@ -193,14 +196,13 @@ BEGIN
             END IF;
         END LOOP;
         -- or by its words in another order or short ("your Regency Cakestand")
-        IF NOT coalesce(found, false) THEN
+        IF NOT found THEN
             w := recgen.guard_owned_words(t, it.name, purchases);
             IF w IS NOT NULL THEN
                 v := v || jsonb_build_object('rule', 'owned', 'detail',
                     format('speaks of "%s" as the customer''s own ("%s"), but it is a product recommended to them', it.name, w));
             END IF;
         END IF;
-        found := false;
     END LOOP;
     RETURN v;
 END
@@ -235,16 +237,14 @@ BEGIN
         RETURN '[]';
     END IF;
     -- the names, each as its singular words
-    SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'words',
-               (SELECT array_agg(DISTINCT regexp_replace(x, 's$', '')) FROM unnest(string_to_array(recgen.guard_norm(n), ' ')) x))), '[]')
+    SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'words', recgen.guard_singular_words(n))), '[]')
       INTO names
       FROM unnest(recgen.guard_known_names(ctx)) n;
     -- words that are never an invention: categories, the customer's name, joining words
-    allowed := ARRAY(SELECT regexp_replace(x, 's$', '')
-                       FROM unnest(string_to_array(recgen.guard_norm(concat_ws(' ',
-                                ctx #>> '{customer,first_name}',
-                                (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) x),
-                                (SELECT string_agg(i ->> 'category', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i))), ' ')) x)
+    allowed := recgen.guard_singular_words(concat_ws(' ',
+                   ctx #>> '{customer,first_name}',
+                   (SELECT string_agg(x, ' ') FROM jsonb_array_elements_text(coalesce(ctx #> '{behaviour,recent_categories}', '[]')) x),
+                   (SELECT string_agg(i ->> 'category', ' ') FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) i)))
                || ARRAY['and', 'of', 'with', 'for', 'in', 'on', 'to', 'from', 'by', 'a', 'an'];
     -- "¶ " marks the start of a sentence, so a run there is known
     FOR r IN SELECT m[1] AS lead, m[2] AS run
@@ -252,7 +252,7 @@ BEGIN
                     regexp_matches('¶ ' || s.sentence,
                                    '(¶ |[[:space:]("“‘])((?:[[:upper:]0-9][[:alnum:]''’-]*)(?:[[:space:]]+(?:[[:upper:]0-9][[:alnum:]''’-]*))+)', 'g') m
               ORDER BY s.n LOOP
-        w := ARRAY(SELECT regexp_replace(x, 's$', '') FROM unnest(string_to_array(recgen.guard_norm(r.run), ' ')) x);
+        w := recgen.guard_singular_words(r.run);
         -- the best-matching name: the most words in common
         SELECT n ->> 'name' AS name, ARRAY(SELECT jsonb_array_elements_text(n -> 'words')) AS words,
                (SELECT count(DISTINCT x) FROM unnest(w) x WHERE (n -> 'words') ? x) AS shared

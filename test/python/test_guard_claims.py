@@ -52,6 +52,19 @@ def emily(opening, closing="Thank you for shopping with us.",
             "cta": "See the lunch bag"}
 
 
+def with_item(name, category, written):
+    """EMILY's context with her first recommendation renamed, and an email
+    that names it as written (recgen's product sentence)."""
+    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": name, "category": category}, EMILY["items"][1]]}
+    out = emily("We hope the Spaceboy Lunch Box is a hit.")
+    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", written)
+    return ctx, out
+
+
+def with_opening(out, opening):
+    return {**out, "body": out["body"].replace("We hope the Spaceboy Lunch Box is a hit.", opening)}
+
+
 def test_the_sendable_email_passes(conn):
     g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit at lunchtime."), EMILY)
     assert g["ok"], g
@@ -152,27 +165,18 @@ def test_a_product_spoken_of_as_owned_without_its_count(conn):
     """Seen passing in the 100-email run: "We hope you enjoy your new teatime
     fairy cake cases" of the recommended 60 Teatime Fairy Cake Cases (the
     model dropped the count, so the name was not found)."""
-    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "60 TEATIME FAIRY CAKE CASES", "category": "baking"},
-                              EMILY["items"][1]]}
-    out = emily("We hope the Spaceboy Lunch Box is a hit.")
-    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "60 Teatime Fairy Cake Cases")
+    ctx, out = with_item("60 TEATIME FAIRY CAKE CASES", "baking", "60 Teatime Fairy Cake Cases")
     assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
-    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
-                                      "We hope you enjoy your new teatime fairy cake cases.")
-    g = guard(conn, out, ctx)
+    g = guard(conn, with_opening(out, "We hope you enjoy your new teatime fairy cake cases."), ctx)
     assert rules(g) == {"owned"}, g
 
 
 def test_a_product_spoken_of_as_owned_by_its_name_before_with(conn):
     """Seen passing in make demo: "enjoy your jam making set" of the
     recommended Jam Making Set with Jars (a writer drops the "with ...")."""
-    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "JAM MAKING SET WITH JARS", "category": "kitchen"},
-                              EMILY["items"][1]]}
-    out = emily("We hope the Spaceboy Lunch Box is a hit.")
-    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Jam Making Set with Jars")
+    ctx, out = with_item("JAM MAKING SET WITH JARS", "kitchen", "Jam Making Set with Jars")
     assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
-    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.", "We hope you enjoy your jam making set.")
-    g = guard(conn, out, ctx)
+    g = guard(conn, with_opening(out, "We hope you enjoy your jam making set."), ctx)
     assert rules(g) == {"owned"}, g
 
 
@@ -246,11 +250,9 @@ def test_a_pastime_the_products_are_about_passes(conn):
     for closing in ["Enjoy writing your cards!", "Happy cooking!"]:
         g = guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", closing), EMILY)
         assert g["ok"], (closing, g)
-    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "60 TEATIME FAIRY CAKE CASES", "category": "baking"},
-                              EMILY["items"][1]]}
-    out = emily("We hope the Spaceboy Lunch Box is a hit.", "Happy baking!")
-    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "60 Teatime Fairy Cake Cases")
-    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    ctx, out = with_item("60 TEATIME FAIRY CAKE CASES", "baking", "60 Teatime Fairy Cake Cases")
+    out["body"] = out["body"].replace("Thank you for shopping with us.", "Happy baking!")
+    assert "Happy baking!" in out["body"] and guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
     # ... and so does a purchase of the customer's
     bakes = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["SET OF 3 CAKE TINS PANTRY DESIGN"]}}
     assert guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", "Happy baking!"), bakes)["ok"]
@@ -285,14 +287,9 @@ def test_a_count_written_apart_is_the_product(conn):
     """Seen passing in the frame run: "Your Round Snack Boxes Set Of 4
     Woodland" of the recommended ROUND SNACK BOXES SET OF4 WOODLAND: the name
     was not found, so it was not seen as spoken of as the customer's."""
-    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "ROUND SNACK BOXES SET OF4 WOODLAND", "category": "kitchen"},
-                              EMILY["items"][1]]}
-    out = emily("We hope the Spaceboy Lunch Box is a hit.")
-    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Round Snack Boxes Set of 4 Woodland")
+    ctx, out = with_item("ROUND SNACK BOXES SET OF4 WOODLAND", "kitchen", "Round Snack Boxes Set of 4 Woodland")
     assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
-    out["body"] = out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
-                                      "Your Round Snack Boxes Set Of 4 Woodland is a hit.")
-    g = guard(conn, out, ctx)
+    g = guard(conn, with_opening(out, "Your Round Snack Boxes Set Of 4 Woodland is a hit."), ctx)
     assert rules(g) == {"owned"}, g
 
 
@@ -300,16 +297,12 @@ def test_a_recommended_product_owned_in_the_subject_or_the_button(conn):
     """make demo: the call to action "Enjoy your jam making set" of the
     recommended Jam Making Set with Jars (the rule read the body alone); and
     "you picked up the ..." is "you picked"."""
-    ctx = {**EMILY, "items": [{**EMILY["items"][0], "name": "JAM MAKING SET WITH JARS", "category": "kitchen"},
-                              EMILY["items"][1]]}
-    out = emily("We hope the Spaceboy Lunch Box is a hit.")
-    out["body"] = out["body"].replace("Lunch Bag Spaceboy Design", "Jam Making Set with Jars")
+    ctx, out = with_item("JAM MAKING SET WITH JARS", "kitchen", "Jam Making Set with Jars")
     assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
     for field, text in [("cta", "Enjoy your jam making set"), ("subject", "Emily, your Jam Making Set with Jars")]:
         g = guard(conn, {**out, field: text}, ctx)
         assert rules(g) == {"owned"}, (field, g)
-    picked = {**out, "body": out["body"].replace("We hope the Spaceboy Lunch Box is a hit.",
-                                                 "We are glad you picked up the Jam Making Set with Jars.")}
+    picked = with_opening(out, "We are glad you picked up the Jam Making Set with Jars.")
     assert rules(guard(conn, picked, ctx)) == {"owned"}, guard(conn, picked, ctx)
 
 

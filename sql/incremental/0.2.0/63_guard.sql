@@ -153,36 +153,25 @@ ON CONFLICT DO NOTHING;
 -- composition frame): supported by a word of the context that starts with
 -- one of its stems ("bak" of "baking set", "cake" of "cake tins")
 INSERT INTO recgen.attribute_words (word, kind, stems)
-SELECT w, 'activity', stems FROM (VALUES
-    ('baking', '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'::text[]),
-    ('bake', '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'),
-    ('cooking', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
-    ('cook', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
-    ('gardening', '{garden,plant,seed,flower,watering,herb}'),
+SELECT w, 'activity', stems
+  FROM (VALUES
+    ('{baking,bake}'::text[], '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'::text[]),
+    ('{cooking,cook}', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
+    ('{gardening}', '{garden,plant,seed,flower,watering,herb}'),
     -- a drawing, a painting, the writing on a card: nouns as often, so
     -- only as a pastime ("happy writing", "enjoy writing with them")
-    ('happy writing', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
-    ('enjoy writing', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
-    ('writing with', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
-    ('happy reading', '{book,read}'),
-    ('enjoy reading', '{book,read}'),
-    ('reading with', '{book,read}'),
-    ('happy painting', '{paint,brush,canvas,art}'),
-    ('enjoy painting', '{paint,brush,canvas,art}'),
-    ('painting with', '{paint,brush,canvas,art}'),
-    ('happy drawing', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
-    ('enjoy drawing', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
-    ('drawing with', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
-    ('happy colouring', '{colour,pencil,crayon,draw,art,chalk}'),
-    ('enjoy colouring', '{colour,pencil,crayon,draw,art,chalk}'),
-    ('crafting', '{craft,sew,knit,ribbon,glue,art,paper,kit}'),
-    ('sewing', '{sew,needle,thread,fabric,button,craft}'),
-    ('knitting', '{knit,wool,yarn,needle,craft}'),
-    ('camping', '{camp,tent,outdoor}'),
-    ('picnic', '{picnic,lunch,hamper,flask}'),
-    ('picnics', '{picnic,lunch,hamper,flask}'),
-    ('decorating', '{decor,ornament,garland,bunting,light,bauble}'),
-    ('gift wrapping', '{wrap,gift,paper,ribbon}'),
-    ('cleaning', '{clean,brush,mop,duster}')
-) v(w, stems)
+    ('{happy writing,enjoy writing,writing with}', '{writ,pen,pencil,notebook,note,paper,journal,stationer,letter,card,diary}'),
+    ('{happy reading,enjoy reading,reading with}', '{book,read}'),
+    ('{happy painting,enjoy painting,painting with}', '{paint,brush,canvas,art}'),
+    ('{happy drawing,enjoy drawing,drawing with}', '{draw,pencil,crayon,colour,sketch,art,chalk}'),
+    ('{happy colouring,enjoy colouring}', '{colour,pencil,crayon,draw,art,chalk}'),
+    ('{crafting}', '{craft,sew,knit,ribbon,glue,art,paper,kit}'),
+    ('{sewing}', '{sew,needle,thread,fabric,button,craft}'),
+    ('{knitting}', '{knit,wool,yarn,needle,craft}'),
+    ('{camping}', '{camp,tent,outdoor}'),
+    ('{picnic,picnics}', '{picnic,lunch,hamper,flask}'),
+    ('{decorating}', '{decor,ornament,garland,bunting,light,bauble}'),
+    ('{gift wrapping}', '{wrap,gift,paper,ribbon}'),
+    ('{cleaning}', '{clean,brush,mop,duster}')
+  ) v(words, stems), unnest(v.words) w
 ON CONFLICT DO NOTHING;
