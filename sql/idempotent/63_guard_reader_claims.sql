@@ -69,8 +69,9 @@ COMMENT ON FUNCTION recgen.guard_rule_first_person(text, jsonb) IS
  * Design, "Your Regency Cakestand is a great addition" of the Regency
  * Cakestand 3 Tier: frame run), singular or plural, and not all words of
  * one purchase (then they may be that purchase: "your new alarm clock" to
- * the buyer of another alarm clock); NULL when there are none. "for your"
- * is no owning ("Shop for your lunch bags").
+ * the buyer of another alarm clock); after "your new" one word of the name
+ * is enough ("your new sweetheart gift"). NULL when there are none. "for
+ * your" is no owning ("Shop for your lunch bags").
  */
 CREATE OR REPLACE FUNCTION recgen.guard_owned_words(t text, name text, purchases jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -83,22 +84,25 @@ DECLARE
     k integer;
 BEGIN
     FOR m IN SELECT regexp_matches(coalesce(t, ''),
-                                   '(?:^|\s)(?:(?<!for )your(?: new)?|ordering the|you (?:ordered|bought|chose|picked) the)((?: [a-z0-9]+){2,4})', 'g') LOOP
-        w := recgen.guard_singular_words(m[1]);
+                                   '(?:^|\s)(?:(?<!for )your( new)?|ordering the|you (?:ordered|bought|chose|picked) the)((?: [a-z0-9]+){2,4})', 'g') LOOP
+        w := recgen.guard_singular_words(m[2]);
         k := 0;
         WHILE k < cardinality(w) AND w[k + 1] = ANY (nw) LOOP
             k := k + 1;
         END LOOP;
-        CONTINUE WHEN k < 2 OR (SELECT count(DISTINCT x) FROM unnest(w[1:k]) x) < 2;
+        -- "your new" owns what follows: one word of the name is enough
+        -- ("We hope you love your new sweetheart gift" of a Sweetheart
+        -- Ceramic Trinket Box, third frame run); otherwise two
+        CONTINUE WHEN k < 1 OR (m[1] IS NULL AND (k < 2 OR (SELECT count(DISTINCT x) FROM unnest(w[1:k]) x) < 2));
         CONTINUE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(purchases) p
                                WHERE (SELECT bool_and(p ? x) FROM unnest(w[1:k]) x));
-        RETURN array_to_string((string_to_array(btrim(m[1]), ' '))[1:k], ' ');
+        RETURN array_to_string((string_to_array(btrim(m[2]), ' '))[1:k], ' ');
     END LOOP;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_owned_words(text, text, jsonb) IS
-    'The words after "your" / "ordering the" / "you bought the" in a normal-form text that are two or more words of the product''s name (any order, singular or plural) and not all of one purchase''s (purchases: a jsonb array of arrays of singular words), or NULL';
+    'The words after "your" / "ordering the" / "you bought the" in a normal-form text that are two or more words of the product''s name (any order, singular or plural; after "your new" one is enough) and not all of one purchase''s (purchases: a jsonb array of arrays of singular words), or NULL';
 
 /*
  * guard_rule_owned: a recommended product spoken of as the customer's

@@ -343,6 +343,29 @@ def test_an_opening_left_out_is_recgens_own(conn):
         assert guard(conn, out, ANNA)["ok"], out
 
 
+def test_an_opening_about_the_products_to_recommend_is_recgens_own(conn):
+    """Seen in make demo (frame): "You might enjoy our Lunch Bag Red
+    Retrospot and Spaceboy Design." as the opening, before recgen's
+    sentences named the same bags. The opening is asked to be about the
+    customer's history; one that names a recommended product is replaced by
+    recgen's own, and one that names their purchase is kept, even where a
+    recommended name starts with the same words."""
+    ours = one(conn, "SELECT (recgen.fallback_opening(%s, recgen.content_seed(%s))).opening",
+               (json.dumps(ANNA), json.dumps(ANNA)))
+    for opening in ("You might enjoy our Set of 3 Regency Cake Tins.", "We think the Pack of 60 Mushroom Cake Cases suits you."):
+        out = compose(conn, {**ANNA_PARTS, "opening": opening}, ANNA)
+        assert out["body"].split("\n\n")[1] == ours, out["body"]
+        assert guard(conn, out, ANNA)["ok"], out
+    kept = "We hope the Regency Cakestand 3 Tier looks lovely on your table."
+    assert compose(conn, {**ANNA_PARTS, "opening": kept}, ANNA)["body"].split("\n\n")[1] == kept
+    # a purchase whose name begins like a recommended one is the purchase
+    ctx = {**ANNA, "behaviour": {**ANNA["behaviour"], "last_purchases": ["SET OF 3 REGENCY CAKE TRAYS"]}}
+    kept = "We hope your Set of 3 Regency Cake Trays is a success."
+    assert not one(conn, "SELECT recgen.opening_names_recommended(%s, %s)", (kept, json.dumps(ctx)))
+    assert one(conn, "SELECT recgen.opening_names_recommended(%s, %s)",
+               ("Have a look at the Set of 3 Regency Cake Tins.", json.dumps(ctx)))
+
+
 def test_the_customer_spoken_of_by_name_becomes_you(conn):
     out = compose(conn, {**ANNA_PARTS, "opening": "Anna recently bought the Regency Cakestand 3 Tier, and Anna's "
                                                   "baking shelf likes company."}, ANNA)

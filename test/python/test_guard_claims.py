@@ -235,7 +235,8 @@ def test_two_products_of_one_price_make_no_phrase(conn):
     assert "repetition" in rules(guard(conn, out, ctx))
 
 
-@pytest.mark.parametrize("closing", ["Happy baking!", "Happy knitting!", "Have fun gardening with them."])
+@pytest.mark.parametrize("closing", ["Happy baking!", "Happy knitting!", "Have fun gardening with them.",
+                                     "We hope you enjoy making delicious desserts."])
 def test_a_pastime_no_product_is_about_is_rejected(conn, closing):
     """Seen passing in the frame runs: "Happy baking!" after three bags; a
     lunch bag and a birthday card are about none of these (cooking is: her
@@ -253,6 +254,8 @@ def test_a_pastime_the_products_are_about_passes(conn):
     ctx, out = with_item("60 TEATIME FAIRY CAKE CASES", "baking", "60 Teatime Fairy Cake Cases")
     out["body"] = out["body"].replace("Thank you for shopping with us.", "Happy baking!")
     assert "Happy baking!" in out["body"] and guard(conn, out, ctx)["ok"], guard(conn, out, ctx)
+    out["body"] = out["body"].replace("Happy baking!", "We hope you enjoy your desserts.")
+    assert guard(conn, out, ctx)["ok"], guard(conn, out, ctx)       # cake cases are for desserts
     # ... and so does a purchase of the customer's
     bakes = {**EMILY, "behaviour": {**EMILY["behaviour"], "last_purchases": ["SET OF 3 CAKE TINS PANTRY DESIGN"]}}
     assert guard(conn, emily("We hope the Spaceboy Lunch Box is a hit.", "Happy baking!"), bakes)["ok"]
@@ -347,6 +350,9 @@ def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
     ("Shop for your lunch bags whenever you like.", False),        # for your: no owning
     ("We hope you enjoy your Spaceboy lunch box.", False),         # all words of her purchase
     ("Your spaceboy taste shows.", False),                          # one word of the name
+    ("We hope you love your new card collection.", True),           # "your new": one word is enough
+    ("We hope you love your new spaceboy cup.", False),             # a word of her Spaceboy Lunch Box
+    ("We hope you love your new lunchtime routine.", False),        # no word of a name
 ])
 def test_a_recommended_product_owned_in_other_words(conn, opening, owned):
     """Seen passing in the second frame run: "Thanks for ordering the

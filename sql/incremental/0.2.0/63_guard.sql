@@ -157,6 +157,9 @@ SELECT w, 'activity', stems
   FROM (VALUES
     ('{baking,bake}'::text[], '{bak,cake,cupcake,muffin,biscuit,cookie,pastr,scone,oven}'::text[]),
     ('{cooking,cook}', '{cook,kitchen,recipe,pan,saucepan,spice,utensil,apron,chef,baking,jam}'),
+    -- "We hope you enjoy making delicious jams and desserts." after a jam
+    -- set, scales and a recipe box (make demo)
+    ('{desserts,dessert}', '{dessert,pudding,cake,cupcake,bak,jelly,trifle,sweet,chocolate,ice cream,sundae}'),
     ('{gardening}', '{garden,plant,seed,flower,watering,herb}'),
     -- a drawing, a painting, the writing on a card: nouns as often, so
     -- only as a pastime ("happy writing", "enjoy writing with them")
