@@ -845,27 +845,41 @@ COMMENT ON FUNCTION recgen.guard_example_text(text, recgen.brands) IS
  * customer's data does not took it from an example ("We hope you're
  * enjoying your notebooks and desk lamp", of the Priya example, to a
  * customer who bought neither: composition frame, 100-customer run).
+ * With a brand: only those of the examples its prompts get. (A name ends
+ * before " (" or ". Why": PostgreSQL takes a pattern that starts with a
+ * greedy quantifier as greedy as a whole, so "(.+?)" ran on to the last
+ * one and no product to recommend of an example was ever found.)
  */
-CREATE OR REPLACE FUNCTION recgen.guard_example_products(kind text) RETURNS text[]
+DROP FUNCTION IF EXISTS recgen.guard_example_products(text);
+CREATE OR REPLACE FUNCTION recgen.guard_example_products(kind text, brand text DEFAULT NULL) RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT coalesce(array_agg(DISTINCT n) FILTER (WHERE n <> ''), '{}')
       FROM (SELECT recgen.guard_norm(btrim(x)) AS n
-              FROM recgen.prompt_templates t, jsonb_array_elements(t.examples) e,
+              FROM recgen.prompt_templates t,
+                   -- with a brand, the examples its prompts are given (as
+                   -- recgen.template_examples: its own when it has some)
+                   LATERAL (SELECT x.e FROM jsonb_array_elements(t.examples) x(e)
+                             WHERE guard_example_products.brand IS NULL
+                                OR x.e ->> 'brand' = guard_example_products.brand
+                                OR (x.e ->> 'brand' IS NULL
+                                    AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(t.examples) y(e)
+                                                     WHERE y.e ->> 'brand' = guard_example_products.brand))) ex(e),
                    LATERAL (SELECT unnest(string_to_array(m[1], ', '))
                               FROM regexp_matches(e ->> 'user', 'Recent purchases: ([^\n]*?)\.(?:\n|$)', 'g') m
                             UNION ALL
                             SELECT m[1]
-                              FROM regexp_matches(e ->> 'user', '(?:^|\n)[0-9]+\. (.+?)(?: \(|\. Why)', 'g') m) a(x)
+                              FROM regexp_matches(e ->> 'user', '(?:^|\n)[0-9]+\. ([^\n(.]+)(?: \(|\. Why)', 'g') m) a(x)
              WHERE t.kind = guard_example_products.kind AND t.active) y
 $$;
-COMMENT ON FUNCTION recgen.guard_example_products(text) IS
-    'The products of a kind''s active few-shot examples (recent purchases and products to recommend) in normal form, for the guard''s rule "copied"';
+COMMENT ON FUNCTION recgen.guard_example_products(text, text) IS
+    'The products of a kind''s active few-shot examples (recent purchases and products to recommend) in normal form, for the guard''s rule "copied"; with a brand, only of the examples its prompts are given';
 
 /*
  * guard_rule_copied: a product of an example that the customer's data
- * does not name (recgen.guard_example_products), a sentence of four words
+ * does not name (recgen.guard_example_products), in the subject or the
+ * call to action a word of one ("See your desk picks"), a sentence of four words
  * or more that is an example's sentence, or a run of eight words
  * taken from an example answer of the kind's active templates, within one
  * of its sentences; a run that recgen's own fallback for the context also
@@ -896,6 +910,22 @@ BEGIN
     IF g IS NOT NULL THEN
         RETURN jsonb_build_array(jsonb_build_object('rule', 'copied',
             'detail', format('names "%s", a product of an example, which the customer''s data does not name', g)));
+    END IF;
+    -- the subject or call to action with a word of an example's product
+    -- (four letters or more) that the customer's data does not say: the
+    -- button "See your desk picks" after a cakestand and a doormat (the
+    -- example with the Desk Lamp, third frame run)
+    SELECT x INTO g
+      FROM (SELECT DISTINCT unnest(string_to_array(e, ' ')) AS x FROM unnest(recgen.guard_example_products(kind, b.brand)) e) w,
+           (SELECT ' ' || string_agg(recgen.guard_norm(l), ' . ') || ' ' AS lines
+              FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') l
+             WHERE l <> '' AND strpos(coalesce(f ->> 'body', ''), l) = 0) o
+     WHERE length(w.x) >= 4 AND (strpos(o.lines, ' ' || w.x || ' ') > 0 OR strpos(o.lines, ' ' || w.x || 's ') > 0)
+       AND strpos(coalesce(facts, recgen.guard_context_facts(ctx, b)), ' ' || w.x) = 0
+     LIMIT 1;
+    IF g IS NOT NULL THEN
+        RETURN jsonb_build_array(jsonb_build_object('rule', 'copied',
+            'detail', format('says "%s" in the subject or call to action, a word of an example''s product that the customer''s data does not have', g)));
     END IF;
     IF theirs IS NULL THEN
         RETURN '[]';
@@ -938,7 +968,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_copied(text, jsonb, jsonb, recgen.brands) IS
-    'Guard rule "copied": no product of an example that the customer''s data does not name, no sentence of four words or more that an example says, and no run of eight words of a sentence of the text from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
+    'Guard rule "copied": no product of an example that the customer''s data does not name (in the subject or call to action: no word of one), no sentence of four words or more that an example says, and no run of eight words of a sentence of the text from an example answer of the kind''s active templates (recgen''s own fallback phrasing for the context excepted)';
 
 /*
  * guard_reader_rules: every reader rule for one output, in the order of

@@ -63,7 +63,7 @@ COMMENT ON FUNCTION recgen.guard_rule_first_person(text, jsonb) IS
 
 /*
  * guard_owned_words: the words after "your (new)", "ordering the" or "you
- * ordered / bought / chose / picked the" in a text in normal form that are
+ * ordered / bought / chose / picked (up) the / some / a" in a text in normal form that are
  * two or more words of a product's name in another order or short
  * ("Thanks for ordering the Spaceboy Lunch Bag" of the Lunch Bag Spaceboy
  * Design, "Your Regency Cakestand is a great addition" of the Regency
@@ -84,7 +84,7 @@ DECLARE
     k integer;
 BEGIN
     FOR m IN SELECT regexp_matches(coalesce(t, ''),
-                                   '(?:^|\s)(?:(?<!for )your( new)?|ordering the|you (?:ordered|bought|chose|picked) the)((?: [a-z0-9]+){2,4})', 'g') LOOP
+                                   '(?:^|\s)(?:(?<!for )your( new)?|ordering the|you (?:ordered|bought|chose|picked)(?: up)? (?:the|some|a|an))((?: [a-z0-9]+){2,4})', 'g') LOOP
         w := recgen.guard_singular_words(m[2]);
         k := 0;
         WHILE k < cardinality(w) AND w[k + 1] = ANY (nw) LOOP
@@ -216,7 +216,7 @@ COMMENT ON FUNCTION recgen.guard_rule_owned(text, jsonb, jsonb) IS
 
 /*
  * guard_rule_product_name: a run of capitalised words (and numbers) in an
- * email's or snippet's body that shares two words or more with the name of
+ * email's or snippet's body, subject or call to action that shares two words or more with the name of
  * a product of the context (an item, a purchase that led to one, a last
  * purchase) and has a word that name does not ("Jumbo Bag Red Retrospot
  * Mug", "Regency Cakestand Tins" beside the Regency Cakestand 3 Tier): a
@@ -252,7 +252,10 @@ BEGIN
                || ARRAY['and', 'of', 'with', 'for', 'in', 'on', 'to', 'from', 'by', 'a', 'an'];
     -- "¶ " marks the start of a sentence, so a run there is known
     FOR r IN SELECT m[1] AS lead, m[2] AS run
-               FROM recgen.guard_sentences(f ->> 'body') s,
+               FROM (SELECT b.n, b.sentence FROM recgen.guard_sentences(f ->> 'body') b
+                     UNION ALL   -- the subject and the call to action ("Regency Tea Set")
+                     SELECT 1000 + k, l FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') WITH ORDINALITY AS x(l, k)
+                      WHERE l <> '' AND strpos(coalesce(f ->> 'body', ''), l) = 0) s,
                     regexp_matches('¶ ' || s.sentence,
                                    '(¶ |[[:space:]("“‘])((?:[[:upper:]0-9][[:alnum:]''’-]*)(?:[[:space:]]+(?:[[:upper:]0-9][[:alnum:]''’-]*))+)', 'g') m
               ORDER BY s.n LOOP
@@ -282,7 +285,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_product_name(text, jsonb, jsonb) IS
-    'Guard rule "product_name": a run of capitalised words in the body that shares two words or more with a product name of the context and adds a word that name does not have ("Jumbo Bag Red Retrospot Mug"): a product''s name the context has no product of';
+    'Guard rule "product_name": a run of capitalised words in the body, subject or call to action that shares two words or more with a product name of the context and adds a word that name does not have ("Jumbo Bag Red Retrospot Mug"): a product''s name the context has no product of';
 
 /*
  * guard_rule_claims: the words of kind 'offer', 'occasion' and 'event' of

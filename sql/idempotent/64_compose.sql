@@ -493,20 +493,23 @@ COMMENT ON FUNCTION recgen.part_without_dangling(text) IS
     'A subject or call to action without the joining words a length limit left at its end ("… for your", "… and let''s") and without a final full stop';
 
 /*
- * opening_names_recommended: whether a model's opening names a product of
+ * part_names_recommended: whether a model's opening or closing names a product of
  * the context's items (its name, or its name without the last word), the
  * whole names of the customer's purchases masked first (their Lunch Bag Red Spotty is no
  * mention of the recommended Lunch Bag Red Retrospot). The opening is
  * asked to be about their history; one that announces the products ("You
  * might enjoy our Lunch Bag Red Retrospot and Spaceboy Design.", make
- * demo) says before recgen's sentences what they say, in worse words.
+ * demo) says before recgen's sentences what they say, in worse words; a
+ * closing that names them again ("We hope you enjoy making your own
+ * treats with our Jam Making Set with Jars, Red Kitchen Scales, and Recipe
+ * Box Pantry Yellow Design.", third frame run) repeats them.
  */
-CREATE OR REPLACE FUNCTION recgen.opening_names_recommended(opening text, ctx jsonb) RETURNS boolean
+CREATE OR REPLACE FUNCTION recgen.part_names_recommended(part text, ctx jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH t AS (
-        SELECT recgen.guard_mask(recgen.guard_norm(opening),
+        SELECT recgen.guard_mask(recgen.guard_norm(part),
                    -- whole names only: a purchase's shorter form may begin a
                    -- recommended name ("set of 3 regency cake" of Trays and Tins)
                    (SELECT coalesce(jsonb_agg(recgen.guard_norm(p) ORDER BY length(p) DESC), '[]')
@@ -518,16 +521,16 @@ AS $$
                     WHERE NOT coalesce(ctx #> '{behaviour,last_purchases}', '[]') ? (i ->> 'name')
                       AND recgen.guard_names(t.norm, i ->> 'name'))
 $$;
-COMMENT ON FUNCTION recgen.opening_names_recommended(text, jsonb) IS
-    'Whether an opening names a product recommended in the context (the customer''s purchases masked first): composition then uses recgen''s own opening';
+COMMENT ON FUNCTION recgen.part_names_recommended(text, jsonb) IS
+    'Whether an opening or closing names a product recommended in the context (the customer''s purchases masked first): composition then uses recgen''s own';
 
 /*
  * compose_email: the email assembled from the model's parts and the
  * context: greeting, opening, one sentence per product, closing,
  * disclaimer and sign-off. Missing parts stay missing (the guard sees an
  * email without them and asks for a rewrite), except the opening:
- * recgen's own takes its place, as it does of an opening that names the
- * products to recommend (recgen.opening_names_recommended). In composition frame the
+ * recgen's own takes its place, as it does of an opening or a closing that
+ * names the products to recommend (recgen.part_names_recommended). In composition frame the
  * products' sentences are recgen's own, phrased so that they repeat
  * nothing of the greeting and opening.
  */
@@ -543,6 +546,7 @@ DECLARE
     seed integer := recgen.content_seed(ctx);
     opening text;
     sentences text;
+    closing text;
     body text;
     out jsonb;
 BEGIN
@@ -554,7 +558,7 @@ BEGIN
     -- part_for_customer removes) is recgen's own, as a vague subject is
     opening := recgen.part_sentence(recgen.part_for_customer(parts ->> 'opening', fname));
     -- so is one about the products to recommend rather than their history
-    IF recgen.opening_names_recommended(opening, ctx) THEN
+    IF recgen.part_names_recommended(opening, ctx) THEN
         opening := NULL;
     END IF;
     opening := coalesce(opening, (recgen.fallback_opening(ctx, seed)).opening);
@@ -568,11 +572,15 @@ BEGIN
           INTO sentences
           FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
     END IF;
+    closing := recgen.part_sentence(recgen.part_for_customer(parts ->> 'closing', fname));
+    IF recgen.part_names_recommended(closing, ctx) THEN
+        closing := recgen.fallback_closing(concat_ws(' ', recgen.greeting(fname, seed), opening, sentences), seed, ctx, b);
+    END IF;
     body := concat_ws(E'\n\n',
                       recgen.greeting(fname, seed),
                       opening,
                       sentences,
-                      recgen.part_sentence(recgen.part_for_customer(parts ->> 'closing', fname)),
+                      closing,
                       CASE WHEN b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN b.disclaimer END,
                       b.sign_off);
     out := jsonb_strip_nulls(jsonb_build_object(
@@ -596,7 +604,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons, the products'' sentences recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, and an opening missing or naming a product to recommend, replaced by recgen''s own';
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons, the products'' sentences recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend and a closing naming one, replaced by recgen''s own';
 
 /*
  * email_part_faults: which parts of an email written in parts broke the

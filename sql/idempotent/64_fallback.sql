@@ -276,6 +276,29 @@ COMMENT ON FUNCTION recgen.fallback_opening(jsonb, integer) IS
     'recgen''s own opening sentence for a context (the latest purchase not recommended again, else the favourite or spending categories; phrasing chosen by h), with that purchase and whether the categories are of spending';
 
 /*
+ * fallback_closing: recgen's own closing sentence, picked by h among ten
+ * so that it repeats no phrase of so_far. The fallback's closing, and a
+ * composed email's where the model's names the products again.
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_closing(so_far text, h integer, ctx jsonb, b recgen.brands) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT recgen.fallback_pick(so_far, ARRAY[]::text[], ARRAY['Take a look whenever it suits you.',
+                                'We hope something here catches your eye.',
+                                'Have a look when you have a moment, and enjoy your week.',
+                                'We would love to hear what you think of them.',
+                                'Thank you for being with us.',
+                                'Whenever you are ready, they are waiting for you.',
+                                'We hope one of these turns out to be just right.',
+                                'Thank you for choosing us, and enjoy browsing.',
+                                'If one of them appeals, it is only a click away.',
+                                'We picked these with you in mind and hope you like them.'], h / 3, ctx, b)
+$$;
+COMMENT ON FUNCTION recgen.fallback_closing(text, integer, jsonb, recgen.brands) IS
+    'recgen''s own closing sentence of an email (phrasing chosen by h, repeating no phrase of the text so far): the fallback''s, and a composed email''s in place of one that names the products again';
+
+/*
  * fallback_email: the deterministic email of a context.
  */
 CREATE OR REPLACE FUNCTION recgen.fallback_email(ctx jsonb, b recgen.brands) RETURNS jsonb
@@ -301,16 +324,7 @@ BEGIN
         last_named := bought;
     END IF;
     body := body || coalesce(' ' || nullif(recgen.fallback_product_sentences(ctx, b, body, h, named, last_named), ''), '');
-    body := body || E'\n\n' || recgen.fallback_pick(body, ARRAY[]::text[], ARRAY['Take a look whenever it suits you.',
-                                      'We hope something here catches your eye.',
-                                      'Have a look when you have a moment, and enjoy your week.',
-                                      'We would love to hear what you think of them.',
-                                      'Thank you for being with us.',
-                                      'Whenever you are ready, they are waiting for you.',
-                                      'We hope one of these turns out to be just right.',
-                                      'Thank you for choosing us, and enjoy browsing.',
-                                      'If one of them appeals, it is only a click away.',
-                                      'We picked these with you in mind and hope you like them.'], h / 3, ctx, b);
+    body := body || E'\n\n' || recgen.fallback_closing(body, h, ctx, b);
     IF b.disclaimer IS NOT NULL AND 'email' = ANY (b.disclaimer_kinds) THEN
         body := body || E'\n\n' || b.disclaimer;
     END IF;

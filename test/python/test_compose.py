@@ -361,9 +361,31 @@ def test_an_opening_about_the_products_to_recommend_is_recgens_own(conn):
     # a purchase whose name begins like a recommended one is the purchase
     ctx = {**ANNA, "behaviour": {**ANNA["behaviour"], "last_purchases": ["SET OF 3 REGENCY CAKE TRAYS"]}}
     kept = "We hope your Set of 3 Regency Cake Trays is a success."
-    assert not one(conn, "SELECT recgen.opening_names_recommended(%s, %s)", (kept, json.dumps(ctx)))
-    assert one(conn, "SELECT recgen.opening_names_recommended(%s, %s)",
+    assert not one(conn, "SELECT recgen.part_names_recommended(%s, %s)", (kept, json.dumps(ctx)))
+    assert one(conn, "SELECT recgen.part_names_recommended(%s, %s)",
                ("Have a look at the Set of 3 Regency Cake Tins.", json.dumps(ctx)))
+
+
+def test_a_closing_that_names_the_products_again_is_recgens_own(conn):
+    """Seen passing in the third frame run: "We hope you enjoy making your own
+    treats with our Jam Making Set with Jars, Red Kitchen Scales, and Recipe
+    Box Pantry Yellow Design." after recgen's sentences had named all three.
+    The closing is then one of the fallback's, which repeats nothing."""
+    closing = "We hope you enjoy baking with the Set of 3 Regency Cake Tins and the Pack of 60 Mushroom Cake Cases."
+    # (the second reason names her baking: ANNA_PARTS' own leans on "Happy baking!")
+    p = {**ANNA_PARTS, "closing": closing,
+         "reasons": [ANNA_PARTS["reasons"][0], {"item": "Pack of 60 Mushroom Cake Cases", "reason": "It suits your baking."}]}
+    out = compose(conn, p, ANNA)
+    paragraphs = out["body"].split("\n\n")
+    assert closing not in out["body"]
+    ours = one(conn, """SELECT recgen.fallback_closing(%s, recgen.content_seed(%s), %s, b)
+                          FROM recgen.brands b WHERE b.brand = 'default'""",
+               (" ".join(paragraphs[:3]), json.dumps(ANNA), json.dumps(ANNA)))
+    assert paragraphs[3] == ours, out["body"]
+    assert guard(conn, out, ANNA)["ok"], out
+    # a closing about their purchase, or about none, is the model's
+    for kept in ("Happy baking!", "We hope the Regency Cakestand 3 Tier gets plenty of use."):
+        assert compose(conn, {**ANNA_PARTS, "closing": kept}, ANNA)["body"].split("\n\n")[3] == kept
 
 
 def test_the_customer_spoken_of_by_name_becomes_you(conn):

@@ -353,6 +353,7 @@ def test_a_recommended_product_owned_by_its_name_without_the_first_word(conn):
     ("We hope you love your new card collection.", True),           # "your new": one word is enough
     ("We hope you love your new spaceboy cup.", False),             # a word of her Spaceboy Lunch Box
     ("We hope you love your new lunchtime routine.", False),        # no word of a name
+    ("We saw you picked up some spaceboy birthday cards.", True),  # "picked up some": the card is recommended
 ])
 def test_a_recommended_product_owned_in_other_words(conn, opening, owned):
     """Seen passing in the second frame run: "Thanks for ordering the
@@ -376,3 +377,23 @@ def test_a_birthday_a_product_is_for_is_not_the_customers(conn):
     # a thing of the day, not the day (a first run of the rule rejected it)
     g = guard(conn, emily("We hope your birthday card was a success."), EMILY)
     assert "occasion" not in rules(g), g
+
+
+@pytest.mark.parametrize("field,value,rule", [
+    ("subject", "A Spaceboy Lunch Set for you", "product_name"),   # "Regency Tea Set" of a Regency Tea Plate
+    ("cta", "Shop the Spaceboy Lunch Set", "product_name"),
+    ("cta", "See your desk picks", "copied"),                       # an example's Desk Lamp
+    ("subject", "Gift tags for your lunch box", "attribute"),       # no product is a gift tag
+])
+def test_the_subject_and_call_to_action_name_no_product_there_is_not(conn, field, value, rule):
+    """Seen passing in the third frame run: the subjects "Regency Tea Set"
+    (beside a Regency Tea Plate Roses and a Regency Teapot Roses) and "Gift
+    tags for your recent purchases" (paper chains and bags), the button "See
+    your desk picks" after a cakestand and a doormat (the Priya example's
+    Desk Lamp). The body's rules read those lines too; the sendable ones
+    pass."""
+    g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), field: value}, EMILY)
+    assert rules(g) == {rule}, g
+    for ok in ("Spaceboy Lunch Bag picks", "See the lunch bag picks", "A Spaceboy card for you"):
+        g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), field: ok}, EMILY)
+        assert g["ok"], (ok, g)

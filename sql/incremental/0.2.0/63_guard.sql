@@ -92,7 +92,10 @@ SELECT w, 'feature' FROM unnest(ARRAY[
     -- invented customisation and claims that it suits every home
     'customized', 'customised', 'customizable', 'customisable', 'customize', 'customise',
     'monogrammed', 'your decor', 'any decor', 'any kitchen', 'any room',
-    'any home', 'any space', 'any style', 'any occasion', 'any outfit', 'any table', 'any garden'
+    'any home', 'any space', 'any style', 'any occasion', 'any outfit', 'any table', 'any garden',
+    -- goods no product of the context is ("Gift tags for your recent purchases"
+    -- after paper chains and bags, third frame run)
+    'gift tag', 'gift tags', 'gift wrap'
 ]) w
 UNION ALL
 -- an offer no data of the brand or the products makes (rule "offer")
