@@ -101,6 +101,9 @@ def test_the_sendable_email_passes(conn):
     # (frame run: plans nobody told the shop of)
     ("We hope the Spaceboy Lunch Box is a hit.", "We know you're planning something new.", "event"),
     ("We hope the Spaceboy Lunch Box is a hit.", "We hope it helps with your upcoming lunches.", "event"),
+    # (third frame run: the customer's purchases as the shop's order, a kitchen nobody mentioned)
+    ("We just ordered the Spaceboy Lunch Box.", "Thank you.", "event"),
+    ("We hope you're ready for your new kitchen!", "Thank you.", "occasion"),
 ])
 def test_a_claim_no_data_makes_is_rejected(conn, opening, closing, rule):
     g = guard(conn, emily(opening, closing), EMILY)

@@ -118,6 +118,8 @@ SELECT w, 'occasion' FROM unnest(ARRAY[
     'anniversaries', 'celebrations',
     'party', 'parties', 'celebration', 'special day', 'big day', 'special occasion', 'honeymoon',
     'graduation', 'retirement', 'new baby', 'baby shower', 'new home', 'housewarming',
+    -- "We hope you're ready for your new kitchen!" (third frame run)
+    'new kitchen', 'new house', 'new flat', 'new apartment', 'moving house',
     -- people of the customer's life nothing tells of
     'your child', 'your children', 'your kids', 'your son', 'your daughter', 'your husband', 'your wife',
     'your partner', 'your baby', 'your grandchildren', 'your grandchild', 'your grandkids', 'your kid',
@@ -142,7 +144,7 @@ SELECT w, 'event' FROM unnest(ARRAY[
     'your inquiry', 'you asked', 'you requested', 'in the mail', 'in the post', 'we ve received',
     'we have received', 'we received', 'just received', 're looking at', 'are looking at',
     'we bought', 'we purchased', 'we ordered', 'we recently bought', 'we recently purchased',
-    'we recently ordered', 'we just bought',
+    'we recently ordered', 'we just bought', 'we just ordered', 'we just purchased',
     -- plans nobody told the shop of ("you're planning on taking a trip next
     -- summer", frame run)
     'you re planning', 'you are planning', 'youre planning', 'you re thinking of', 'you are thinking of',
