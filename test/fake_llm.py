@@ -14,7 +14,8 @@ is chosen by the request's "model" (recgen.llm_model):
   fake-banned       uses an over-promising word ("guaranteed")
   fake-pii          includes an e-mail address and a phone number
   fake-fix          breaks a rule first, answers correctly once told why
-  fake-partfix      asked for parts, writes a closing about an occasion;
+  fake-partfix      asked for parts, writes a closing about an occasion (in
+                    a frame, which has no closing, the opening);
                     asked for that part again (a part retry), mends it
   fake-429          429 with Retry-After: 1 on the first call, then normal
   fake-500once      500 on the first call, then normal
@@ -112,8 +113,9 @@ def answer_text(req, mode, count):
                  "cta": "Have a look"}
         out = {k: fixed.get(k, PART_FRAMES[int(k.split("_")[-1]) % len(PART_FRAMES)] if k.startswith("reason_") else "")
                for k in props}
-        if mode in ("fake-banned", "fake-fix") and "closing" in out:
-            out["closing"] = "Every one is guaranteed to delight you."
+        faulty = next((k for k in ("closing", "opening") if k in out), None)
+        if mode in ("fake-banned", "fake-fix") and faulty:
+            out[faulty] = "Every one is guaranteed to delight you."
         return json.dumps(out)
     if "opening" in props:
         # an email in parts (composition parts) or its frame (composition
@@ -126,17 +128,18 @@ def answer_text(req, mode, count):
             reasons = [{"item": p["properties"]["item"]["const"], "reason": r} for p, r in zip(per, reasons)]
         parts = {"subject": f"Picked for you: the {name}", "opening": "We hope you are enjoying your last order.",
                  "reasons": reasons, "closing": "Enjoy the rest of your week.", "cta": "Have a look"}
-        if "reasons" not in props:
-            del parts["reasons"]
+        # the fault of the mode in the closing, or in the opening of a frame
+        # (which has no closing: recgen writes it)
+        last = "closing" if "closing" in props else "opening"
         if mode == "fake-hallucinate":
             parts["opening"] = "You will love the ZETA TEST LANTERN (£999.99), our best seller."
         elif mode == "fake-banned" or (mode == "fake-fix" and not told):
-            parts["closing"] = "Every one is guaranteed to delight you."
+            parts[last] = "Every one is guaranteed to delight you."
         elif mode == "fake-partfix":
-            parts["closing"] = "Enjoy your special day!"
+            parts[last] = "Enjoy your special day!"
         elif mode == "fake-pii":
-            parts["closing"] = "Write to sales@example.com or call +44 7700 900123."
-        return json.dumps(parts)
+            parts[last] = "Write to sales@example.com or call +44 7700 900123."
+        return json.dumps({k: v for k, v in parts.items() if k in props})
     if req.get("response_format"):
         # an email: the normal one, with the fault of the mode added
         body = normal_email(messages)

@@ -14,9 +14,11 @@
  *          (recgen.email_parts_schema): subject, opening, per product its
  *          name and one sentence starting with "It", closing, cta
  *   frame  the parts around the products only (recgen.email_frame_schema):
- *          subject, opening, closing, cta; each product's sentence is
- *          recgen's own (recgen.fallback_product_sentences), so the model
- *          states nothing about a product
+ *          subject, opening, cta; each product's sentence is recgen's own
+ *          (recgen.fallback_product_sentences), so the model states nothing
+ *          about a product, and so is the closing (recgen.fallback_closing:
+ *          the 1.5B model's closings were where a reader found most faults,
+ *          nine of twenty in the third frame run, most passing the guard)
  *
  * recgen.compose_email assembles the parts: "Hi <first name>," (or Hello,
  * Dear: recgen's own wording rotates per customer, recgen.content_seed),
@@ -132,7 +134,7 @@ AS $$
             '%s: say only what the products'' names, Why and About it tell.', head, n_items, invent)
         WHEN 'frame' THEN format(
             'Write the frame of the email as JSON: %s'
-            '"closing" (one short friendly sentence after the products, which recgen presents itself) and "cta" (2 to 4 words). '
+            'and "cta" (2 to 4 words). recgen presents the products and closes the email itself. '
             'Do not write prices, product facts or the customer''s name. Write as "we" (the shop), never "I". %s.', head, invent)
         ELSE
             'Write the email as JSON with "subject", "preheader", "body" and "cta". The body starts with "Hi" and the customer''s first name, '
@@ -218,25 +220,26 @@ COMMENT ON FUNCTION recgen.email_parts_schema(jsonb) IS
 
 /*
  * email_frame_schema: the JSON schema of an email's frame (composition
- * frame): the parts of recgen.email_parts_schema without the reasons.
+ * frame): the parts of recgen.email_parts_schema without the reasons and
+ * the closing.
  */
 CREATE OR REPLACE FUNCTION recgen.email_frame_schema() RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT (recgen.email_parts_schema('[]') #- '{properties,reasons}')
-           || jsonb_build_object('required', '["subject", "opening", "closing", "cta"]'::jsonb)
+    SELECT (recgen.email_parts_schema('[]') #- '{properties,reasons}' #- '{properties,closing}')
+           || jsonb_build_object('required', '["subject", "opening", "cta"]'::jsonb)
 $$;
 COMMENT ON FUNCTION recgen.email_frame_schema() IS
-    'JSON schema of an email''s frame (composition frame): subject, opening, closing, cta, bounded as in email_parts_schema; recgen writes the products'' sentences';
+    'JSON schema of an email''s frame (composition frame): subject, opening, cta, bounded as in email_parts_schema; recgen writes the products'' sentences and the closing';
 
 /*
  * template_examples: the few-shot messages of a prompt: of the template's
  * examples that suit the brand (the brand's own when it has some, else
  * those for any brand), one chosen by
  * seed (the customer), as user/assistant pairs; the assistant says the
- * parts for composition parts, and the parts without the reasons for
- * composition frame. A template with one example gives it.
+ * parts for composition parts, and the parts without the reasons and the
+ * closing for composition frame. A template with one example gives it.
  */
 CREATE OR REPLACE FUNCTION recgen.template_examples(examples jsonb, composition text, brand text, seed bigint)
 RETURNS jsonb
@@ -254,12 +257,12 @@ AS $$
       FROM fit, LATERAL (VALUES (1, jsonb_build_object('role', 'user', 'content', e ->> 'user')),
                                 (2, jsonb_build_object('role', 'assistant', 'content',
                                       CASE WHEN composition = 'parts' AND e ? 'parts' THEN e ->> 'parts'
-                                           WHEN composition = 'frame' AND e ? 'parts' THEN ((e ->> 'parts')::jsonb - 'reasons')::text
+                                           WHEN composition = 'frame' AND e ? 'parts' THEN ((e ->> 'parts')::jsonb - 'reasons' - 'closing')::text
                                            ELSE e ->> 'assistant' END))) AS v(r, m)
      WHERE k = abs(coalesce(seed, 0)) % n
 $$;
 COMMENT ON FUNCTION recgen.template_examples(jsonb, text, text, bigint) IS
-    'The few-shot messages of a prompt: one of the template''s examples that suit the brand (its own when it has some, else those for any brand), chosen by seed (the customer id), its whole answer, its parts, or its parts without the reasons (frame)';
+    'The few-shot messages of a prompt: one of the template''s examples that suit the brand (its own when it has some, else those for any brand), chosen by seed (the customer id), its whole answer, its parts, or its parts without the reasons and the closing (frame)';
 
 /*
  * part_text: one part of a model's answer, trimmed, one line.
@@ -530,9 +533,9 @@ COMMENT ON FUNCTION recgen.part_names_recommended(text, jsonb) IS
  * disclaimer and sign-off. Missing parts stay missing (the guard sees an
  * email without them and asks for a rewrite), except the opening:
  * recgen's own takes its place, as it does of an opening or a closing that
- * names the products to recommend (recgen.part_names_recommended). In composition frame the
- * products' sentences are recgen's own, phrased so that they repeat
- * nothing of the greeting and opening.
+ * names the products to recommend (recgen.part_names_recommended). In
+ * composition frame the products' sentences and the closing are recgen's
+ * own, phrased so that they repeat nothing of the greeting and opening.
  */
 DROP FUNCTION IF EXISTS recgen.compose_email(jsonb, jsonb, text);
 CREATE OR REPLACE FUNCTION recgen.compose_email(parts jsonb, ctx jsonb, brand text, composition text DEFAULT 'parts')
@@ -573,7 +576,7 @@ BEGIN
           FROM jsonb_array_elements(coalesce(ctx -> 'items', '[]')) WITH ORDINALITY AS e(i, o);
     END IF;
     closing := recgen.part_sentence(recgen.part_for_customer(parts ->> 'closing', fname));
-    IF recgen.part_names_recommended(closing, ctx) THEN
+    IF composition = 'frame' OR recgen.part_names_recommended(closing, ctx) THEN
         closing := recgen.fallback_closing(concat_ws(' ', recgen.greeting(fname, seed), opening, sentences), seed, ctx, b);
     END IF;
     body := concat_ws(E'\n\n',
@@ -604,7 +607,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons, the products'' sentences recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend and a closing naming one, replaced by recgen''s own';
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons nor closing, the products'' sentences and the closing recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend and a closing naming one, replaced by recgen''s own';
 
 /*
  * email_part_faults: which parts of an email written in parts broke the

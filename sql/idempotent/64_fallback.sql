@@ -277,8 +277,9 @@ COMMENT ON FUNCTION recgen.fallback_opening(jsonb, integer) IS
 
 /*
  * fallback_closing: recgen's own closing sentence, picked by h among ten
- * so that it repeats no phrase of so_far. The fallback's closing, and a
- * composed email's where the model's names the products again.
+ * so that it repeats no phrase of so_far. The fallback's closing, a
+ * framed email's (composition frame), and a composed email's where the
+ * model's names the products again.
  */
 CREATE OR REPLACE FUNCTION recgen.fallback_closing(so_far text, h integer, ctx jsonb, b recgen.brands) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -296,7 +297,7 @@ AS $$
                                 'We picked these with you in mind and hope you like them.'], h / 3, ctx, b)
 $$;
 COMMENT ON FUNCTION recgen.fallback_closing(text, integer, jsonb, recgen.brands) IS
-    'recgen''s own closing sentence of an email (phrasing chosen by h, repeating no phrase of the text so far): the fallback''s, and a composed email''s in place of one that names the products again';
+    'recgen''s own closing sentence of an email (phrasing chosen by h, repeating no phrase of the text so far): the fallback''s, a framed email''s, and a composed email''s in place of one that names the products again';
 
 /*
  * fallback_email: the deterministic email of a context.

@@ -209,10 +209,11 @@ def parts(conn):
 
 
 def test_in_a_frame_the_model_writes_no_product_sentence(conn, fake):
-    """Composition frame: the model is asked for the subject, opening,
-    closing and call to action only (schema, instruction, the example's parts
-    without reasons); recgen writes each product's sentence as the fallback
-    does, so every product is named once with its price and its reason."""
+    """Composition frame: the model is asked for the subject, opening and
+    call to action only (schema, instruction, the example's parts without
+    reasons and closing); recgen writes each product's sentence as the
+    fallback does, so every product is named once with its price and its
+    reason, and the closing."""
     frame(conn)
     try:
         e = one(conn, "SELECT recgen.email(1)")
@@ -220,11 +221,12 @@ def test_in_a_frame_the_model_writes_no_product_sentence(conn, fake):
     finally:
         parts(conn)
     schema = body["response_format"]["json_schema"]["schema"]
-    assert list(schema["properties"]) == ["subject", "opening", "closing", "cta"]
-    assert schema["required"] == ["subject", "opening", "closing", "cta"]
+    assert list(schema["properties"]) == ["subject", "opening", "cta"]
+    assert schema["required"] == ["subject", "opening", "cta"]
     assert "Write the frame of the email" in body["messages"][-1]["content"]
+    assert "closes the email itself" in body["messages"][-1]["content"]
     example = json.loads(body["messages"][2]["content"])
-    assert "opening" in example and "reasons" not in example
+    assert "opening" in example and "reasons" not in example and "closing" not in example
     assert e["verdict"] == "pass", e
     ctx = one(conn, "SELECT context FROM recgen.content WHERE content_id = %s", (e["content_id"],))
     for i in ctx["items"]:
@@ -232,7 +234,9 @@ def test_in_a_frame_the_model_writes_no_product_sentence(conn, fake):
     # the model's frame around recgen's sentences
     paragraphs = e["body"].split("\n\n")
     assert paragraphs[1] == "We hope you are enjoying your last order.", paragraphs
-    assert paragraphs[3] == "Enjoy the rest of your week.", paragraphs
+    assert paragraphs[3] == one(conn, "SELECT recgen.fallback_closing(%s, recgen.content_seed(c.context), c.context, b)"
+                                      " FROM recgen.content c, recgen.brands b WHERE c.content_id = %s AND b.brand = 'default'",
+                                (" ".join(paragraphs[:3]), e["content_id"])), paragraphs
     # (the stored context, not its round trip through Python: the seed hashes its text)
     assert paragraphs[2] == one(conn, "SELECT recgen.fallback_product_sentences(c.context, b, %s, recgen.content_seed(c.context))"
                                       " FROM recgen.content c, recgen.brands b WHERE c.content_id = %s AND b.brand = 'default'",
@@ -245,7 +249,7 @@ def test_in_a_frame_the_model_writes_no_product_sentence(conn, fake):
 
 
 def test_a_fault_in_the_frame_is_asked_for_alone(conn, fake):
-    """The part retry works on a frame: the closing about an occasion is
+    """The part retry works on a frame: the opening about an occasion is
     asked for again alone, and the email stays a frame (recgen's sentences)."""
     frame(conn)
     try:
@@ -255,7 +259,7 @@ def test_a_fault_in_the_frame_is_asked_for_alone(conn, fake):
     assert e["verdict"] == "pass" and "special day" not in e["body"], e
     reqs = [r["body"] for r in fake_get(fake, "/requests")]
     assert [list(r["response_format"]["json_schema"]["schema"]["properties"]) for r in reqs] == \
-        [["subject", "opening", "closing", "cta"], ["closing"]]
+        [["subject", "opening", "cta"], ["opening"]]
     assert "goes well with what you chose" not in e["body"]
 
 

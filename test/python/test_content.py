@@ -72,7 +72,7 @@ def test_request_body_and_key(conn, fake):
     assert body["model"] == "fake-normal" and body["stream"] is False
     schema = body["response_format"]["json_schema"]["schema"]
     # the model writes the email's frame (the shipped template), subject first
-    assert list(schema["properties"]) == ["subject", "opening", "closing", "cta"]
+    assert list(schema["properties"]) == ["subject", "opening", "cta"]
     prompt = " ".join(m["content"] for m in body["messages"])
     assert "spring sale" in prompt and "formal, courteous register" in prompt
     # personal data: first name only
@@ -117,7 +117,7 @@ def test_guard_catches_and_falls_back(conn, model, rule):
     verdict, violations, ctx, output, attempts, call_ids, _, _ = content_row(conn, e["content_id"])
     assert rule in {v["rule"] for v in violations}
     # one rewrite (recgen.guard_retries = 1); a fault pinned on one part of
-    # the first answer (the closing) is asked for alone first: one call more
+    # the first answer (the frame's opening) is asked for alone first: one call more
     assert attempts == 2 and len(call_ids) == (3 if model == "fake-banned" else 2)
     assert "ZETA" not in e["body"] and "guaranteed" not in e["body"] and "@" not in e["body"]
     assert one(conn, "SELECT recgen.guard('email', %s, %s)", (json.dumps(output), json.dumps(ctx)))["ok"]
@@ -128,7 +128,7 @@ def test_rewrite_with_violations_fed_back(conn, fake):
     e = one(conn, "SELECT recgen.email(1)")
     assert e["verdict"] == "pass"
     _, violations, _, _, attempts, _, _, _ = content_row(conn, e["content_id"])
-    # the closing alone was asked for again first (a part retry), in vain
+    # the opening alone was asked for again first (a part retry), in vain
     assert attempts == 2 and [(v["rule"], v.get("stage")) for v in violations] == \
         [("overpromise", "part"), ("overpromise", None)]
     second = fake_get(fake, "/requests")[-1]["body"]["messages"]
