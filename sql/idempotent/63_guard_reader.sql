@@ -243,6 +243,7 @@ COMMENT ON FUNCTION recgen.guard_model_text(text, recgen.brands) IS
  * guard_facts: what the reader rules compare, prepared once per output:
  *   text       all string fields of the output, the model's part
  *   body       the body (email) or text, the model's part
+ *   lines      the subject and the call to action, as written
  *   sentences  its sentences in normal form; masked: the same with every
  *              known name replaced by #; prose: masked, list lines left out
  *   forms      the normal forms of every name the context knows, longest
@@ -272,6 +273,10 @@ BEGIN
         'text', (SELECT string_agg(recgen.guard_model_text(value, b), E'\n') FROM jsonb_each_text(output)
                   WHERE jsonb_typeof(output -> key) = 'string'),
         'body', body,
+        -- the short lines the model writes beside the body (a preheader is
+        -- recgen's own in composed emails)
+        'lines', (SELECT coalesce(jsonb_agg(output ->> k ORDER BY k DESC), '[]') FROM unnest(ARRAY['subject', 'cta']) k
+                   WHERE jsonb_typeof(output -> k) = 'string' AND output ->> k <> ''),
         'sentences', sen,
         'forms', forms,
         -- the whole names (a variant's name holds a shorter form of its
@@ -918,8 +923,7 @@ BEGIN
     SELECT x INTO g
       FROM (SELECT DISTINCT unnest(string_to_array(e, ' ')) AS x FROM unnest(recgen.guard_example_products(kind, b.brand)) e) w,
            (SELECT ' ' || string_agg(recgen.guard_norm(l), ' . ') || ' ' AS lines
-              FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') l
-             WHERE l <> '' AND strpos(coalesce(f ->> 'body', ''), l) = 0) o
+              FROM jsonb_array_elements_text(coalesce(f -> 'lines', '[]')) l) o
      WHERE length(w.x) >= 4 AND (strpos(o.lines, ' ' || w.x || ' ') > 0 OR strpos(o.lines, ' ' || w.x || 's ') > 0)
        AND strpos(coalesce(facts, recgen.guard_context_facts(ctx, b)), ' ' || w.x) = 0
      LIMIT 1;

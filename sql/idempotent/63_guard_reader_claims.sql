@@ -254,8 +254,7 @@ BEGIN
     FOR r IN SELECT m[1] AS lead, m[2] AS run
                FROM (SELECT b.n, b.sentence FROM recgen.guard_sentences(f ->> 'body') b
                      UNION ALL   -- the subject and the call to action ("Regency Tea Set")
-                     SELECT 1000 + k, l FROM regexp_split_to_table(coalesce(f ->> 'text', ''), '\n') WITH ORDINALITY AS x(l, k)
-                      WHERE l <> '' AND strpos(coalesce(f ->> 'body', ''), l) = 0) s,
+                     SELECT 1000 + k, l FROM jsonb_array_elements_text(coalesce(f -> 'lines', '[]')) WITH ORDINALITY AS x(l, k)) s,
                     regexp_matches('¶ ' || s.sentence,
                                    '(¶ |[[:space:]("“‘])((?:[[:upper:]0-9][[:alnum:]''’-]*)(?:[[:space:]]+(?:[[:upper:]0-9][[:alnum:]''’-]*))+)', 'g') m
               ORDER BY s.n LOOP

@@ -397,6 +397,12 @@ def test_the_subject_and_call_to_action_name_no_product_there_is_not(conn, field
     pass."""
     g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), field: value}, EMILY)
     assert rules(g) == {rule}, g
+    # the preheader is recgen's own in a composed email, not read by these
+    # (the bank's "Chosen for how you use your account" has the "account" of
+    # its example's Everyday Current Account: a first run of the rule
+    # rejected 36 of 50 bank emails for it)
+    g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), "preheader": "Chosen for your desk"}, EMILY)
+    assert g["ok"], g
     for ok in ("Spaceboy Lunch Bag picks", "See the lunch bag picks", "A Spaceboy card for you"):
         g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), field: ok}, EMILY)
         assert g["ok"], (ok, g)
