@@ -9,10 +9,10 @@
  *          closing, a call to action) and recgen assembles the email with
  *          the greeting, the product names and prices, the disclaimer and the
  *          sign-off (small local models; 64_compose.sql)
- *   frame  the model writes only the frame (subject, opening, closing, call
- *          to action) and recgen writes each product's sentence itself, as
- *          the fallback does (the smallest models, whose product claims a
- *          reader cannot trust)
+ *   frame  the model writes only the frame (subject, opening, call to
+ *          action) and recgen writes each product's sentence and the
+ *          closing itself, as the fallback does (the smallest models, whose
+ *          product claims a reader cannot trust)
  * The same row serves both: its examples carry the whole answer
  * ("assistant") and the parts ("parts"), and recgen adds the instruction
  * that says which to write. Switching is one UPDATE of the column (a new
@@ -38,7 +38,7 @@
 ALTER TABLE recgen.prompt_templates
     ADD COLUMN composition text NOT NULL DEFAULT 'free' CHECK (composition IN ('free', 'parts', 'frame'));
 COMMENT ON COLUMN recgen.prompt_templates.composition IS
-    'free: the model writes the whole text; parts: the model writes short parts (subject, opening, one reason per product, closing, call to action) and recgen assembles them with the product names and prices; frame: the model writes the subject, opening, closing and call to action, recgen each product''s sentence (email only)';
+    'free: the model writes the whole text; parts: the model writes short parts (subject, opening, one reason per product, closing, call to action) and recgen assembles them with the product names and prices; frame: the model writes the subject, opening and call to action, recgen each product''s sentence and the closing (email only)';
 COMMENT ON COLUMN recgen.prompt_templates.examples IS
     'Few-shot examples [{"user": …, "assistant": …, "parts": …, "brand": …}]: the whole answer, the answer in parts (composition parts), and optionally the brand the example is for; a prompt carries one of them, chosen by the customer';
 
