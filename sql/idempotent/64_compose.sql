@@ -591,12 +591,12 @@ BEGIN
         'preheader', recgen.email_preheader(ctx),
         'body', body,
         -- a call to action the length limit cut after "and" / "your" / "let's" loses that
-        -- word; one that reached the limit (30 characters) was cut in a word
-        -- ("See your kitchen & dining & do"): it loses its last word too
-        -- and a button has no full stop ("Call us now to get started.")
-        'cta', recgen.part_without_dangling(CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30
-                                                 THEN regexp_replace(recgen.part_text(parts ->> 'cta'), '\s+\S+$', '')
-                                                 ELSE recgen.part_text(parts ->> 'cta') END)));
+        -- word, and a button has no full stop ("Call us now to get started.");
+        -- one that reached the limit (30 characters) was cut in a word ("See
+        -- your kitchen & dining & do") or after one that needs the next
+        -- ("Check out our other cake", third frame run): recgen's own
+        'cta', CASE WHEN length(recgen.part_text(parts ->> 'cta')) >= 30 THEN recgen.fallback_cta(seed)
+                    ELSE recgen.part_without_dangling(recgen.part_text(parts ->> 'cta')) END));
     -- the subject part alone falls back: one that names neither a product
     -- nor an interest of the customer ("More for your baking goods") is
     -- replaced by recgen's own, rather than the whole email rewritten
@@ -607,7 +607,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons nor closing, the products'' sentences and the closing recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend and a closing naming one, replaced by recgen''s own';
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons nor closing, the products'' sentences and the closing recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend, a closing naming one and a call to action at the length limit, replaced by recgen''s own';
 
 /*
  * email_part_faults: which parts of an email written in parts broke the

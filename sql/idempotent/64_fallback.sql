@@ -300,6 +300,21 @@ COMMENT ON FUNCTION recgen.fallback_closing(text, integer, jsonb, recgen.brands)
     'recgen''s own closing sentence of an email (phrasing chosen by h, repeating no phrase of the text so far): the fallback''s, a framed email''s, and a composed email''s in place of one that names the products again';
 
 /*
+ * fallback_cta: recgen's own call to action, one of eight picked by h (the
+ * fallback's, and a composed email's where the model's reached the length
+ * limit).
+ */
+CREATE OR REPLACE FUNCTION recgen.fallback_cta(h integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',
+                  'See what we picked', 'Have a look', 'View your ideas'])[1 + (h / 18) % 8]
+$$;
+COMMENT ON FUNCTION recgen.fallback_cta(integer) IS
+    'recgen''s own call to action (phrasing chosen by h): the fallback''s, and a composed email''s in place of one the length limit cut';
+
+/*
  * fallback_email: the deterministic email of a context.
  */
 CREATE OR REPLACE FUNCTION recgen.fallback_email(ctx jsonb, b recgen.brands) RETURNS jsonb
@@ -335,8 +350,7 @@ BEGIN
         'subject', recgen.email_subject(ctx, h),
         'preheader', recgen.email_preheader(ctx),
         'body', body,
-        'cta', (ARRAY['See your picks', 'Take a look', 'Explore your picks', 'Discover them', 'Browse the picks',
-                      'See what we picked', 'Have a look', 'View your ideas'])[1 + (h / 18) % 8]);
+        'cta', recgen.fallback_cta(h));
 END
 $$;
 COMMENT ON FUNCTION recgen.fallback_email(jsonb, recgen.brands) IS
