@@ -603,11 +603,17 @@ BEGIN
     IF out ? 'subject' AND recgen.guard_rule_subject('email', out, recgen.guard_facts(out, ctx, b)) <> '[]' THEN
         out := out || jsonb_build_object('subject', recgen.email_subject(ctx, seed));
     END IF;
+    -- so does a call to action that is no short, complete phrase ("Shop now
+    -- for your lunch bags", "See the spaceboy, bowl": seven of the hundred
+    -- retail emails of the third frame run were asked for it again)
+    IF out ? 'cta' AND recgen.guard_rule_cta('email', out) <> '[]' THEN
+        out := out || jsonb_build_object('cta', recgen.fallback_cta(seed));
+    END IF;
     RETURN out;
 END
 $$;
 COMMENT ON FUNCTION recgen.compose_email(jsonb, jsonb, text, text) IS
-    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons nor closing, the products'' sentences and the closing recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend, a closing naming one and a call to action at the length limit, replaced by recgen''s own';
+    'An email assembled from a model''s parts (subject, opening, reasons, closing, cta; in composition frame no reasons nor closing, the products'' sentences and the closing recgen''s own) and its context: greeting by first name (phrasing rotated per customer), a leading greeting or name of the model''s parts removed and the customer spoken of by name turned into "you", one sentence per product with its name and price, the brand''s disclaimer and sign-off; a subject that names no product nor interest, an opening missing or naming a product to recommend, a closing naming one and a call to action at the length limit or breaking the cta rule, replaced by recgen''s own';
 
 /*
  * email_part_faults: which parts of an email written in parts broke the

@@ -134,6 +134,13 @@ def test_a_call_to_action_cut_after_a_joining_word_loses_it(conn):
     assert one(conn, "SELECT recgen.part_without_dangling(%s)", (parts["subject"],)) \
         == "A rabbit night light and an alarm clock"
     assert one(conn, "SELECT recgen.part_without_dangling('Your picks for the garden')") == "Your picks for the garden"
+    # a call to action the cta rule rejects falls back alone, as a vague
+    # subject does (third frame run: "Shop now for your lunch bags")
+    for bad in ("Shop now for your lunch bags", "See the spaceboy, bowl"):
+        assert one(conn, "SELECT recgen.guard_rule_cta('email', %s)", (json.dumps({"cta": bad}),)), bad
+        parts["cta"] = bad
+        out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
+        assert out["cta"] == ours, out["cta"]
     # a button has no full stop (the bank demo: "Call us now to get started.")
     parts["cta"] = "Compare the options."
     out = one(conn, "SELECT recgen.compose_email(%s, %s, 'default')", (json.dumps(parts), json.dumps(ctx)))
