@@ -89,7 +89,7 @@ AS $$
        AND NOT EXISTS (SELECT 1 FROM nearest n, unnest(n.own) x WHERE abs(x - amount) < 0.005)
 $$;
 COMMENT ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) IS
-    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name, or its name without the last word) does not have this price or rate but another context item does, a violation detail; else NULL';
+    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name, or its name without the last word; items without price and rate are the customer''s purchases) does not have this price or rate but another context item does, a violation detail; else NULL';
 CREATE OR REPLACE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)
 RETURNS jsonb
@@ -162,8 +162,14 @@ BEGIN
             v := v || jsonb_build_object('rule', 'price',
                 'detail', format('%s is not a price or rate of the context', f));
         ELSE
+            -- the customer's purchases too, with no price or rate of their
+            -- own: "We have a Five-Year Fixed Mortgage with a fixed rate of
+            -- 4.29%" (the Two-Year's rate; her purchase has none in the
+            -- context: third frame run, bank)
             f := recgen.misattributed_price(low, regexp_instr(txt, price_re, 1, k, 0, 'i'), num, f,
-                                            coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]'));
+                                            coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')
+                                            || (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n)), '[]')
+                                                  FROM unnest(recgen.guard_known_names(context)) n));
             IF f IS NOT NULL THEN
                 v := v || jsonb_build_object('rule', 'price', 'detail', f);
             END IF;

@@ -156,6 +156,23 @@ def test_guard_ties_a_price_to_the_product_it_follows(conn, body, misattributed)
         assert "is the price or rate of" in details[0]
 
 
+@pytest.mark.parametrize("body,misattributed", [
+    ("We hope your Five-Year Fixed Mortgage at 3.1% serves you well.", True),
+    ("Since you chose the Five-Year Fixed Mortgage, the Easy Saver (3.1% rate) suits you.", False),
+    ("The Easy Saver pays 3.1%, a good partner for your Five-Year Fixed Mortgage.", False),
+])
+def test_guard_ties_no_price_to_a_purchase(conn, body, misattributed):
+    """Seen passing in the third frame run (bank): "We have a Five-Year Fixed
+    Mortgage with a fixed rate of 4.29%", the rate of the recommended
+    Two-Year Fixed Mortgage; the context gives her purchase no rate."""
+    ctx = {**TWO, "behaviour": {**TWO["behaviour"], "last_purchases": ["Five-Year Fixed Mortgage"]}}
+    g = guard(conn, "email", {**GOOD, "body": body}, ctx)
+    details = [x["detail"] for x in g["violations"] if x["rule"] == "price"]
+    assert bool(details) == misattributed, details
+    if misattributed:
+        assert details[0] == '3.1% is the price or rate of "Easy Saver", not of "Five-Year Fixed Mortgage"', details
+
+
 def test_guard_repetition_ignores_decimal_points(conn):
     # item lines with the same price and reason code, as the fallback lists
     # them: "£6.50): bought_together" is not a repeated sentence
