@@ -57,14 +57,20 @@ AS $$
         -- the amount's sentence up to the amount (a decimal point is no boundary)
         SELECT regexp_replace(substr(lowered_text, 1, amount_pos - 1), '^.*(?:[.!?]\s|\n)', '') AS s
     ), item AS (
-        -- a product is named by its name, or by its name without the last
-        -- word when two or more words remain ("Cash-Back Credit" for
-        -- "Cash-Back Credit Card"); own: its price and rate
+        -- a product is named by its name or as content shows it ("shown":
+        -- "Set of 4" for the catalog's "SET OF4"), or by its name without the
+        -- last word when two or more words remain ("Cash-Back Credit" for
+        -- "Cash-Back Credit Card"); own: its price and rate. A purchase of
+        -- the customer's ("purchase": no price of its own in the context)
+        -- only by its whole name: "Lunch Bag" of their Lunch Bag Woodland
+        -- begins the recommended Lunch Bag Black Skull
         SELECT i ->> 'name' AS name,
                ARRAY[nullif((i ->> 'price')::numeric, 0), (i ->> 'rate_pct')::numeric] AS own,
-               ARRAY[lower(i ->> 'name'),
-                     CASE WHEN array_length(regexp_split_to_array(btrim(i ->> 'name'), '\s+'), 1) >= 3
-                          THEN lower(regexp_replace(btrim(i ->> 'name'), '\s+\S+$', '')) END] AS names
+               ARRAY[lower(i ->> 'name'), lower(i ->> 'shown')]
+               || ARRAY(SELECT lower(regexp_replace(btrim(x), '\s+\S+$', ''))
+                          FROM unnest(ARRAY[i ->> 'name', i ->> 'shown']) x
+                         WHERE NOT coalesce((i ->> 'purchase')::boolean, false)
+                           AND array_length(regexp_split_to_array(btrim(x), '\s+'), 1) >= 3) AS names
           FROM jsonb_array_elements(items) i
          WHERE i ->> 'name' IS NOT NULL
     ), named AS (
@@ -89,7 +95,7 @@ AS $$
        AND NOT EXISTS (SELECT 1 FROM nearest n, unnest(n.own) x WHERE abs(x - amount) < 0.005)
 $$;
 COMMENT ON FUNCTION recgen.misattributed_price(text, integer, numeric, text, jsonb) IS
-    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name, or its name without the last word; items without price and rate are the customer''s purchases) does not have this price or rate but another context item does, a violation detail; else NULL';
+    'The guard''s check that an amount belongs to the product it follows: when the context product named last before amount_pos in the same sentence of lowered_text (by its name or its shown name, or either without the last word; items marked purchase, the customer''s, by the whole name only and with no price of their own) does not have this price or rate but another context item does, a violation detail; else NULL';
 CREATE OR REPLACE FUNCTION recgen.guard(kind text, output jsonb, context jsonb,
                              brand text DEFAULT 'default', channel text DEFAULT NULL)
 RETURNS jsonb
@@ -167,8 +173,10 @@ BEGIN
             -- 4.29%" (the Two-Year's rate; her purchase has none in the
             -- context: third frame run, bank)
             f := recgen.misattributed_price(low, regexp_instr(txt, price_re, 1, k, 0, 'i'), num, f,
-                                            coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')
-                                            || (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n)), '[]')
+                                            (SELECT coalesce(jsonb_agg(i || jsonb_build_object('shown', recgen.display_name(i ->> 'name'))), '[]')
+                                               FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i
+                                              WHERE jsonb_typeof(i) = 'object')
+                                            || (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'shown', recgen.display_name(n), 'purchase', true)), '[]')
                                                   FROM unnest(recgen.guard_known_names(context)) n));
             IF f IS NOT NULL THEN
                 v := v || jsonb_build_object('rule', 'price', 'detail', f);

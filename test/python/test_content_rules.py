@@ -173,6 +173,26 @@ def test_guard_ties_no_price_to_a_purchase(conn, body, misattributed):
         assert details[0] == '3.1% is the price or rate of "Easy Saver", not of "Five-Year Fixed Mortgage"', details
 
 
+def test_a_price_after_a_catalog_name_as_shown_is_its_own(conn):
+    """The composer shows "SET OF4" as "Set of 4" and drops a catalog
+    name's double spaces and full stop: the price after the shown name is
+    that product's, not the purchase named before it; a purchase's first
+    words ("Lunch Bag" of the Lunch Bag Woodland) name no purchase (a first
+    version of the purchase check flagged 9 of 100 retail emails so)."""
+    ctx = {"customer": {"first_name": "Alice"}, "concerns": [],
+           "items": [{"product_id": 1, "name": "ROUND SNACK BOXES SET OF4 WOODLAND", "price": 2.95, "price_text": "£2.95"},
+                     {"product_id": 2, "name": "LUNCH BAG  BLACK SKULL.", "price": 1.65, "price_text": "£1.65"},
+                     {"product_id": 3, "name": "LUNCH BAG SPACEBOY DESIGN", "price": 1.65, "price_text": "£1.65"}],
+           "behaviour": {"last_purchases": ["PLASTERS IN TIN WOODLAND ANIMALS", "LUNCH BAG WOODLAND"]}}
+    for body, misattributed in [
+            ("Customers who chose the Plasters in Tin Woodland Animals also liked the Round Snack Boxes Set of 4 Woodland (£2.95).", False),
+            ("We hope the Lunch Bag Woodland is a hit. The Lunch Bag Black Skull (£1.65) is chosen by customers like you.", False),
+            ("Your Lunch Bag Woodland was £2.95.", True)]:
+        g = guard(conn, "email", {**GOOD, "body": body}, ctx)
+        details = [x["detail"] for x in g["violations"] if x["rule"] == "price"]
+        assert bool(details) == misattributed, (body, details)
+
+
 def test_guard_repetition_ignores_decimal_points(conn):
     # item lines with the same price and reason code, as the fallback lists
     # them: "£6.50): bought_together" is not a repeated sentence
