@@ -522,15 +522,21 @@ CREATE OR REPLACE FUNCTION recgen.guard_rule_placeholder(output jsonb) RETURNS j
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_object('rule', 'placeholder',
-                        'detail', format('contains the placeholder "%s"', m))), '[]')
-      FROM (SELECT DISTINCT (regexp_matches(value,
+    SELECT coalesce(jsonb_agg(jsonb_build_object('rule', 'placeholder', 'detail', d)), '[]')
+      FROM (SELECT DISTINCT format('contains the placeholder "%s"', (regexp_matches(value,
                 '(\[[^\]\n]{1,60}\]|\{[^}\n]{0,60}\}|<[A-Za-z][^<>\n]{0,40}>|(?:lorem ipsum|\mXXX+\M|\minsert (?:name|product|link|date)\M))',
-                'gi'))[1] AS m
+                'gi'))[1]) AS d
+              FROM jsonb_each_text(output) WHERE jsonb_typeof(output -> key) = 'string'
+            UNION
+            -- a label of the prompt, capitalised inside a sentence ("Thank you
+            -- for choosing Home Insurance as one of your Recent purchases.",
+            -- third frame run, bank)
+            SELECT DISTINCT format('contains the prompt''s label "%s"', (regexp_matches(value,
+                '[[:alnum:],;] (Recent purchases|Favourite categories|Subject words|Topics they wrote about)\M', 'g'))[1])
               FROM jsonb_each_text(output) WHERE jsonb_typeof(output -> key) = 'string') s
 $$;
 COMMENT ON FUNCTION recgen.guard_rule_placeholder(jsonb) IS
-    'Guard rule "placeholder": no [bracketed], {braced} or <angled> template text, no lorem ipsum or XXX';
+    'Guard rule "placeholder": no [bracketed], {braced} or <angled> template text, no lorem ipsum or XXX, no label of the prompt inside a sentence ("your Recent purchases")';
 
 /*
  * guard_rule_script: letters of scripts the customer's locale does not

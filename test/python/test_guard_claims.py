@@ -406,3 +406,13 @@ def test_the_subject_and_call_to_action_name_no_product_there_is_not(conn, field
     for ok in ("Spaceboy Lunch Bag picks", "See the lunch bag picks", "A Spaceboy card for you"):
         g = guard(conn, {**emily("We hope the Spaceboy Lunch Box is a hit."), field: ok}, EMILY)
         assert g["ok"], (ok, g)
+
+
+def test_a_label_of_the_prompt_is_a_placeholder(conn):
+    """Seen passing in the third frame run (bank): "Thank you for choosing
+    Home Insurance as one of your Recent purchases." The prompt's labels
+    inside a sentence are template text; the words in lower case are not."""
+    g = guard(conn, emily("Thank you for choosing the Spaceboy Lunch Box as one of your Recent purchases."), EMILY)
+    assert rules(g) == {"placeholder"} and "Recent purchases" in g["violations"][0]["detail"], g
+    g = guard(conn, emily("The Spaceboy Lunch Box is one of your recent purchases we like most."), EMILY)
+    assert "placeholder" not in rules(g), g
