@@ -76,3 +76,25 @@ END
 $$;
 COMMENT ON FUNCTION recgen.fill_template(text, jsonb) IS
     'Fills {{path}} placeholders of a prompt template from a JSON document in one pass (strings as text, arrays of strings comma-separated, other values as JSON, missing as empty); values are inserted literally, never expanded again';
+
+/*
+ * brand_examples: of a template's few-shot examples, those a brand's
+ * prompts get: its own when it has some, else those for any brand (no
+ * "brand" key); a NULL brand gets all. recgen.template_examples picks one
+ * of them per customer; the guard's rule "copied" reads them all.
+ */
+CREATE OR REPLACE FUNCTION recgen.brand_examples(examples jsonb, brand text) RETURNS SETOF jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e
+      FROM jsonb_array_elements(coalesce(examples, '[]')) WITH ORDINALITY AS x(e, o)
+     WHERE brand_examples.brand IS NULL
+        OR CASE WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(examples, '[]')) y
+                              WHERE y ->> 'brand' = brand_examples.brand)
+                THEN e ->> 'brand' = brand_examples.brand
+                ELSE e ->> 'brand' IS NULL END
+     ORDER BY o
+$$;
+COMMENT ON FUNCTION recgen.brand_examples(jsonb, text) IS
+    'The few-shot examples of a template that a brand''s prompts get, in order: the brand''s own when it has some, else those for any brand; all for a NULL brand';

@@ -116,6 +116,7 @@ DECLARE
     allowed numeric[];
     ctx_ids bigint[];
     ctx_names text[];
+    priced jsonb;                       -- what recgen.misattributed_price compares
     max_chars integer;
     body_len integer;
     run text;
@@ -160,6 +161,19 @@ BEGIN
           FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i,
                regexp_matches(coalesce(i ->> 'description', ''), '([0-9][0-9,]*(?:\.[0-9]+)?)', 'g') dm), '{}');
 
+    -- the products an amount may follow, as the composer shows them too,
+    -- and the customer's purchases, with no price or rate of their own: "We
+    -- have a Five-Year Fixed Mortgage with a fixed rate of 4.29%" (the
+    -- Two-Year's rate; her purchase has none in the context: third frame
+    -- run, bank)
+    SELECT coalesce(jsonb_agg(i || jsonb_build_object('shown', recgen.display_name(i ->> 'name'))), '[]')
+           || (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'shown', recgen.display_name(n), 'purchase', true)), '[]')
+                 FROM unnest(recgen.guard_known_names(context)) n
+                WHERE n <> ALL (array_remove(array_agg(i ->> 'name'), NULL)))
+      INTO priced
+      FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i
+     WHERE jsonb_typeof(i) = 'object';
+
     -- price: money amounts (£12.50, 12.50 GBP, $3) and percentages
     FOR k IN 1 .. regexp_count(txt, price_re, 1, 'i') LOOP
         f := regexp_substr(txt, price_re, 1, k, 'i');
@@ -168,16 +182,7 @@ BEGIN
             v := v || jsonb_build_object('rule', 'price',
                 'detail', format('%s is not a price or rate of the context', f));
         ELSE
-            -- the customer's purchases too, with no price or rate of their
-            -- own: "We have a Five-Year Fixed Mortgage with a fixed rate of
-            -- 4.29%" (the Two-Year's rate; her purchase has none in the
-            -- context: third frame run, bank)
-            f := recgen.misattributed_price(low, regexp_instr(txt, price_re, 1, k, 0, 'i'), num, f,
-                                            (SELECT coalesce(jsonb_agg(i || jsonb_build_object('shown', recgen.display_name(i ->> 'name'))), '[]')
-                                               FROM jsonb_array_elements(coalesce(context -> 'items', '[]') || coalesce(context -> 'product', '[]')) i
-                                              WHERE jsonb_typeof(i) = 'object')
-                                            || (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n, 'shown', recgen.display_name(n), 'purchase', true)), '[]')
-                                                  FROM unnest(recgen.guard_known_names(context)) n));
+            f := recgen.misattributed_price(low, regexp_instr(txt, price_re, 1, k, 0, 'i'), num, f, priced);
             IF f IS NOT NULL THEN
                 v := v || jsonb_build_object('rule', 'price', 'detail', f);
             END IF;

@@ -869,14 +869,8 @@ AS $$
     SELECT coalesce(array_agg(DISTINCT n) FILTER (WHERE n <> ''), '{}')
       FROM (SELECT recgen.guard_norm(btrim(x)) AS n
               FROM recgen.prompt_templates t,
-                   -- with a brand, the examples its prompts are given (as
-                   -- recgen.template_examples: its own when it has some)
-                   LATERAL (SELECT x.e FROM jsonb_array_elements(t.examples) x(e)
-                             WHERE guard_example_products.brand IS NULL
-                                OR x.e ->> 'brand' = guard_example_products.brand
-                                OR (x.e ->> 'brand' IS NULL
-                                    AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(t.examples) y(e)
-                                                     WHERE y.e ->> 'brand' = guard_example_products.brand))) ex(e),
+                   -- with a brand, the examples its prompts are given
+                   recgen.brand_examples(t.examples, guard_example_products.brand) AS ex(e),
                    LATERAL (SELECT unnest(string_to_array(m[1], ', '))
                               FROM regexp_matches(e ->> 'user', 'Recent purchases: ([^\n]*?)\.(?:\n|$)', 'g') m
                             UNION ALL
@@ -926,13 +920,14 @@ BEGIN
     -- (four letters or more) that the customer's data does not say: the
     -- button "See your desk picks" after a cakestand and a doormat (the
     -- example with the Desk Lamp, third frame run)
-    SELECT x INTO g
-      FROM (SELECT DISTINCT unnest(string_to_array(e, ' ')) AS x FROM unnest(recgen.guard_example_products(kind, b.brand)) e) w,
-           (SELECT ' ' || string_agg(recgen.guard_norm(l), ' . ') || ' ' AS lines
-              FROM jsonb_array_elements_text(coalesce(f -> 'lines', '[]')) l) o
-     WHERE length(w.x) >= 4 AND (strpos(o.lines, ' ' || w.x || ' ') > 0 OR strpos(o.lines, ' ' || w.x || 's ') > 0)
-       AND strpos(coalesce(facts, recgen.guard_context_facts(ctx, b)), ' ' || w.x) = 0
-     LIMIT 1;
+    -- (the context's facts read once, and only when such a word is there)
+    said := ' ' || (SELECT string_agg(recgen.guard_norm(l), ' . ') FROM jsonb_array_elements_text(coalesce(f -> 'lines', '[]')) l) || ' ';
+    found := ARRAY(SELECT DISTINCT x FROM unnest(recgen.guard_example_products(kind, b.brand)) e, unnest(string_to_array(e, ' ')) x
+                    WHERE length(x) >= 4 AND (strpos(said, ' ' || x || ' ') > 0 OR strpos(said, ' ' || x || 's ') > 0));
+    IF cardinality(found) > 0 THEN
+        facts := coalesce(facts, recgen.guard_context_facts(ctx, b));
+        SELECT x INTO g FROM unnest(found) x WHERE strpos(facts, ' ' || x) = 0 ORDER BY x LIMIT 1;
+    END IF;
     IF g IS NOT NULL THEN
         RETURN jsonb_build_array(jsonb_build_object('rule', 'copied',
             'detail', format('says "%s" in the subject or call to action, a word of an example''s product that the customer''s data does not have', g)));

@@ -246,12 +246,9 @@ RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH own AS (   -- whether the brand has examples of its own
-        SELECT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(examples, '[]')) e WHERE e ->> 'brand' = brand) AS yes
-    ), fit AS (
+    WITH fit AS (
         SELECT e, row_number() OVER (ORDER BY o) - 1 AS k, count(*) OVER () AS n
-          FROM own, jsonb_array_elements(coalesce(examples, '[]')) WITH ORDINALITY AS x(e, o)
-         WHERE CASE WHEN own.yes THEN e ->> 'brand' = brand ELSE e ->> 'brand' IS NULL END
+          FROM recgen.brand_examples(examples, coalesce(brand, '')) WITH ORDINALITY AS x(e, o)
     )
     SELECT coalesce(jsonb_agg(m ORDER BY k, r), '[]')
       FROM fit, LATERAL (VALUES (1, jsonb_build_object('role', 'user', 'content', e ->> 'user')),
